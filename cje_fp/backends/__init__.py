@@ -1,0 +1,1 @@
+"""Policy backends: where effects live (HTTP, local models) and exact tables."""

@@ -1,0 +1,279 @@
+"""``retrying``: retry transient failures, bounded by attempts and by time.
+
+Built on tenacity's ``retry_if_result``: a ``Failure`` whose error is
+``transient`` drives a retry; anything else is returned at once. When the
+attempts or the deadline run out the answer is
+``Failure(RetriesExhausted(attempts=n, last=error))``, never an exception.
+Sleep and clock are injectable so tests take no real time.
+
+>>> from returns.result import Failure, Success
+>>> from cje_fp.errors import Timeout
+>>> from cje_fp.policy import FunctionPolicy
+>>> outcomes = [Failure(Timeout()), Success(-2.0)]
+>>> def flaky(context: str, response: str) -> LogProbResult:
+...     return outcomes.pop(0)
+>>> policy = retrying(
+...     FunctionPolicy(name="flaky", call=flaky),
+...     max_attempts=3, deadline=10.0, sleep=lambda seconds: None,
+... )
+>>> policy.compute_log_prob("q", "a")
+<Success: -2.0>
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Final, overload
+
+import attrs
+from returns.result import Failure
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_result,
+    wait_exponential_jitter,
+)
+
+from cje_fp.errors import LogProbError, RateLimited, RetriesExhausted
+from cje_fp.policy import (
+    AsyncCall,
+    AsyncPolicy,
+    CallTransform,
+    DualPolicy,
+    LogProbResult,
+    Policy,
+    SyncCall,
+    transform_policy,
+)
+from cje_fp.sealed import sealed
+
+WaitStrategy = Callable[[RetryCallState], float]
+"""Seconds to wait before the next attempt, given tenacity's call state."""
+
+#: Longest a server's Retry-After is honoured for, by default (seconds).
+DEFAULT_MAX_RETRY_AFTER: Final = 60.0
+
+# Retries counted per task or thread, so a sampler can report how many it used.
+_retry_counter: ContextVar[list[int] | None] = ContextVar("cje_fp_retries", default=None)
+
+
+@contextmanager
+def counting_retries() -> Iterator[list[int]]:
+    """Count the retries made by ``retrying`` policies inside the block.
+
+    >>> with counting_retries() as retries:
+    ...     pass
+    >>> retries
+    [0]
+    """
+    counter = [0]
+    token = _retry_counter.set(counter)
+    try:
+        yield counter
+    finally:
+        _retry_counter.reset(token)
+
+
+def _record_retry(state: RetryCallState) -> None:
+    counter = _retry_counter.get()
+    if counter is not None:
+        counter[0] += 1
+
+
+def _is_transient_failure(outcome: LogProbResult) -> bool:
+    match sealed(outcome):
+        case Failure(error):
+            return error.transient
+        case _:
+            return False
+
+
+def _last_error(state: RetryCallState) -> LogProbError | None:
+    if state.outcome is None or state.outcome.failed:
+        return None
+    outcome: LogProbResult = state.outcome.result()
+    match sealed(outcome):
+        case Failure(error):
+            return error
+        case _:
+            return None
+
+
+def _exhausted(state: RetryCallState) -> LogProbResult:
+    last = _last_error(state)
+    assert last is not None, "tenacity gives up only after a transient Failure"
+    return Failure(RetriesExhausted(attempts=state.attempt_number, last=last))
+
+
+@attrs.frozen(kw_only=True)
+class HonourRetryAfter:
+    """Wait what a ``RateLimited`` error asks (capped), else fall back.
+
+    >>> from tenacity import wait_fixed
+    >>> HonourRetryAfter(fallback=wait_fixed(1.0), cap=5.0).seconds(
+    ...     RateLimited(retry_after=30.0), 0.0)
+    5.0
+    """
+
+    fallback: WaitStrategy
+    cap: float = DEFAULT_MAX_RETRY_AFTER
+
+    def seconds(self, error: LogProbError | None, fallback: float) -> float:
+        """The wait for ``error``, given the fallback's answer."""
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            return max(0.0, min(error.retry_after, self.cap))
+        return fallback
+
+    def __call__(self, state: RetryCallState) -> float:
+        return self.seconds(_last_error(state), self.fallback(state))
+
+
+@attrs.frozen(kw_only=True)
+class _Stop:
+    """Stop after ``max_attempts``, or when the next attempt would start after
+    ``deadline`` seconds from ``started``."""
+
+    max_attempts: int
+    deadline: float
+    clock: Callable[[], float]
+    started: float
+
+    def __call__(self, state: RetryCallState) -> bool:
+        elapsed = self.clock() - self.started
+        return (
+            state.attempt_number >= self.max_attempts
+            or elapsed + state.upcoming_sleep >= self.deadline
+        )
+
+
+_RETRY_TRANSIENT: Final = retry_if_result(_is_transient_failure)
+
+
+@attrs.frozen(kw_only=True)
+class _RetryConfig:
+    max_attempts: int = attrs.field(validator=attrs.validators.ge(1))
+    deadline: float = attrs.field(validator=attrs.validators.gt(0.0))
+    wait: WaitStrategy
+    sleep: Callable[[float], None]
+    async_sleep: Callable[[float], Awaitable[None]]
+    clock: Callable[[], float]
+
+    def stop(self) -> _Stop:
+        return _Stop(
+            max_attempts=self.max_attempts,
+            deadline=self.deadline,
+            clock=self.clock,
+            started=self.clock(),
+        )
+
+    def wrap_sync(self, name: str, call: SyncCall) -> SyncCall:
+        def retried_call(context: str, response: str) -> LogProbResult:
+            retryer = Retrying(
+                stop=self.stop(),
+                wait=self.wait,
+                retry=_RETRY_TRANSIENT,
+                before_sleep=_record_retry,
+                retry_error_callback=_exhausted,
+                sleep=self.sleep,
+            )
+            result: LogProbResult = retryer(call, context, response)
+            return result
+
+        return retried_call
+
+    def wrap_async(self, name: str, call: AsyncCall) -> AsyncCall:
+        async def retried_call(context: str, response: str) -> LogProbResult:
+            retryer = AsyncRetrying(
+                stop=self.stop(),
+                wait=self.wait,
+                retry=_RETRY_TRANSIENT,
+                before_sleep=_record_retry,
+                retry_error_callback=_exhausted,
+                sleep=self.async_sleep,
+            )
+            result: LogProbResult = await retryer(call, context, response)
+            return result
+
+        return retried_call
+
+
+@overload
+def retrying(
+    policy: DualPolicy,
+    *,
+    max_attempts: int = ...,
+    deadline: float = ...,
+    wait: WaitStrategy | None = ...,
+    max_retry_after: float = ...,
+    sleep: Callable[[float], None] = ...,
+    async_sleep: Callable[[float], Awaitable[None]] = ...,
+    clock: Callable[[], float] = ...,
+) -> DualPolicy: ...
+
+
+@overload
+def retrying(
+    policy: Policy,
+    *,
+    max_attempts: int = ...,
+    deadline: float = ...,
+    wait: WaitStrategy | None = ...,
+    max_retry_after: float = ...,
+    sleep: Callable[[float], None] = ...,
+    async_sleep: Callable[[float], Awaitable[None]] = ...,
+    clock: Callable[[], float] = ...,
+) -> Policy: ...
+
+
+@overload
+def retrying(
+    policy: AsyncPolicy,
+    *,
+    max_attempts: int = ...,
+    deadline: float = ...,
+    wait: WaitStrategy | None = ...,
+    max_retry_after: float = ...,
+    sleep: Callable[[float], None] = ...,
+    async_sleep: Callable[[float], Awaitable[None]] = ...,
+    clock: Callable[[], float] = ...,
+) -> AsyncPolicy: ...
+
+
+def retrying(
+    policy: Policy | AsyncPolicy,
+    *,
+    max_attempts: int = 5,
+    deadline: float = 120.0,
+    wait: WaitStrategy | None = None,
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+    sleep: Callable[[float], None] = time.sleep,
+    async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Policy | AsyncPolicy:
+    """Retry transient failures of ``policy``.
+
+    At most ``max_attempts`` calls, and no attempt starts after ``deadline``
+    seconds (the wait before it included). ``wait`` defaults to exponential
+    backoff with jitter; a ``RateLimited.retry_after`` overrides it, capped at
+    ``max_retry_after``. Permanent failures and successes pass through after
+    one call.
+    """
+    config = _RetryConfig(
+        max_attempts=max_attempts,
+        deadline=deadline,
+        wait=HonourRetryAfter(
+            fallback=wait or wait_exponential_jitter(multiplier=0.5, max=30.0),
+            cap=max_retry_after,
+        ),
+        sleep=sleep,
+        async_sleep=async_sleep,
+        clock=clock,
+    )
+    return transform_policy(
+        policy, CallTransform(sync=config.wrap_sync, async_=config.wrap_async)
+    )

@@ -1,0 +1,108 @@
+"""``validated``: check inputs before a policy call and its output after.
+
+>>> from returns.result import Success
+>>> from cje_fp.policy import FunctionPolicy
+>>> def positive(context: str, response: str) -> Result[float, LogProbError]:
+...     return Success(0.25)
+>>> policy = validated(FunctionPolicy(name="bad", call=positive))
+>>> policy.compute_log_prob("ctx", "  ")
+<Failure: InvalidInput(field='response', reason='is empty or whitespace')>
+>>> policy.compute_log_prob("ctx", "ok")
+<Failure: InvalidLogProb(value=0.25)>
+"""
+
+from __future__ import annotations
+
+import math
+from typing import overload
+
+from returns.result import Failure, Result, Success
+
+from cje_fp.errors import InvalidInput, InvalidLogProb, LogProbError
+from cje_fp.policy import (
+    AsyncCall,
+    AsyncPolicy,
+    CallTransform,
+    DualPolicy,
+    LogProbResult,
+    Policy,
+    SyncCall,
+    transform_policy,
+)
+from cje_fp.sealed import sealed
+
+
+def check_text(field: str, value: object) -> Result[str, LogProbError]:
+    """A non-empty, non-whitespace ``str``, or why not.
+
+    >>> check_text("context", 3)
+    <Failure: InvalidInput(field='context', reason='expected str, got int')>
+    """
+    if not isinstance(value, str):
+        return Failure(
+            InvalidInput(field=field, reason=f"expected str, got {type(value).__name__}")
+        )
+    if not value.strip():
+        return Failure(InvalidInput(field=field, reason="is empty or whitespace"))
+    return Success(value)
+
+
+def check_inputs(context: object, response: object) -> Result[None, LogProbError]:
+    """Both texts valid, or the first problem found."""
+    return check_text("context", context).bind(
+        lambda _: check_text("response", response).map(lambda _: None)
+    )
+
+
+def check_log_prob(value: float) -> LogProbResult:
+    """A finite value <= 0, or ``InvalidLogProb``.
+
+    >>> check_log_prob(float("nan"))
+    <Failure: InvalidLogProb(value=nan)>
+    """
+    if math.isfinite(value) and value <= 0.0:
+        return Success(value)
+    return Failure(InvalidLogProb(value=value))
+
+
+def _validate_sync(name: str, call: SyncCall) -> SyncCall:
+    def validated_call(context: str, response: str) -> LogProbResult:
+        return (
+            check_inputs(context, response)
+            .bind(lambda _: call(context, response))
+            .bind(check_log_prob)
+        )
+
+    return validated_call
+
+
+def _validate_async(name: str, call: AsyncCall) -> AsyncCall:
+    async def validated_call(context: str, response: str) -> LogProbResult:
+        match sealed(check_inputs(context, response)):
+            case Success(_):
+                return (await call(context, response)).bind(check_log_prob)
+            case Failure(error):
+                return Failure(error)
+
+    return validated_call
+
+
+_VALIDATE = CallTransform(sync=_validate_sync, async_=_validate_async)
+
+
+@overload
+def validated(policy: DualPolicy) -> DualPolicy: ...
+
+
+@overload
+def validated(policy: Policy) -> Policy: ...
+
+
+@overload
+def validated(policy: AsyncPolicy) -> AsyncPolicy: ...
+
+
+def validated(policy: Policy | AsyncPolicy) -> Policy | AsyncPolicy:
+    """Reject empty or non-str inputs before the call, and any output that is
+    NaN, infinite or positive after it. Failures pass through unchanged."""
+    return transform_policy(policy, _VALIDATE)
