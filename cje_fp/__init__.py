@@ -37,7 +37,7 @@ if TYPE_CHECKING:
         Unauthorized,
         WeightError,
     )
-    from cje_fp.legacy import LogProbFailed, log_prob
+    from cje_fp.legacy import LogProbFailed, log_prob  # type: ignore[deprecated]  # re-exported for old callers
     from cje_fp.policy import AsyncPolicy, DualPolicy, LogProbResult, Policy
     from cje_fp.retry import retrying
     from cje_fp.sampling import (

@@ -112,4 +112,4 @@ def cached(
     policy: Policy | AsyncPolicy, *, cache: SuccessCache | None = None
 ) -> Policy | AsyncPolicy:
     """Serve repeated (context, response) pairs from ``cache`` (a fresh one by default)."""
-    return transform_policy(policy, (cache or SuccessCache()).transform())
+    return transform_policy(policy, (cache if cache is not None else SuccessCache()).transform())

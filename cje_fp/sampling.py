@@ -490,6 +490,14 @@ class BatchResult:
 # The sampler ---------------------------------------------------------------------
 
 
+def _policy_tuple(policies: Iterable[AnyPolicy]) -> tuple[AnyPolicy, ...]:
+    return tuple(policies)
+
+
+def _pair_tuple(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    return tuple(pairs)
+
+
 def _check_policies(instance: MultiTargetSampler, attribute: object, policies: tuple[AnyPolicy, ...]) -> None:
     names = [policy.name for policy in policies]
     duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
@@ -528,11 +536,11 @@ class MultiTargetSampler:
     (within ``identity_tolerance``); the batch reports whether they did.
     """
 
-    policies: tuple[AnyPolicy, ...] = attrs.field(converter=tuple, validator=_check_policies)
+    policies: tuple[AnyPolicy, ...] = attrs.field(converter=_policy_tuple, validator=_check_policies)
     base_policy_name: str = attrs.field(validator=_check_base)
     max_concurrency: int = attrs.field(default=16, validator=attrs.validators.ge(1))
     identical: tuple[tuple[str, str], ...] = attrs.field(
-        default=(), converter=tuple, validator=_check_identical
+        default=(), converter=_pair_tuple, validator=_check_identical
     )
     identity_tolerance: float = 0.0
     clock: Callable[[], float] = time.perf_counter

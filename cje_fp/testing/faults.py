@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from typing import overload
 
 import attrs
@@ -51,6 +52,10 @@ class Fault:
     times: int | None = None
 
 
+def _fault_tuple(faults: Iterable[Fault]) -> tuple[Fault, ...]:
+    return tuple(faults)
+
+
 def _rates_sum_to_at_most_one(instance: FaultPlan, attribute: object, faults: tuple[Fault, ...]) -> None:
     total = sum(fault.rate for fault in faults)
     if total > 1.0 + 1e-12:
@@ -61,7 +66,7 @@ def _rates_sum_to_at_most_one(instance: FaultPlan, attribute: object, faults: tu
 class FaultPlan:
     """Which keys fail how, plus a count of the calls each key received."""
 
-    faults: tuple[Fault, ...] = attrs.field(converter=tuple, validator=_rates_sum_to_at_most_one)
+    faults: tuple[Fault, ...] = attrs.field(converter=_fault_tuple, validator=_rates_sum_to_at_most_one)
     seed: int
     _calls: Counter[FaultKey] = attrs.field(factory=Counter, init=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
