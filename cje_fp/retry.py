@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import Final, overload
+from typing import Final, Generic, TypeVar, overload
 
 import attrs
 from returns.result import Failure
@@ -52,6 +51,8 @@ from cje_fp.policy import (
 )
 from cje_fp.sealed import sealed
 
+_CallType = TypeVar("_CallType", SyncCall, AsyncCall)
+
 WaitStrategy = Callable[[RetryCallState], float]
 """Seconds to wait before the next attempt, given tenacity's call state."""
 
@@ -62,8 +63,7 @@ DEFAULT_MAX_RETRY_AFTER: Final = 60.0
 _retry_counter: ContextVar[list[int] | None] = ContextVar("cje_fp_retries", default=None)
 
 
-@contextmanager
-def counting_retries() -> Iterator[list[int]]:
+class counting_retries:  # noqa: N801 - used like a function: ``with counting_retries() as n``
     """Count the retries made by ``retrying`` policies inside the block.
 
     >>> with counting_retries() as retries:
@@ -71,12 +71,18 @@ def counting_retries() -> Iterator[list[int]]:
     >>> retries
     [0]
     """
-    counter = [0]
-    token = _retry_counter.set(counter)
-    try:
-        yield counter
-    finally:
-        _retry_counter.reset(token)
+
+    __slots__ = ("_counter", "_token")
+
+    def __init__(self) -> None:
+        self._counter = [0]
+
+    def __enter__(self) -> list[int]:
+        self._token = _retry_counter.set(self._counter)
+        return self._counter
+
+    def __exit__(self, *exc_info: object) -> None:
+        _retry_counter.reset(self._token)
 
 
 def _record_retry(state: RetryCallState) -> None:
@@ -163,43 +169,72 @@ class _RetryConfig:
     async_sleep: Callable[[float], Awaitable[None]]
     clock: Callable[[], float]
 
-    def stop(self) -> _Stop:
+    def stop(self, started: float) -> _Stop:
         return _Stop(
             max_attempts=self.max_attempts,
             deadline=self.deadline,
             clock=self.clock,
-            started=self.clock(),
+            started=started,
         )
 
     def wrap_sync(self, name: str, call: SyncCall) -> SyncCall:
         def retried_call(context: str, response: str) -> LogProbResult:
+            started = self.clock()
+            first = call(context, response)
+            if not _is_transient_failure(first):
+                return first  # the common case needs no retry machinery
             retryer = Retrying(
-                stop=self.stop(),
+                stop=self.stop(started),
                 wait=self.wait,
                 retry=_RETRY_TRANSIENT,
                 before_sleep=_record_retry,
                 retry_error_callback=_exhausted,
                 sleep=self.sleep,
             )
-            result: LogProbResult = retryer(call, context, response)
+            result: LogProbResult = retryer(_ReplayFirst(first=first, call=call), context, response)
             return result
 
         return retried_call
 
     def wrap_async(self, name: str, call: AsyncCall) -> AsyncCall:
         async def retried_call(context: str, response: str) -> LogProbResult:
+            started = self.clock()
+            first = await call(context, response)
+            if not _is_transient_failure(first):
+                return first  # the common case needs no retry machinery
             retryer = AsyncRetrying(
-                stop=self.stop(),
+                stop=self.stop(started),
                 wait=self.wait,
                 retry=_RETRY_TRANSIENT,
                 before_sleep=_record_retry,
                 retry_error_callback=_exhausted,
                 sleep=self.async_sleep,
             )
-            result: LogProbResult = await retryer(call, context, response)
+            replay = _ReplayFirst(first=first, call=call)
+            result: LogProbResult = await retryer(replay.awaitable, context, response)
             return result
 
         return retried_call
+
+
+@attrs.define(kw_only=True)
+class _ReplayFirst(Generic[_CallType]):
+    """Hands tenacity the first attempt's outcome, then makes real calls.
+
+    The first attempt runs before tenacity is involved, so a call that needs
+    no retry costs no retry machinery; tenacity still counts it as attempt 1.
+    """
+
+    first: LogProbResult | None
+    call: _CallType
+
+    def __call__(self: _ReplayFirst[SyncCall], context: str, response: str) -> LogProbResult:
+        first, self.first = self.first, None
+        return first if first is not None else self.call(context, response)
+
+    async def awaitable(self: _ReplayFirst[AsyncCall], context: str, response: str) -> LogProbResult:
+        first, self.first = self.first, None
+        return first if first is not None else await self.call(context, response)
 
 
 @overload

@@ -26,4 +26,4 @@ def sealed(
     result: Result[_ValueType, _ErrorType],
 ) -> Success[_ValueType] | Failure[_ErrorType]:
     """Return ``result`` typed as the union of its two cases."""
-    return cast(Success[_ValueType] | Failure[_ErrorType], result)
+    return cast("Success[_ValueType] | Failure[_ErrorType]", result)

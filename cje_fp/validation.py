@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import math
-from typing import overload
+from typing import Final, overload
 
 from returns.result import Failure, Result, Success
 
@@ -32,26 +32,31 @@ from cje_fp.policy import (
 from cje_fp.sealed import sealed
 
 
+def _text_problem(field: str, value: object) -> InvalidInput | None:
+    if not isinstance(value, str):
+        return InvalidInput(field=field, reason=f"expected str, got {type(value).__name__}")
+    if not value.strip():
+        return InvalidInput(field=field, reason="is empty or whitespace")
+    return None
+
+
 def check_text(field: str, value: object) -> Result[str, LogProbError]:
     """A non-empty, non-whitespace ``str``, or why not.
 
     >>> check_text("context", 3)
     <Failure: InvalidInput(field='context', reason='expected str, got int')>
     """
-    if not isinstance(value, str):
-        return Failure(
-            InvalidInput(field=field, reason=f"expected str, got {type(value).__name__}")
-        )
-    if not value.strip():
-        return Failure(InvalidInput(field=field, reason="is empty or whitespace"))
-    return Success(value)
+    problem = _text_problem(field, value)
+    return Failure(problem) if problem is not None else Success(str(value))
+
+
+_VALID: Final[Result[None, LogProbError]] = Success(None)
 
 
 def check_inputs(context: object, response: object) -> Result[None, LogProbError]:
     """Both texts valid, or the first problem found."""
-    return check_text("context", context).bind(
-        lambda _: check_text("response", response).map(lambda _: None)
-    )
+    problem = _text_problem("context", context) or _text_problem("response", response)
+    return Failure(problem) if problem is not None else _VALID
 
 
 def check_log_prob(value: float) -> LogProbResult:
@@ -65,13 +70,22 @@ def check_log_prob(value: float) -> LogProbResult:
     return Failure(InvalidLogProb(value=value))
 
 
+def check_output(result: LogProbResult) -> LogProbResult:
+    """``result`` itself if it is a failure or a valid log prob, else ``InvalidLogProb``."""
+    match sealed(result):
+        case Success(value) if not (math.isfinite(value) and value <= 0.0):
+            return Failure(InvalidLogProb(value=value))
+        case _:
+            return result
+
+
 def _validate_sync(name: str, call: SyncCall) -> SyncCall:
     def validated_call(context: str, response: str) -> LogProbResult:
-        return (
-            check_inputs(context, response)
-            .bind(lambda _: call(context, response))
-            .bind(check_log_prob)
-        )
+        match sealed(check_inputs(context, response)):
+            case Success(_):
+                return check_output(call(context, response))
+            case Failure(error):
+                return Failure(error)
 
     return validated_call
 
@@ -80,7 +94,7 @@ def _validate_async(name: str, call: AsyncCall) -> AsyncCall:
     async def validated_call(context: str, response: str) -> LogProbResult:
         match sealed(check_inputs(context, response)):
             case Success(_):
-                return (await call(context, response)).bind(check_log_prob)
+                return check_output(await call(context, response))
             case Failure(error):
                 return Failure(error)
 

@@ -18,8 +18,6 @@ from functools import partial
 
 import numpy as np
 import numpy.typing as npt
-from returns.pipeline import flow
-from returns.pointfree import alt, bind, map_
 from returns.result import Result
 
 from cje_fp.errors import BaseFailed, LogProbError, TargetFailed, WeightError
@@ -98,11 +96,11 @@ def log_weight(base: LogProbResult, target: LogProbResult) -> Result[float, Weig
     <Failure: BaseFailed(error=Timeout(seconds=None, request_hash=''))>
     """
 
-    return flow(base, alt(_base_failed), bind(partial(_minus_from_target, target)))
+    return base.alt(_base_failed).bind(partial(_minus_from_target, target))
 
 
 def _minus_from_target(target: LogProbResult, base_value: float) -> Result[float, WeightError]:
-    return flow(target, alt(_target_failed), map_(partial(_subtract, base_value)))
+    return target.alt(_target_failed).map(partial(_subtract, base_value))
 
 
 def _subtract(base_value: float, target_value: float) -> float:
