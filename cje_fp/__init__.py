@@ -48,7 +48,7 @@ if TYPE_CHECKING:
         SampleResult,
         WeightColumn,
     )
-    from cje_fp.sealed import sealed
+    from cje_fp.results import sealed
     from cje_fp.validation import validated
     from cje_fp.weights import (
         effective_sample_size,
@@ -114,7 +114,7 @@ _MODULES: Final = (
     "cje_fp.policy",
     "cje_fp.retry",
     "cje_fp.sampling",
-    "cje_fp.sealed",
+    "cje_fp.results",
     "cje_fp.validation",
     "cje_fp.weights",
 )

@@ -34,7 +34,7 @@ from cje_fp.policy import (
     SyncCall,
     transform_policy,
 )
-from cje_fp.sealed import sealed
+from cje_fp.results import sealed
 
 CacheKey = tuple[str, str, str]
 

@@ -22,7 +22,7 @@ from typing_extensions import deprecated
 
 from cje_fp.errors import LogProbError
 from cje_fp.policy import LogProbResult, Policy
-from cje_fp.sealed import sealed
+from cje_fp.results import sealed
 
 
 class LogProbFailed(Exception):

@@ -49,7 +49,7 @@ from cje_fp.policy import (
     SyncCall,
     transform_policy,
 )
-from cje_fp.sealed import sealed
+from cje_fp.results import sealed
 
 _CallType = TypeVar("_CallType", SyncCall, AsyncCall)
 
@@ -237,6 +237,13 @@ class _ReplayFirst(Generic[_CallType]):
         return first if first is not None else await self.call(context, response)
 
 
+def _awaitable(sleep: Callable[[float], None]) -> Callable[[float], Awaitable[None]]:
+    async def async_sleep(seconds: float) -> None:
+        sleep(seconds)
+
+    return async_sleep
+
+
 @overload
 def retrying(
     policy: DualPolicy,
@@ -246,7 +253,7 @@ def retrying(
     wait: WaitStrategy | None = ...,
     max_retry_after: float = ...,
     sleep: Callable[[float], None] = ...,
-    async_sleep: Callable[[float], Awaitable[None]] = ...,
+    async_sleep: Callable[[float], Awaitable[None]] | None = ...,
     clock: Callable[[], float] = ...,
 ) -> DualPolicy: ...
 
@@ -260,7 +267,7 @@ def retrying(
     wait: WaitStrategy | None = ...,
     max_retry_after: float = ...,
     sleep: Callable[[float], None] = ...,
-    async_sleep: Callable[[float], Awaitable[None]] = ...,
+    async_sleep: Callable[[float], Awaitable[None]] | None = ...,
     clock: Callable[[], float] = ...,
 ) -> Policy: ...
 
@@ -274,7 +281,7 @@ def retrying(
     wait: WaitStrategy | None = ...,
     max_retry_after: float = ...,
     sleep: Callable[[float], None] = ...,
-    async_sleep: Callable[[float], Awaitable[None]] = ...,
+    async_sleep: Callable[[float], Awaitable[None]] | None = ...,
     clock: Callable[[], float] = ...,
 ) -> AsyncPolicy: ...
 
@@ -287,7 +294,7 @@ def retrying(
     wait: WaitStrategy | None = None,
     max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
     sleep: Callable[[float], None] = time.sleep,
-    async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    async_sleep: Callable[[float], Awaitable[None]] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Policy | AsyncPolicy:
     """Retry transient failures of ``policy``.
@@ -296,7 +303,8 @@ def retrying(
     seconds (the wait before it included). ``wait`` defaults to exponential
     backoff with jitter; a ``RateLimited.retry_after`` overrides it, capped at
     ``max_retry_after``. Permanent failures and successes pass through after
-    one call.
+    one call. ``async_sleep`` defaults to ``asyncio.sleep``, or, when only
+    ``sleep`` is injected (a fake clock in a test), to an awaitable ``sleep``.
     """
     config = _RetryConfig(
         max_attempts=max_attempts,
@@ -306,7 +314,7 @@ def retrying(
             cap=max_retry_after,
         ),
         sleep=sleep,
-        async_sleep=async_sleep,
+        async_sleep=async_sleep or (asyncio.sleep if sleep is time.sleep else _awaitable(sleep)),
         clock=clock,
     )
     return transform_policy(

@@ -45,7 +45,7 @@ from cje_fp.errors import LogProbError, WeightError, weight_error_reason
 from cje_fp.policy import AsyncCall, AsyncPolicy, LogProbResult, Policy, SyncCall
 from cje_fp.redaction import crashed
 from cje_fp.retry import counting_retries
-from cje_fp.sealed import sealed
+from cje_fp.results import sealed
 from cje_fp.weights import FloatArray, log_weight
 
 AnyPolicy: TypeAlias = Policy | AsyncPolicy

@@ -29,7 +29,7 @@ from cje_fp.policy import (
     SyncCall,
     transform_policy,
 )
-from cje_fp.sealed import sealed
+from cje_fp.results import sealed
 
 
 def _text_problem(field: str, value: object) -> InvalidInput | None:

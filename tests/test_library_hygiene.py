@@ -56,3 +56,8 @@ def test_the_mypy_plugin_imports_without_numpy() -> None:
     code = "import sys, cje_fp.contrib.mypy; print('numpy' in sys.modules)"
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert output.stdout.strip() == "False"
+
+
+def test_no_public_name_is_shadowed_by_a_submodule() -> None:
+    submodules = {path.stem for path in PACKAGE.iterdir() if path.suffix == ".py" or (path / "__init__.py").exists()}
+    assert set(cje_fp.__all__) & submodules == set()

@@ -210,3 +210,15 @@ def test_transient_failures_are_retried_up_to_the_bound(pattern: list[str], max_
                 assert isinstance(last, Timeout | ServerError)
             case _:
                 raise AssertionError(f"expected exhaustion, got {result}")
+
+
+def test_an_injected_sleep_also_serves_the_async_twin() -> None:
+    script, fake = Scripted([Failure(Timeout()), Success(-1.0)]), FakeTime()
+    policy = retrying(
+        AsyncFunctionPolicy(name="p", call_async=script.call_async),
+        wait=wait_fixed(5.0),
+        sleep=fake.sleep,
+        clock=fake.clock,
+    )
+    assert asyncio.run(policy.compute_log_prob_async("q", "a")) == Success(-1.0)
+    assert fake.sleeps == [5.0]

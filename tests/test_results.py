@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from returns.result import Failure, Result, Success
 
-from cje_fp.sealed import sealed
+from cje_fp.results import sealed
 
 
 def _describe(result: Result[int, str]) -> str:
