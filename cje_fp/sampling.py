@@ -182,10 +182,26 @@ class _Grid:
     samples: tuple[Sample, ...]
     callers: tuple[_Caller, ...]
     on_cell: CellCallback | None
+    known: Mapping[tuple[str, str], LogProbResult]
 
     @property
     def size(self) -> int:
         return len(self.samples) * len(self.callers)
+
+    def start(self) -> tuple[list[Cell | None], Iterator[int]]:
+        """Cells filled with the known results, and the indices still to compute."""
+        cells: list[Cell | None] = [None] * self.size
+        if not self.known:
+            return cells, iter(range(self.size))
+        pending = []
+        for index in range(self.size):
+            _, sample, caller = self.cell(index)
+            result = self.known.get((sample.sample_id, caller.name))
+            if result is None:
+                pending.append(index)
+            else:
+                cells[index] = (result, 0)
+        return cells, iter(pending)
 
     def cell(self, index: int) -> tuple[int, Sample, _Caller]:
         sample_index, policy_index = divmod(index, len(self.callers))
@@ -216,8 +232,7 @@ class _Grid:
 
 
 def _run_in_threads(grid: _Grid, workers: int) -> list[Cell]:
-    cells: list[Cell | None] = [None] * grid.size
-    indices: Iterator[int] = iter(range(grid.size))
+    cells, indices = grid.start()
     lock = threading.Lock()
 
     def next_index() -> int | None:
@@ -243,8 +258,7 @@ def _run_in_threads(grid: _Grid, workers: int) -> list[Cell]:
 
 
 async def _run_in_tasks(grid: _Grid, workers: int) -> list[Cell]:
-    cells: list[Cell | None] = [None] * grid.size
-    indices = iter(range(grid.size))
+    cells, indices = grid.start()
     loop = asyncio.get_running_loop()
     with ThreadPoolExecutor(max_workers=workers) as blocking_pool:
 
@@ -560,14 +574,17 @@ class MultiTargetSampler:
         *,
         on_cell: CellCallback | None = None,
         max_concurrency: int | None = None,
+        known: Mapping[tuple[str, str], LogProbResult] | None = None,
     ) -> BatchResult:
         """Score every sample under every policy.
 
-        ``on_cell`` is called as each cell completes (from worker threads or
-        tasks). Uses asyncio when a policy can await; call
-        ``process_batch_async`` from inside a running event loop instead.
+        ``on_cell`` is called as each computed cell completes (from worker
+        threads or tasks). ``known`` maps (sample id, policy name) to results
+        from an earlier run: those cells are taken as given, not called again.
+        Uses asyncio when a policy can await; call ``process_batch_async``
+        from inside a running event loop instead.
         """
-        grid = self._grid(samples, on_cell)
+        grid = self._grid(samples, on_cell, known)
         workers = max_concurrency or self.max_concurrency
         started = self.clock()
         blocking = all(caller.sync is not None for caller in grid.callers)
@@ -582,18 +599,25 @@ class MultiTargetSampler:
         samples: Iterable[SampleLike],
         *,
         on_cell: CellCallback | None = None,
+        known: Mapping[tuple[str, str], LogProbResult] | None = None,
     ) -> BatchResult:
         """``process_batch`` for callers already inside an event loop."""
-        grid = self._grid(samples, on_cell)
+        grid = self._grid(samples, on_cell, known)
         started = self.clock()
         cells = await _run_in_tasks(grid, self.max_concurrency)
         return self._batch(grid, cells, self.clock() - started)
 
-    def _grid(self, samples: Iterable[SampleLike], on_cell: CellCallback | None) -> _Grid:
+    def _grid(
+        self,
+        samples: Iterable[SampleLike],
+        on_cell: CellCallback | None,
+        known: Mapping[tuple[str, str], LogProbResult] | None,
+    ) -> _Grid:
         return _Grid(
             samples=tuple(map(as_sample, samples)),
             callers=tuple(map(_Caller.of, self.policies)),
             on_cell=on_cell,
+            known=known or {},
         )
 
     def _batch(self, grid: _Grid, cells: Sequence[Cell], elapsed: float) -> BatchResult:

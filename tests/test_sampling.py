@@ -319,3 +319,33 @@ def test_every_cell_is_the_truth_or_the_injected_failure(
     assert accounting.total == len(SAMPLES) * len(TABLES)
     assert batch.retries_used == expected_retries
     assert batch.n_complete + batch.n_partial + batch.n_failed == len(SAMPLES)
+
+
+def test_known_cells_are_taken_as_given_and_not_called() -> None:
+    calls: Counter[tuple[str, str]] = Counter()
+
+    def counted(name: str) -> FunctionPolicy:
+        def call(context: str, response: str) -> LogProbResult:
+            calls[(name, context)] += 1
+            return _tabular(name).compute_log_prob(context, response)
+
+        return FunctionPolicy(name=name, call=call)
+
+    known: dict[tuple[str, str], LogProbResult] = {
+        ("s0", "base"): Success(-0.5),
+        ("s0", "t1"): Failure(Timeout()),
+        ("s1", "t1"): Success(-0.25),
+    }
+    reported: list[tuple[str, str]] = []
+    for workers in (1, 4):
+        calls.clear()
+        reported.clear()
+        batch = _sampler([counted("base"), counted("t1")], max_concurrency=workers).process_batch(
+            SAMPLES[:3], known=known, on_cell=lambda outcome: reported.append((outcome.sample_id, outcome.policy))
+        )
+        first, second, third = batch.results
+        assert first.log_probs == {"base": Success(-0.5), "t1": Failure(Timeout())}
+        assert second.log_probs["t1"] == Success(-0.25)
+        assert second.log_weights["t1"] == Success(pytest.approx(-0.25 - TABLES["base"]["prompt 1"]["yes"]))
+        assert sum(calls.values()) == 3  # s1/base, s2/base, s2/t1
+        assert sorted(reported) == [("s1", "base"), ("s2", "base"), ("s2", "t1")]
