@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from cje_fp.backends.tabular import TabularPolicy
     from cje_fp.cache import SuccessCache, cached
+    from cje_fp.calibration import CalibrationConfig, calibrate
+    from cje_fp.data_errors import DataErrors, RowProblem
+    from cje_fp.dataset import Dataset, MaskedColumn
+    from cje_fp.diagnostics import GateThresholds, OverlapDiagnostics
     from cje_fp.errors import (
         BadRequest,
         BaseFailed,
@@ -37,8 +41,32 @@ if TYPE_CHECKING:
         Unauthorized,
         WeightError,
     )
+    from cje_fp.estimation_errors import (
+        EstimationError,
+        InformativeMissingness,
+        InsufficientOverlap,
+        InvalidOption,
+        MissingJudgeScores,
+        TooFewOracleLabels,
+        TooFewRows,
+        UnknownPolicy,
+        WeightOverflow,
+    )
+    from cje_fp.estimators.api import BASE, EstimationConfig, compare, estimate, estimate_all
+    from cje_fp.estimators.results import (
+        Comparison,
+        Diagnostics,
+        Estimate,
+        EstimateTable,
+        EstimatorName,
+        RewardSource,
+    )
+    from cje_fp.estimators.simcal import SimcalConfig
+    from cje_fp.evaluation import evaluate_estimators
+    from cje_fp.io.jsonl import find_problems, load_dataset, write_jsonl
     from cje_fp.legacy import LogProbFailed, log_prob  # type: ignore[deprecated]  # re-exported for old callers
     from cje_fp.policy import AsyncPolicy, DualPolicy, LogProbResult, Policy
+    from cje_fp.results import sealed
     from cje_fp.retry import retrying
     from cje_fp.sampling import (
         BatchResult,
@@ -48,7 +76,7 @@ if TYPE_CHECKING:
         SampleResult,
         WeightColumn,
     )
-    from cje_fp.results import sealed
+    from cje_fp.simulation import FaultRates, TargetSpec, WorldConfig, build_world, simulate
     from cje_fp.validation import validated
     from cje_fp.weights import (
         effective_sample_size,
@@ -61,39 +89,75 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AsyncPolicy",
+    "BASE",
     "BadRequest",
     "BaseFailed",
     "BatchResult",
+    "CalibrationConfig",
     "CellOutcome",
+    "Comparison",
     "ConnectionFailed",
+    "DataErrors",
+    "Dataset",
+    "Diagnostics",
     "DualPolicy",
+    "Estimate",
+    "EstimateTable",
+    "EstimationConfig",
+    "EstimationError",
+    "EstimatorName",
+    "FaultRates",
+    "GateThresholds",
     "HttpDetail",
+    "InformativeMissingness",
+    "InsufficientOverlap",
     "InvalidInput",
     "InvalidLogProb",
+    "InvalidOption",
     "LogProbError",
     "LogProbFailed",
     "LogProbResult",
     "MalformedResponse",
+    "MaskedColumn",
+    "MissingJudgeScores",
     "ModelNotFound",
     "MultiTargetSampler",
+    "OverlapDiagnostics",
     "Policy",
     "PolicyCrashed",
     "RateLimited",
     "RetriesExhausted",
+    "RewardSource",
+    "RowProblem",
     "Sample",
     "SampleResult",
     "ServerError",
+    "SimcalConfig",
     "SuccessCache",
     "TabularPolicy",
     "TargetFailed",
+    "TargetSpec",
     "Timeout",
     "TokenBoundaryError",
     "TokenLimitExceeded",
+    "TooFewOracleLabels",
+    "TooFewRows",
     "Unauthorized",
+    "UnknownPolicy",
     "WeightColumn",
     "WeightError",
+    "WeightOverflow",
+    "WorldConfig",
+    "build_world",
     "cached",
+    "calibrate",
+    "compare",
     "effective_sample_size",
+    "estimate",
+    "estimate_all",
+    "evaluate_estimators",
+    "find_problems",
+    "load_dataset",
     "log_normalized_weights",
     "log_prob",
     "log_sum_exp",
@@ -102,19 +166,32 @@ __all__ = [
     "normalized_weights",
     "retrying",
     "sealed",
+    "simulate",
     "validated",
+    "write_jsonl",
 ]
 
 #: The modules that define the public names.
 _MODULES: Final = (
     "cje_fp.backends.tabular",
     "cje_fp.cache",
+    "cje_fp.calibration",
+    "cje_fp.data_errors",
+    "cje_fp.dataset",
+    "cje_fp.diagnostics",
     "cje_fp.errors",
+    "cje_fp.estimation_errors",
+    "cje_fp.estimators.api",
+    "cje_fp.estimators.results",
+    "cje_fp.estimators.simcal",
+    "cje_fp.evaluation",
+    "cje_fp.io.jsonl",
     "cje_fp.legacy",
     "cje_fp.policy",
+    "cje_fp.results",
     "cje_fp.retry",
     "cje_fp.sampling",
-    "cje_fp.results",
+    "cje_fp.simulation",
     "cje_fp.validation",
     "cje_fp.weights",
 )

@@ -1,0 +1,176 @@
+"""Estimation benchmark: load + calibrate + calibrated IPS + CIs for 3 targets, at 100k and 1M rows.
+
+Run: ``python benchmarks/bench_estimate.py`` (``--rows 100000`` for one size,
+``--compare`` to run the incumbent cje-eval 0.3 on the same 100k-row file).
+
+Files are written in the incumbent's JSONL format, with text (prompts of ~60
+and responses of ~1,100 characters, like the arena sample), under a temporary
+directory. Each measured run is a separate process so its peak RSS
+(``ru_maxrss`` from ``wait4``) is its own. With ``--compare`` the incumbent is
+installed into a separate virtualenv (default ``/tmp/cje03-venv``) with
+``pip install "cje-eval==0.3.*"`` if missing, and runs
+``analyze_dataset(path, estimator="calibrated-ips")``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import msgspec
+import numpy as np
+
+TARGETS = ("alpha", "beta", "gamma")
+WORDS = (
+    "the model answers question with care and detail about data code policy value judge "
+    "oracle response prompt context evaluation estimate weight score label sample logs "
+).split()
+
+
+def generate(path: Path, rows: int, seed: int = 0) -> None:
+    """Write ``rows`` rows in the incumbent's format: text, log probs, judge, 25% oracle labels."""
+    rng = np.random.default_rng(seed)
+    vocabulary = " ".join(rng.choice(WORDS, size=400_000))
+    encoder = msgspec.json.Encoder()
+    chunk = 50_000
+    with open(path, "wb") as handle:
+        for start in range(0, rows, chunk):
+            n = min(chunk, rows - start)
+            quality = rng.beta(2.0, 2.0, n)
+            tokens = np.maximum(1, rng.lognormal(np.log(250.0), 0.6, n)).astype(int)
+            base = -tokens * rng.uniform(0.3, 0.9, n)
+            judge = np.round(np.clip(quality + rng.normal(0, 0.1, n), 0, 1) * 20) / 20
+            labelled = rng.uniform(size=n) < 0.25
+            prompt_starts = rng.integers(0, len(vocabulary) - 200, n)
+            response_starts = rng.integers(0, len(vocabulary) - 6000, n)
+            targets = {
+                "alpha": base + rng.normal(0, 0.02, n) * np.sqrt(tokens),
+                "beta": base + 1.5 * (quality - 0.5) + rng.normal(0, 0.03, n) * np.sqrt(tokens),
+                "gamma": base - 1.5 * (quality - 0.5) + rng.normal(0, 0.03, n) * np.sqrt(tokens),
+            }
+            lines = []
+            for i in range(n):
+                row = {
+                    "prompt": vocabulary[prompt_starts[i] : prompt_starts[i] + 60],
+                    "response": vocabulary[response_starts[i] : response_starts[i] + 4 * int(tokens[i])],
+                    "base_policy_logprob": float(base[i]),
+                    "target_policy_logprobs": {name: float(min(values[i], 0.0)) for name, values in targets.items()},
+                    "judge_score": float(judge[i]),
+                    "metadata": {"prompt_id": f"prompt-{start + i}"},
+                }
+                if labelled[i]:
+                    row["oracle_label"] = float(quality[i])
+                lines.append(encoder.encode(row))
+            handle.write(b"\n".join(lines) + b"\n")
+
+
+def run_ours(path: str) -> None:
+    """The measured pipeline (runs in a child process): prints a JSON summary."""
+    from returns.result import Failure, Success
+
+    from cje_fp.estimators import estimate_all
+    from cje_fp.io import load_dataset
+    from cje_fp.results import sealed
+
+    started = time.perf_counter()
+    match sealed(load_dataset(path)):
+        case Success(data):
+            pass
+        case Failure(errors):
+            raise SystemExit(errors.describe())
+    loaded = time.perf_counter()
+    table = estimate_all(data, estimators=("calibrated-ips",), allow_flagged=True)
+    finished = time.perf_counter()
+    estimates = {}
+    for target, _, result in table:
+        match sealed(result):
+            case Success(estimate):
+                estimates[target] = [round(estimate.value, 4), round(estimate.ci[0], 4), round(estimate.ci[1], 4)]
+            case Failure(error):
+                estimates[target] = [error.describe()]
+    print(json.dumps({"load_s": loaded - started, "estimate_s": finished - loaded, "estimates": estimates}))
+
+
+INCUMBENT = """
+import json, logging, sys, time, warnings
+warnings.filterwarnings("ignore"); logging.disable(logging.CRITICAL)
+started = time.perf_counter()
+from cje import analyze_dataset
+result = analyze_dataset(logged_data_path=sys.argv[1], estimator="calibrated-ips")
+low, high = result.confidence_interval(0.05)
+policies = result.metadata.get("target_policies")
+print(json.dumps({"seconds": time.perf_counter() - started, "estimates": {
+    p: [round(float(result.estimates[i]), 4), round(float(low[i]), 4), round(float(high[i]), 4)]
+    for i, p in enumerate(policies)}}))
+"""
+
+
+def measured(command: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MB and stdout of a child process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout is not None
+    output = process.stdout.read().decode()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{command[0]} failed with exit code {process.returncode}")
+    return time.perf_counter() - started, usage.ru_maxrss / 1024.0, output.strip().splitlines()[-1]
+
+
+def incumbent_python(venv: Path) -> Path:
+    """The incumbent's interpreter, installing cje-eval 0.3 into ``venv`` if needed."""
+    python = venv / "bin" / "python"
+    probe = subprocess.run([str(python), "-c", "import cje"], capture_output=True) if python.exists() else None
+    if probe is None or probe.returncode != 0:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "cje-eval==0.3.*"], check=True)
+    return python
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="*", default=[100_000, 1_000_000])
+    parser.add_argument("--compare", action="store_true", help="also run cje-eval 0.3 on the 100k file")
+    parser.add_argument("--venv", type=Path, default=Path("/tmp/cje03-venv"))
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--run-ours", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run_ours:
+        run_ours(args.run_ours)
+        return
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cje-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    ours: dict[int, tuple[float, float]] = {}
+    for rows in args.rows:
+        path = workdir / f"logs_{rows}.jsonl"
+        if not path.exists():
+            started = time.perf_counter()
+            generate(path, rows)
+            print(f"generated {rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f}s")
+        seconds, rss, output = measured([sys.executable, __file__, "--run-ours", str(path)])
+        summary = json.loads(output)
+        ours[rows] = (seconds, rss)
+        print(
+            f"cje-fp  {rows:>9,} rows: {seconds:6.1f}s wall (load {summary['load_s']:.1f}s, "
+            f"calibrate+estimate+CIs {summary['estimate_s']:.1f}s), peak RSS {rss:6.0f} MB"
+        )
+        print(f"        estimates [value, low, high]: {summary['estimates']}")
+        if args.compare and rows == 100_000:
+            python = incumbent_python(args.venv)
+            script = workdir / "incumbent.py"
+            script.write_text(INCUMBENT)
+            their_seconds, their_rss, their_output = measured([str(python), str(script), str(path)])
+            print(f"cje-eval 0.3 {rows:>6,} rows: {their_seconds:6.1f}s wall, peak RSS {their_rss:6.0f} MB")
+            print(f"        estimates [value, low, high]: {json.loads(their_output)['estimates']}")
+            print(f"        ratio: {their_seconds / seconds:.1f}x faster, {their_rss / rss:.1f}x less memory")
+
+
+if __name__ == "__main__":
+    main()

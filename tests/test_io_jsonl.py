@@ -1,0 +1,168 @@
+"""Loading CJE JSONL: every bad row reported with line/field/kind, lenient mode counts drops."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from returns.result import Failure, Result, Success
+
+from cje_fp.data_errors import DataErrors
+from cje_fp.dataset import Dataset
+from cje_fp.io import find_problems, load_dataset, write_jsonl
+from cje_fp.results import sealed
+
+ARENA = Path(__file__).resolve().parents[2] / "shared" / "data" / "arena_sample"
+
+
+def arena_file(name: str = "logged_data.jsonl") -> Path:
+    path = ARENA / name
+    if not path.exists():
+        pytest.fail(f"the arena sample is missing: expected {path} (../shared/data/arena_sample from the repo root)")
+    return path
+
+
+def loaded(result: Result[Dataset, DataErrors]) -> Dataset:
+    match sealed(result):
+        case Success(data):
+            return data
+        case Failure(error):
+            raise AssertionError(f"expected a dataset, got {error.describe()}")
+
+
+def errors_of(result: Result[Dataset, DataErrors]) -> DataErrors:
+    match sealed(result):
+        case Failure(error):
+            return error
+        case Success(data):
+            raise AssertionError(f"expected DataErrors, got {data!r}")
+
+
+def row(index: int, **overrides: object) -> dict[str, object]:
+    record: dict[str, object] = {
+        "prompt": f"q{index}",
+        "response": "a" * (index + 1),
+        "base_policy_logprob": -1.0 - index,
+        "target_policy_logprobs": {"t1": -2.0, "t2": -3.0},
+        "judge_score": 0.5,
+        "metadata": {"prompt_id": f"p{index}"},
+    }
+    record.update(overrides)
+    return record
+
+
+def write(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_arena_loads_with_every_column() -> None:
+    data = loaded(load_dataset(arena_file()))
+    assert data.n_rows == 1000
+    assert data.target_names == ("clone", "parallel_universe_prompt", "unhelpful")
+    assert data.n_oracle == 480
+    assert bool(data.judge.present.all())
+    assert data.prompt_ids[0] == "arena_1574"
+    assert data.lines[0] == 1 and data.lines[-1] == 1000
+    assert all(data.usable_mask(name).all() for name in data.target_names)
+    assert find_problems(arena_file()) == ()
+
+
+def test_every_problem_is_reported_with_line_field_and_kind(tmp_path: Path) -> None:
+    lines = [
+        json.dumps(row(0)),
+        "{not json",
+        json.dumps(row(2, base_policy_logprob=0.5)),
+        json.dumps(row(3, target_policy_logprobs={"t1": 1e-9, "t2": -1.0})),
+        json.dumps(row(4, judge_score=7.0)),
+        json.dumps(row(5, oracle_label=-0.1)),
+        json.dumps(row(6, metadata={"prompt_id": "p0"})),
+        json.dumps(row(7, judge_score="high")),
+        json.dumps({k: v for k, v in row(8).items() if k != "response"}),
+        '{"prompt": "q9", "response": "r", "base_policy_logprob": NaN, '
+        '"target_policy_logprobs": {"t1": -1.0}, "metadata": {"prompt_id": "p9"}}',
+        "[1, 2]",
+        "",
+        json.dumps(row(12, target_policy_logprobs={"t1": -1.0, "t2": -math.inf})),
+    ]
+    problems = find_problems(write(tmp_path / "bad.jsonl", lines))
+    seen = {(p.line, p.field, p.kind) for p in problems}
+    assert seen == {
+        (2, "<line>", "bad_json"),
+        (3, "base_policy_logprob", "invalid_log_prob"),
+        (4, "target_policy_logprobs.t1", "invalid_log_prob"),
+        (5, "judge_score", "out_of_range"),
+        (6, "oracle_label", "out_of_range"),
+        (7, "prompt_id", "duplicate_prompt_id"),
+        (8, "judge_score", "wrong_type"),
+        (9, "response", "missing_field"),
+        (10, "base_policy_logprob", "invalid_log_prob"),
+        (11, "<line>", "not_an_object"),
+        (13, "target_policy_logprobs.t2", "invalid_log_prob"),
+    }
+    reasons = {p.line: p.reason for p in problems}
+    assert reasons[10] == "NaN" and "already on line 1" in reasons[7]
+    strict = errors_of(load_dataset(tmp_path / "bad.jsonl"))
+    assert strict.n_bad_rows == 11 and strict.n_lines == 13
+    lenient = loaded(load_dataset(tmp_path / "bad.jsonl", strict=False))
+    assert lenient.n_rows == 1 and sum(lenient.dropped.values()) == 11
+    assert lenient.exclusions("t1")["bad_row:invalid_log_prob"] == 4
+
+
+def test_null_log_prob_excludes_the_row_for_that_policy_only(tmp_path: Path) -> None:
+    lines = [
+        json.dumps(row(0)),
+        json.dumps(row(1, target_policy_logprobs={"t1": None, "t2": -1.0})),
+        json.dumps(row(2, target_policy_logprobs={"t2": -1.0})),
+        json.dumps(row(3, base_policy_logprob=None)),
+    ]
+    data = loaded(load_dataset(write(tmp_path / "nulls.jsonl", lines)))
+    assert data.usable_mask("t1").tolist() == [True, False, False, False]
+    assert data.usable_mask("t2").tolist() == [True, True, True, False]
+    assert dict(data.exclusions("t1")) == {
+        "base_log_prob:null": 1, "target_log_prob:null": 1, "target_log_prob:absent": 1,
+    }
+    assert dict(data.exclusions("t2")) == {"base_log_prob:null": 1}
+
+
+def test_extras_metadata_fallbacks_and_prompt_hash(tmp_path: Path) -> None:
+    lines = [
+        json.dumps(row(0, model="m-a", metadata={"prompt_id": 17, "judge_score": 0.25, "tokens": 12})),
+        json.dumps({k: v for k, v in row(1, model="m-b").items() if k != "metadata"}),
+    ]
+    data = loaded(load_dataset(write(tmp_path / "extras.jsonl", lines)))
+    assert data.prompt_ids[0] == "17"
+    assert data.prompt_ids[1].startswith("prompt_") and len(data.prompt_ids[1]) == 19
+    assert data.judge.values[0] == 0.5  # top level wins over metadata
+    assert data.extras["model"] == (b'"m-a"', b'"m-b"')
+    assert data.extras["metadata.tokens"] == (b"12", None)
+
+
+def test_repeated_prompts_form_clusters_when_asked(tmp_path: Path) -> None:
+    lines = [json.dumps(row(i, metadata={"prompt_id": f"p{i % 2}"})) for i in range(4)]
+    path = write(tmp_path / "repeat.jsonl", lines)
+    assert errors_of(load_dataset(path)).by_kind() == {"duplicate_prompt_id": 2}
+    data = loaded(load_dataset(path, repeated_prompts="cluster"))
+    assert data.clusters.tolist() == [0, 1, 0, 1]
+
+
+def test_unreadable_and_empty_files_fail_even_when_lenient(tmp_path: Path) -> None:
+    missing = errors_of(load_dataset(tmp_path / "absent.jsonl", strict=False))
+    assert missing.problems[0].kind == "unreadable_file"
+    empty = errors_of(load_dataset(write(tmp_path / "empty.jsonl", [""]), strict=False))
+    assert empty.problems[0].kind == "empty_file"
+
+
+def test_write_then_load_round_trips(tmp_path: Path) -> None:
+    source = loaded(load_dataset(arena_file()))
+    path = tmp_path / "copy.jsonl"
+    write_jsonl(path, source, prompts=lambda i: f"prompt {i}", responses=lambda i: "x" * int(source.response_length[i]))
+    copy = loaded(load_dataset(path))
+    assert copy.prompt_ids == source.prompt_ids
+    for name in source.target_names:
+        np.testing.assert_array_equal(copy.targets[name].values, source.targets[name].values)
+    np.testing.assert_array_equal(copy.oracle.present, source.oracle.present)
+    np.testing.assert_array_equal(copy.response_length, source.response_length)

@@ -1,0 +1,1 @@
+# Minimal stubs: only what cje_fp uses (scipy ships no type information).

@@ -1,0 +1,19 @@
+# Minimal stub for scipy.stats: the t and normal quantiles and the Mann-Whitney test cje_fp uses.
+import numpy as np
+
+class _T:
+    def ppf(self, q: float, df: float) -> np.float64: ...
+
+class _Norm:
+    def ppf(self, q: float) -> np.float64: ...
+
+class MannwhitneyuResult:
+    statistic: np.float64
+    pvalue: np.float64
+
+t: _T
+norm: _Norm
+
+def mannwhitneyu(
+    x: object, y: object, *, alternative: str = ..., method: str = ...
+) -> MannwhitneyuResult: ...
