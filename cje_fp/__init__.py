@@ -14,6 +14,9 @@ import importlib
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
+    from cje_fp.backends.doctor import DoctorReport, doctor
+    from cje_fp.backends.openai_compatible import OpenAICompatiblePolicy
+    from cje_fp.backends.templates import ChatTemplate
     from cje_fp.backends.tabular import TabularPolicy
     from cje_fp.cache import SuccessCache, cached
     from cje_fp.calibration import CalibrationConfig, calibrate
@@ -95,11 +98,13 @@ __all__ = [
     "BatchResult",
     "CalibrationConfig",
     "CellOutcome",
+    "ChatTemplate",
     "Comparison",
     "ConnectionFailed",
     "DataErrors",
     "Dataset",
     "Diagnostics",
+    "DoctorReport",
     "DualPolicy",
     "Estimate",
     "EstimateTable",
@@ -122,6 +127,7 @@ __all__ = [
     "MissingJudgeScores",
     "ModelNotFound",
     "MultiTargetSampler",
+    "OpenAICompatiblePolicy",
     "OverlapDiagnostics",
     "Policy",
     "PolicyCrashed",
@@ -152,6 +158,7 @@ __all__ = [
     "cached",
     "calibrate",
     "compare",
+    "doctor",
     "effective_sample_size",
     "estimate",
     "estimate_all",
@@ -173,7 +180,10 @@ __all__ = [
 
 #: The modules that define the public names.
 _MODULES: Final = (
+    "cje_fp.backends.doctor",
+    "cje_fp.backends.openai_compatible",
     "cje_fp.backends.tabular",
+    "cje_fp.backends.templates",
     "cje_fp.cache",
     "cje_fp.calibration",
     "cje_fp.data_errors",

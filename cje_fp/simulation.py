@@ -43,7 +43,7 @@ from cje_fp.errors import RetriesExhausted, Timeout, TokenLimitExceeded
 from cje_fp.policy import LogProbResult
 from cje_fp.results import sealed
 from cje_fp.retry import retrying
-from cje_fp.sampling import MultiTargetSampler, Sample
+from cje_fp.sampling import BatchResult, MultiTargetSampler, Sample
 from cje_fp.testing.faults import Fault, FaultPlan, inject_faults
 
 BASE_POLICY: Final = "base"
@@ -203,6 +203,8 @@ class Simulation:
     contexts: IntArray
     responses: IntArray
     failures_by_policy: Mapping[str, Mapping[str, int]]
+    scoring: BatchResult | None = None
+    """The sampler's batch (retries, accounting, timing) when scored ``via="sampler"``."""
 
 
 def _draw(world: World, n: int, rng: np.random.Generator) -> tuple[IntArray, IntArray]:
@@ -294,9 +296,11 @@ def simulate(
             Sample(sample_id=f"row {row}", context=context, response=response)
             for row, (context, response) in enumerate(zip(context_text, response_text, strict=True))
         ]
-        batch = sampler.process_batch(samples)
-        columns = {name: _column([result.log_probs[name] for result in batch.results]) for name in names}
+        scored = sampler.process_batch(samples)
+        batch: BatchResult | None = scored
+        columns = {name: _column([result.log_probs[name] for result in scored.results]) for name in names}
     else:
+        batch = None
         columns = {
             name: _expected_column(plan, faults, name, context_text, response_text, world.log_probs[name][contexts, responses])
             for name in names
@@ -327,6 +331,7 @@ def simulate(
         contexts=contexts,
         responses=responses,
         failures_by_policy={name: column.excluded_by_reason() for name, column in columns.items()},
+        scoring=batch,
     )
 
 

@@ -1,5 +1,14 @@
-"""Tools for users' own tests: deterministic fault injection (and a fake server)."""
+"""Tools for users' own tests: deterministic fault injection and a fake vLLM-shaped server."""
 
 from cje_fp.testing.faults import Fault, FaultPlan, inject_faults
+from cje_fp.testing.server import FakeServer, FakeServerConfig, expected_log_prob, fault_marker
 
-__all__ = ["Fault", "FaultPlan", "inject_faults"]
+__all__ = [
+    "FakeServer",
+    "FakeServerConfig",
+    "Fault",
+    "FaultPlan",
+    "expected_log_prob",
+    "fault_marker",
+    "inject_faults",
+]

@@ -1,0 +1,173 @@
+"""``Coalescer``: merge concurrent single-prompt calls on one event loop into batched requests.
+
+Each call still gets its own ``Result``. Calls made in the same loop iteration
+are sent together, up to ``batch_size`` prompts per request, and a request
+starts only when the shared ``SlotLimiter`` grants it a slot. When a server
+rejects a whole batch as a bad request (for example one prompt is too long),
+each prompt is sent again on its own, so only the bad one fails.
+
+>>> import asyncio
+>>> from returns.result import Success
+>>> from cje_fp.backends.completions import Echo
+>>> sent: list[list[str]] = []
+>>> async def send(prompts):
+...     sent.append(list(prompts))
+...     return [Success(Echo(text=p, tokens=(p,), log_probs=(None,), text_offset=None)) for p in prompts]
+>>> async def main():
+...     coalescer = Coalescer(send=send, batch_size=4, limiter=SlotLimiter(limit=8))
+...     return await asyncio.gather(*(coalescer.echo(str(i)) for i in range(6)))
+>>> [echo.map(lambda e: e.text) for echo in asyncio.run(main())][:2], sent
+([<Success: 0>, <Success: 1>], [['0', '1', '2', '3'], ['4', '5']])
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeAlias
+
+import attrs
+from returns.result import Failure
+
+from cje_fp.backends.completions import EchoResult
+from cje_fp.backends.limiter import SlotLimiter
+from cje_fp.errors import BadRequest, TokenLimitExceeded
+from cje_fp.redaction import crashed
+from cje_fp.results import sealed
+
+SendBatch: TypeAlias = Callable[[Sequence[str]], Awaitable[list[EchoResult]]]
+"""Send one request for these prompts; one result per prompt, in order."""
+
+
+@attrs.define
+class _Item:
+    prompt: str
+    future: asyncio.Future[EchoResult]
+    solo: bool = False
+
+
+def _rejected_whole(results: Sequence[EchoResult]) -> bool:
+    """Whether a batch failed as a whole with an error one prompt may have caused."""
+    for result in results:
+        match sealed(result):
+            case Failure(BadRequest() | TokenLimitExceeded()):
+                continue
+            case _:
+                return False
+    return True
+
+
+class Coalescer:
+    """Batches ``echo`` calls made on one event loop (create it inside that loop).
+
+    A partial batch waits at most ``wait`` seconds for more prompts (0: only
+    the calls of the current loop iteration); a full one leaves at once.
+    """
+
+    def __init__(
+        self, *, send: SendBatch, batch_size: int, limiter: SlotLimiter, wait: float = 0.0
+    ) -> None:
+        self._send = send
+        self._batch_size = batch_size
+        self._limiter = limiter
+        self._wait = wait
+        self._loop = asyncio.get_running_loop() if batch_size > 1 else None
+        self._pending: deque[_Item] = deque()
+        self._timer: asyncio.TimerHandle | asyncio.Handle | None = None
+        self._waiting = False
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def echo(self, prompt: str) -> EchoResult:
+        """The echo of ``prompt``, sent alone or with other pending prompts."""
+        if self._loop is None:
+            return await self._echo_alone(prompt)
+        future: asyncio.Future[EchoResult] = self._loop.create_future()
+        self._pending.append(_Item(prompt, future))
+        if len(self._pending) >= self._batch_size:
+            self._dispatch(flush=False)
+        else:
+            self._arm_timer()
+        return await future
+
+    async def _echo_alone(self, prompt: str) -> EchoResult:
+        limiter = self._limiter
+        if not limiter.try_acquire():
+            await limiter.acquire()
+        try:
+            return (await self._send([prompt]))[0]
+        finally:
+            limiter.release()
+
+    def _arm_timer(self) -> None:
+        if self._timer is None and self._pending and not self._waiting:
+            assert self._loop is not None
+            if self._wait > 0:
+                self._timer = self._loop.call_later(self._wait, self._flush)
+            else:
+                self._timer = self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._timer = None
+        self._dispatch(flush=True)
+
+    def _dispatch(self, *, flush: bool) -> None:
+        """Launch full batches (and a partial one if ``flush``) while slots are free."""
+        while not self._waiting and (
+            len(self._pending) >= self._batch_size or (flush and self._pending)
+        ):
+            if self._limiter.try_acquire():
+                self._launch()
+            else:
+                assert self._loop is not None
+                self._waiting = True
+                self._limiter.wait_for_slot(self._loop, self._granted)
+        self._arm_timer()
+
+    def _granted(self) -> None:
+        # The pending prompts have waited for a slot: send them, full or not.
+        self._waiting = False
+        self._launch()
+        self._dispatch(flush=False)
+
+    def _take(self) -> list[_Item]:
+        batch: list[_Item] = []
+        while self._pending and len(batch) < self._batch_size:
+            item = self._pending.popleft()
+            if item.future.done():  # its caller was cancelled
+                continue
+            if item.solo and batch:
+                self._pending.appendleft(item)
+                break
+            batch.append(item)
+            if item.solo:
+                break
+        return batch
+
+    def _launch(self) -> None:
+        """Start one request with the slot just acquired (or give the slot back)."""
+        batch = self._take()
+        if not batch:
+            self._limiter.release()
+            return
+        assert self._loop is not None
+        task = self._loop.create_task(self._run(batch))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, batch: list[_Item]) -> None:
+        try:
+            results = await self._send([item.prompt for item in batch])
+        except Exception as error:  # noqa: BLE001 - a crash fails the batch's cells, never the loop
+            results = [Failure(crashed(error))] * len(batch)
+        finally:
+            self._limiter.release()
+        if len(batch) > 1 and _rejected_whole(results):
+            for item in reversed(batch):
+                item.solo = True
+                self._pending.appendleft(item)
+            self._dispatch(flush=True)
+            return
+        for item, result in zip(batch, results, strict=True):
+            if not item.future.done():
+                item.future.set_result(result)

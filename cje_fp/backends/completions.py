@@ -1,0 +1,163 @@
+"""The ``/v1/completions`` wire format: build a teacher-forcing request, parse the answer.
+
+Pure. A request carries one prompt or a list of prompts; the answer is split
+back into one ``Result[Echo, LogProbError]`` per prompt, so a malformed choice
+fails only its own prompt while a malformed body fails them all.
+
+>>> body = encode_request(request_payload(
+...     model="m", prompts=["Hi there"], temperature=1.0, max_tokens=0))
+>>> body
+b'{"model":"m","prompt":"Hi there","max_tokens":0,"temperature":1.0,"logprobs":1,"echo":true,"stream":false}'
+>>> answer = b'{"choices": [{"index": 0, "text": "Hi there", "logprobs": {"tokens": ["Hi", " there"], "token_logprobs": [null, -1.5], "text_offset": [0, 2]}}]}'
+>>> parse_completions(answer, n_prompts=1, request_hash="h")
+[<Success: Echo(text='Hi there', tokens=('Hi', ' there'), log_probs=(None, -1.5), text_offset=(0, 2), finish_reason=None)>]
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Final, TypeAlias, TypeGuard
+
+import attrs
+from returns.result import Failure, Result, Success
+
+from cje_fp.errors import HttpDetail, LogProbError, MalformedResponse
+
+
+@attrs.frozen(kw_only=True)
+class Echo:
+    """One choice of an answer: the echoed text and each token with its log prob."""
+
+    text: str | None
+    tokens: tuple[str, ...]
+    log_probs: tuple[float | None, ...]
+    text_offset: tuple[int, ...] | None
+    finish_reason: str | None = None
+
+
+EchoResult: TypeAlias = Result[Echo, LogProbError]
+"""The echo of one prompt, or why there is none."""
+
+JsonObject: TypeAlias = dict[str, object]
+
+
+def request_payload(
+    *, model: str, prompts: Sequence[str], temperature: float, max_tokens: int
+) -> JsonObject:
+    """The JSON body asking to echo ``prompts`` with their tokens' log probs.
+
+    A single prompt is sent as a string, several as a list.
+    """
+    return {
+        "model": model,
+        "prompt": prompts[0] if len(prompts) == 1 else list(prompts),
+        "max_tokens": max_tokens,
+        "temperature": temperature,
+        "logprobs": 1,
+        "echo": True,
+        "stream": False,
+    }
+
+
+def encode_request(payload: JsonObject) -> bytes:
+    """The request body's bytes (compact JSON, so that its hash is stable)."""
+    return json.dumps(payload, separators=(",", ":")).encode("utf-8")
+
+
+def _malformed(reason: str, request_hash: str) -> MalformedResponse:
+    return MalformedResponse(
+        reason=reason, http=HttpDetail(status=200, request_hash=request_hash)
+    )
+
+
+def parse_completions(body: bytes, *, n_prompts: int, request_hash: str) -> list[EchoResult]:
+    """One ``Echo`` (or error) per prompt, in prompt order.
+
+    >>> parse_completions(b"{not json", n_prompts=2, request_hash="h")[1]
+    <Failure: MalformedResponse(reason='body is not JSON', http=HttpDetail(status=200, body_excerpt='', request_hash='h'))>
+    """
+    try:
+        document: object = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return [Failure(_malformed("body is not JSON", request_hash))] * n_prompts
+    choices = document.get("choices") if isinstance(document, dict) else None
+    if not isinstance(choices, list):
+        return [Failure(_malformed("no 'choices' list", request_hash))] * n_prompts
+    if len(choices) != n_prompts:
+        reason = f"{len(choices)} choices for {n_prompts} prompts"
+        return [Failure(_malformed(reason, request_hash))] * n_prompts
+    ordered = _in_prompt_order(choices)
+    if ordered is None:
+        return [Failure(_malformed("choice indices are not 0..n-1", request_hash))] * n_prompts
+    return [parse_choice(choice, request_hash) for choice in ordered]
+
+
+def _in_prompt_order(choices: list[object]) -> list[object] | None:
+    indices = [choice.get("index") if isinstance(choice, dict) else None for choice in choices]
+    if all(index is None for index in indices):
+        return choices
+    if sorted(i for i in indices if isinstance(i, int)) != list(range(len(choices))):
+        return None
+    ordered: list[object] = [None] * len(choices)
+    for index, choice in zip(indices, choices, strict=True):
+        assert isinstance(index, int)
+        ordered[index] = choice
+    return ordered
+
+
+def parse_choice(choice: object, request_hash: str) -> EchoResult:
+    """The ``Echo`` in one choice, or ``MalformedResponse`` saying what is missing."""
+    if not isinstance(choice, dict):
+        return Failure(_malformed("choice is not an object", request_hash))
+    logprobs = choice.get("logprobs")
+    if not isinstance(logprobs, dict):
+        return Failure(_malformed("missing logprobs", request_hash))
+    tokens = logprobs.get("tokens")
+    values = logprobs.get("token_logprobs")
+    if not _is_str_list(tokens):
+        return Failure(_malformed("missing or non-string tokens", request_hash))
+    if not _is_number_list(values):
+        return Failure(_malformed("missing or non-numeric token_logprobs", request_hash))
+    if len(values) != len(tokens):
+        reason = f"token_logprobs has {len(values)} entries for {len(tokens)} tokens"
+        return Failure(_malformed(reason, request_hash))
+    offsets = logprobs.get("text_offset")
+    if offsets is not None and not _is_offsets(offsets, len(tokens)):
+        return Failure(_malformed("text_offset is not one int per token", request_hash))
+    text = choice.get("text")
+    finish = choice.get("finish_reason")
+    return Success(
+        Echo(
+            text=text if isinstance(text, str) else None,
+            tokens=tuple(tokens),
+            log_probs=_as_floats(values),
+            text_offset=None if offsets is None else tuple(offsets),
+            finish_reason=finish if isinstance(finish, str) else None,
+        )
+    )
+
+
+_FLOAT_OR_NULL: Final = frozenset({float, type(None)})
+
+
+def _as_floats(values: list[float | int | None]) -> tuple[float | None, ...]:
+    if _FLOAT_OR_NULL.issuperset(map(type, values)):
+        return tuple(values)  # the usual case: nothing to convert
+    return tuple([None if value is None else float(value) for value in values])
+
+
+def _is_str_list(value: object) -> TypeGuard[list[str]]:
+    return isinstance(value, list) and {str}.issuperset(map(type, value))
+
+
+_NUMBER_OR_NULL: Final = frozenset({float, int, type(None)})
+
+
+def _is_number_list(value: object) -> TypeGuard[list[float | int | None]]:
+    # Exact type checks: a bool or a numeric string is not a log prob.
+    return isinstance(value, list) and _NUMBER_OR_NULL.issuperset(map(type, value))
+
+
+def _is_offsets(value: object, length: int) -> TypeGuard[list[int]]:
+    return isinstance(value, list) and len(value) == length and {int}.issuperset(map(type, value))

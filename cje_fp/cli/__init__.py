@@ -1,0 +1,5 @@
+"""The ``cje-fp`` command: demo, score, estimate, validate, doctor."""
+
+from cje_fp.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,49 @@
+"""Loading a data file for a command: usage problems vs data problems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from returns.result import Failure, Result, Success
+
+from cje_fp.cli.outcome import ExitCode, Problem
+from cje_fp.data_errors import DataErrors
+from cje_fp.dataset import Dataset
+from cje_fp.io.jsonl import load_dataset
+from cje_fp.results import sealed
+
+
+def existing_file(path: Path) -> Result[Path, Problem]:
+    """``path`` if it is a readable file, else a usage problem."""
+    if not path.is_file():
+        return Failure(Problem(code=ExitCode.USAGE, message=f"no such file: {path}"))
+    return Success(path)
+
+
+def data_problem(errors: DataErrors, *, shown: int = 5) -> Problem:
+    """One paragraph naming the first problems; every problem in the details."""
+    problems = errors.problems
+    first = "; ".join(problem.describe() for problem in problems[:shown])
+    more = f" (and {len(problems) - shown} more)" if len(problems) > shown else ""
+    return Problem(
+        code=ExitCode.REFUSED,
+        message=(
+            f"{errors.path}: {len(problems)} problem(s) in {errors.n_bad_rows} row(s): {first}{more}. "
+            "Fix the file, or pass --lenient to exclude the bad rows (they are counted)."
+        ),
+        details="\n".join(problem.describe() for problem in problems),
+    )
+
+
+def load(path: Path, *, lenient: bool) -> Result[Dataset, Problem]:
+    """The dataset, or the problem to report."""
+    match sealed(existing_file(path)):
+        case Failure(problem):
+            return Failure(problem)
+        case Success(_):
+            pass
+    match sealed(load_dataset(path, strict=not lenient)):
+        case Success(dataset):
+            return Success(dataset)
+        case Failure(errors):
+            return Failure(data_problem(errors))

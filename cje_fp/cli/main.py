@@ -1,0 +1,101 @@
+"""``cje-fp``: argument parsing and dispatch. Exit codes: 0 success, 1 data or estimation
+refusal, 2 usage error, 3 backend unreachable or unauthorized."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import cast
+
+from rich.console import Console
+
+from cje_fp.cli.demo import run_demo
+from cje_fp.cli.estimate import EstimateOptions, run_estimate
+from cje_fp.cli.validate import run_validate
+from cje_fp.estimators.results import ESTIMATORS, EstimatorName
+
+
+def _level(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"the level must be in (0, 1), got {text}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, with one subcommand per job."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--verbose", action="store_true", help="show details of errors")
+    parser = argparse.ArgumentParser(
+        prog="cje-fp",
+        description="Causal judge evaluation where a failure is never a number.",
+        epilog="Exit codes: 0 success, 1 data or estimation refusal, 2 usage error, "
+        "3 backend unreachable or unauthorized.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", parents=[common], help="the whole pipeline on a simulated scenario, offline")
+    demo.add_argument("--seed", type=int, default=0, help="scenario seed (default 0)")
+    demo.add_argument("--rows", type=_positive, default=2000, help="logged rows to simulate (default 2000)")
+    demo.add_argument("--plot", type=Path, metavar="DIR", help="write figures into DIR")
+
+    estimate = commands.add_parser("estimate", parents=[common], help="estimate every target policy's value")
+    estimate.add_argument("scored", type=Path, metavar="SCORED", help="scored JSONL (the CJE format)")
+    estimate.add_argument(
+        "--estimator",
+        action="append",
+        choices=ESTIMATORS,
+        help="estimator to run (repeatable; default: snips and calibrated-ips)",
+    )
+    estimate.add_argument("--target", action="append", help="target policy (repeatable; default: all)")
+    estimate.add_argument("--level", type=_level, default=0.95, help="confidence level (default 0.95)")
+    estimate.add_argument(
+        "--allow-flagged", action="store_true", help="report flagged numbers where overlap gates would refuse"
+    )
+    estimate.add_argument("--lenient", action="store_true", help="exclude bad rows (counted) instead of failing")
+    estimate.add_argument("--json", type=Path, metavar="OUT", help="write a machine-readable report")
+    estimate.add_argument("--plot", type=Path, metavar="DIR", help="write figures into DIR")
+
+    validate = commands.add_parser("validate", parents=[common], help="list every problem of a data file")
+    validate.add_argument("data", type=Path, metavar="DATA")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    arguments = build_parser().parse_args(argv)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
+    verbose: bool = arguments.verbose
+    match arguments.command:
+        case "demo":
+            return run_demo(seed=arguments.seed, n=arguments.rows, plot_dir=arguments.plot, console=console)
+        case "estimate":
+            options = EstimateOptions(
+                path=arguments.scored,
+                estimators=tuple(cast(list[EstimatorName], arguments.estimator or ["snips", "calibrated-ips"])),
+                targets=tuple(arguments.target) if arguments.target else None,
+                level=arguments.level,
+                allow_flagged=arguments.allow_flagged,
+                lenient=arguments.lenient,
+                json_out=arguments.json,
+                plot_dir=arguments.plot,
+            )
+            return run_estimate(options, console=console, errors=errors, verbose=verbose)
+        case "validate":
+            return run_validate(arguments.data, console=console, errors=errors, verbose=verbose)
+    raise AssertionError(f"unhandled command {arguments.command}")
+
+
+def entry_point() -> None:
+    """The console script."""
+    sys.exit(main())

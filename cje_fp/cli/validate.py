@@ -1,0 +1,45 @@
+"""``cje-fp validate``: list every problem of a data file by line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from returns.result import Failure, Success
+from rich.console import Console
+
+from cje_fp.cli.data import existing_file
+from cje_fp.cli.outcome import ExitCode, report
+from cje_fp.io.jsonl import load_dataset
+from cje_fp.results import sealed
+
+
+def run_validate(path: Path, *, console: Console, errors: Console, verbose: bool) -> int:
+    """Exit 0 with a summary when the file is clean, 1 with every problem when not."""
+    match sealed(existing_file(path)):
+        case Failure(problem):
+            return report(problem, errors, verbose=verbose)
+        case Success(_):
+            pass
+    match sealed(load_dataset(path)):
+        case Success(dataset):
+            targets = ", ".join(dataset.target_names)
+            console.print(
+                f"{path}: OK: {dataset.n_rows} rows, target policies {targets}, "
+                f"{dataset.n_oracle} oracle labels",
+                highlight=False,
+            )
+            for name in dataset.target_names:
+                excluded = dataset.exclusions(name)
+                if excluded:
+                    reasons = ", ".join(f"{reason}={count}" for reason, count in sorted(excluded.items()))
+                    console.print(f"  {name}: {int(dataset.usable_mask(name).sum())} usable rows; excluded: {reasons}")
+            return ExitCode.OK
+        case Failure(data_errors):
+            for row_problem in data_errors.problems:
+                console.print(row_problem.describe(), highlight=False, soft_wrap=True, markup=False)
+            kinds = ", ".join(f"{kind}={count}" for kind, count in sorted(data_errors.by_kind().items()))
+            console.print(
+                f"{path}: {len(data_errors.problems)} problem(s) in {data_errors.n_bad_rows} row(s) ({kinds})",
+                highlight=False,
+            )
+            return ExitCode.REFUSED
