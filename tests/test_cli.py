@@ -128,3 +128,10 @@ def test_validate_accepts_the_arena_sample() -> None:
     result = cje_fp("validate", arena())
     assert result.returncode == 0, result.stdout
     assert "OK: 1000 rows" in result.stdout and "480 oracle labels" in result.stdout
+
+
+def test_the_estimator_choices_match_the_library() -> None:
+    from cje_fp.cli.main import ESTIMATOR_CHOICES
+    from cje_fp.estimators.results import ESTIMATORS
+
+    assert ESTIMATOR_CHOICES == ESTIMATORS

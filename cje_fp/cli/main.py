@@ -11,10 +11,9 @@ from typing import cast
 
 from rich.console import Console
 
-from cje_fp.cli.demo import run_demo
-from cje_fp.cli.estimate import EstimateOptions, run_estimate
-from cje_fp.cli.validate import run_validate
-from cje_fp.estimators.results import ESTIMATORS, EstimatorName
+# Spelled out so that ``--help`` and argument errors do not import the estimators (scipy);
+# tests/test_cli.py checks it against ``cje_fp.estimators.results.ESTIMATORS``.
+ESTIMATOR_CHOICES = ("ips", "snips", "clipped-ips", "clipped-snips", "calibrated-ips")
 
 
 def _level(text: str) -> float:
@@ -53,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     estimate.add_argument(
         "--estimator",
         action="append",
-        choices=ESTIMATORS,
+        choices=ESTIMATOR_CHOICES,
         help="estimator to run (repeatable; default: snips and calibrated-ips)",
     )
     estimate.add_argument("--target", action="append", help="target policy (repeatable; default: all)")
@@ -67,20 +66,36 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", parents=[common], help="list every problem of a data file")
     validate.add_argument("data", type=Path, metavar="DATA")
+
+    score = commands.add_parser(
+        "score", parents=[common], help="log probs under every configured policy (resumable)"
+    )
+    score.add_argument("config", type=Path, metavar="CONFIG", help="TOML config of the policies")
+    score.add_argument("data", type=Path, metavar="DATA", help="JSONL rows with prompt and response")
+    score.add_argument("--out", type=Path, metavar="SCORED", required=True, help="scored JSONL (appended, resumable)")
+    score.add_argument("--retry-failed", action="store_true", help="recompute cells that failed in earlier runs")
+
+    doctor = commands.add_parser("doctor", parents=[common], help="probe the configured endpoints")
+    doctor.add_argument("config", type=Path, metavar="CONFIG")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     arguments = build_parser().parse_args(argv)
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-    errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
+    console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 120)
     verbose: bool = arguments.verbose
     match arguments.command:
         case "demo":
+            from cje_fp.cli.demo import run_demo
+
             return run_demo(seed=arguments.seed, n=arguments.rows, plot_dir=arguments.plot, console=console)
         case "estimate":
-            options = EstimateOptions(
+            from cje_fp.cli.estimate import EstimateOptions, run_estimate
+            from cje_fp.estimators.results import EstimatorName
+
+            estimate_options = EstimateOptions(
                 path=arguments.scored,
                 estimators=tuple(cast(list[EstimatorName], arguments.estimator or ["snips", "calibrated-ips"])),
                 targets=tuple(arguments.target) if arguments.target else None,
@@ -90,9 +105,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 json_out=arguments.json,
                 plot_dir=arguments.plot,
             )
-            return run_estimate(options, console=console, errors=errors, verbose=verbose)
+            return run_estimate(estimate_options, console=console, errors=errors, verbose=verbose)
         case "validate":
+            from cje_fp.cli.validate import run_validate
+
             return run_validate(arguments.data, console=console, errors=errors, verbose=verbose)
+        case "score":
+            from cje_fp.cli.score import ScoreOptions, run_score
+
+            options = ScoreOptions(
+                config=arguments.config, data=arguments.data, out=arguments.out, retry_failed=arguments.retry_failed
+            )
+            return run_score(options, console=console, errors=errors, verbose=verbose)
+        case "doctor":
+            from cje_fp.cli.doctor import run_doctor
+
+            return run_doctor(arguments.config, console=console, errors=errors, verbose=verbose)
     raise AssertionError(f"unhandled command {arguments.command}")
 
 

@@ -1,7 +1,8 @@
 """An append-only, resumable JSONL file of scored rows.
 
-Rows are appended as they complete and made durable (flush + fsync) in small
-groups. Reading keeps the last line per row id, so a row rescored later
+Rows are appended as they complete: each is handed to the OS at once (so a
+killed process loses none), and made durable with fsync in small groups (so a
+machine crash loses at most a group). Reading keeps the last line per row id, so a row rescored later
 supersedes the earlier one, and drops a torn final line left by a crash.
 ``compact`` rewrites the file atomically with one line per row, in a given
 order, once a run has finished.
@@ -113,10 +114,11 @@ class RowJournal:
         return cls(open(path, "ab"), id_field)  # noqa: SIM115 - closed by __exit__/close
 
     def append(self, row: Row) -> None:
-        """Write one row; make the group durable when it is due."""
+        """Write and flush one row; fsync the group when it is due."""
         if not isinstance(row.get(self.id_field), str):
             raise ValueError(f"row has no string {self.id_field!r}")
         self._handle.write(_ENCODER.encode(row) + b"\n")
+        self._handle.flush()
         self._pending += 1
         now = time.monotonic()
         if self._pending >= FSYNC_EVERY_ROWS or now - self._last_sync >= FSYNC_EVERY_SECONDS:
