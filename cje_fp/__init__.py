@@ -14,6 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
+    from cje_fp.batch_dataset import dataset_from_batch
     from cje_fp.backends.doctor import DoctorReport, doctor
     from cje_fp.backends.openai_compatible import OpenAICompatiblePolicy
     from cje_fp.backends.templates import ChatTemplate
@@ -158,6 +159,7 @@ __all__ = [
     "cached",
     "calibrate",
     "compare",
+    "dataset_from_batch",
     "doctor",
     "effective_sample_size",
     "estimate",
@@ -180,6 +182,7 @@ __all__ = [
 
 #: The modules that define the public names.
 _MODULES: Final = (
+    "cje_fp.batch_dataset",
     "cje_fp.backends.doctor",
     "cje_fp.backends.openai_compatible",
     "cje_fp.backends.tabular",

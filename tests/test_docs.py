@@ -7,21 +7,53 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cje_fp.cli.config import load_config
+from tests.conftest import value_of
+
 ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
 
 
-def _readme_commands() -> list[str]:
-    return re.findall(r"```bash\n(.+?)\n```", (ROOT / "README.md").read_text())
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.+?)\n```", README, flags=re.S)
 
 
 def test_readme_starts_with_exactly_two_setup_commands() -> None:
-    commands = _readme_commands()
+    commands = _blocks("bash")
     assert len(commands) == 2
     assert all(command.startswith("python3 -m venv .venv && ") for command in commands)
+    assert commands[0].endswith("cje-fp demo --plot figures")
+    assert README.index(commands[1]) < README.index("## ")  # both before the first section
 
 
 def test_ci_runs_the_readme_check_command() -> None:
-    assert _readme_commands()[1] in (ROOT / ".ci" / "run").read_text()
+    assert _blocks("bash")[1] in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_readme_library_example_runs_and_covers_the_truth() -> None:
+    (example,) = _blocks("python")
+    assert len([line for line in example.splitlines() if line.strip()]) <= 20
+    output = subprocess.run(
+        [sys.executable, "-c", example], capture_output=True, text=True, check=True, timeout=120, cwd=ROOT
+    ).stdout
+    found = re.search(r"better: ([\d.]+), 95% CI \[([\d.]+), ([\d.]+)\] \(truth 0.800\)", output)
+    assert found is not None, output
+    low, high = float(found.group(2)), float(found.group(3))
+    assert low <= 0.8 <= high
+
+
+def test_the_readme_config_parses(tmp_path: Path) -> None:
+    (config,) = _blocks("toml")
+    path = tmp_path / "config.toml"
+    path.write_text(config)
+    parsed = value_of(load_config(path))
+    try:
+        assert parsed.base_policy == "base"
+        assert [policy.name for policy in parsed.policies] == ["base", "unhelpful"]
+        assert parsed.policies[1].system_prompt == "You are an unhelpful assistant."
+        assert parsed.retry.max_attempts == 5 and parsed.max_concurrency == 256
+    finally:
+        parsed.close()
 
 
 def test_the_quickstart_example_runs() -> None:
