@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import struct
@@ -135,3 +136,28 @@ def test_the_estimator_choices_match_the_library() -> None:
     from cje_fp.estimators.results import ESTIMATORS
 
     assert ESTIMATOR_CHOICES == ESTIMATORS
+
+
+def test_estimate_writes_figures(tmp_path: Path) -> None:
+    result = cje_fp("estimate", arena(), "--allow-flagged", "--estimator", "snips", "--plot", tmp_path / "figures")
+    assert result.returncode == 0, result.stderr
+    for name in ("forest.png", "log_weights.png", "calibration.png"):
+        width, height = _png_size(tmp_path / "figures" / name)
+        assert width > 100 and height > 100
+
+
+def test_plots_without_matplotlib_say_how_to_get_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "blocked" / "matplotlib"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('matplotlib is not installed')\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "cje_fp.cli", "demo", "--rows", "300", "--plot", str(tmp_path / "figures")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(blocker.parent)},
+    )
+    assert result.returncode == 2
+    assert 'pip install "cje-fp[plot]"' in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "figures").exists()

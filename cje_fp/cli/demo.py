@@ -7,16 +7,18 @@ from pathlib import Path
 
 from rich.console import Console
 
-from cje_fp.cli.outcome import ExitCode
-from cje_fp.cli.plots import write_figures
+from cje_fp.cli.outcome import ExitCode, report
+from cje_fp.cli.plots import matplotlib_missing, write_figures
 from cje_fp.cli.report import estimates_table, refusal_lines, refused, successes
 from cje_fp.estimators.api import estimate_all
 from cje_fp.estimators.results import ESTIMATORS
 from cje_fp.simulation import demo as demo_scenario
 
 
-def run_demo(*, seed: int, n: int, plot_dir: Path | None, console: Console) -> int:
+def run_demo(*, seed: int, n: int, plot_dir: Path | None, console: Console, errors: Console) -> int:
     """Simulate, score with injected failures, estimate every target, compare with the truth."""
+    if plot_dir is not None and (missing := matplotlib_missing()) is not None:
+        return report(missing, errors, verbose=False)
     started = time.perf_counter()
     console.print(
         f"[bold]cje-fp demo[/]: {n} logged rows from a simulated base policy, 5 target policies, "

@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         case "demo":
             from cje_fp.cli.demo import run_demo
 
-            return run_demo(seed=arguments.seed, n=arguments.rows, plot_dir=arguments.plot, console=console)
+            return run_demo(seed=arguments.seed, n=arguments.rows, plot_dir=arguments.plot, console=console, errors=errors)
         case "estimate":
             from cje_fp.cli.estimate import EstimateOptions, run_estimate
             from cje_fp.estimators.results import EstimatorName

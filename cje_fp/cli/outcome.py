@@ -34,10 +34,11 @@ class Problem:
 
 def report(problem: Problem, console: Console, *, verbose: bool) -> int:
     """Print ``problem`` on the error console and return its exit code."""
-    console.print(f"[bold red]error:[/] {problem.message}", highlight=False, soft_wrap=True)
+    console.print("[bold red]error:[/] ", end="")
+    console.print(problem.message, markup=False, highlight=False, soft_wrap=True)
     if problem.details:
         if verbose:
-            console.print(problem.details, highlight=False, soft_wrap=True)
+            console.print(problem.details, markup=False, highlight=False, soft_wrap=True)
         else:
             console.print("(run with --verbose for details)", style="dim")
     return int(problem.code)

@@ -6,7 +6,6 @@ the command says so and exits with the usage code.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -26,11 +25,13 @@ FIGURES = ("forest.png", "log_weights.png", "calibration.png")
 
 
 def matplotlib_missing() -> Problem | None:
-    """A usage problem when the ``plot`` extra is not installed."""
-    if importlib.util.find_spec("matplotlib") is None:
+    """A usage problem when the ``plot`` extra is not installed (or cannot be imported)."""
+    try:
+        import matplotlib  # noqa: F401 - only checking that it imports
+    except ImportError as error:
         return Problem(
             code=ExitCode.USAGE,
-            message='plots need matplotlib, an optional extra: pip install "cje-fp[plot]"',
+            message=f'plots need matplotlib, an optional extra: pip install "cje-fp[plot]" ({error})',
         )
     return None
 
