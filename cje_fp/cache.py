@@ -19,18 +19,15 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import overload
 
 import attrs
 from returns.result import Success
 
 from cje_fp.policy import (
+    AnyPolicyT,
     AsyncCall,
-    AsyncPolicy,
     CallTransform,
-    DualPolicy,
     LogProbResult,
-    Policy,
     SyncCall,
     transform_policy,
 )
@@ -96,20 +93,6 @@ class SuccessCache:
         return CallTransform(sync=wrap_sync, async_=wrap_async)
 
 
-@overload
-def cached(policy: DualPolicy, *, cache: SuccessCache | None = ...) -> DualPolicy: ...
-
-
-@overload
-def cached(policy: Policy, *, cache: SuccessCache | None = ...) -> Policy: ...
-
-
-@overload
-def cached(policy: AsyncPolicy, *, cache: SuccessCache | None = ...) -> AsyncPolicy: ...
-
-
-def cached(
-    policy: Policy | AsyncPolicy, *, cache: SuccessCache | None = None
-) -> Policy | AsyncPolicy:
+def cached(policy: AnyPolicyT, *, cache: SuccessCache | None = None) -> AnyPolicyT:
     """Serve repeated (context, response) pairs from ``cache`` (a fresh one by default)."""
     return transform_policy(policy, (cache if cache is not None else SuccessCache()).transform())

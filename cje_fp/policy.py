@@ -17,7 +17,7 @@ A policy is a name plus a function from (context, response) to
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeAlias, final, overload, runtime_checkable
+from typing import Protocol, TypeAlias, TypeVar, final, overload, runtime_checkable
 
 import attrs
 from returns.result import Result
@@ -63,6 +63,10 @@ class AsyncPolicy(Protocol):
 @runtime_checkable
 class DualPolicy(Policy, AsyncPolicy, Protocol):
     """A policy that can be called both ways (e.g. an HTTP backend)."""
+
+
+AnyPolicyT = TypeVar("AnyPolicyT", DualPolicy, Policy, AsyncPolicy)
+"""A policy of one of the three kinds; combinators return the kind they were given."""
 
 
 @final

@@ -26,7 +26,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import Final, Generic, TypeVar, overload
+from typing import Final, Generic, TypeVar
 
 import attrs
 from returns.result import Failure
@@ -40,12 +40,10 @@ from tenacity import (
 
 from cje_fp.errors import LogProbError, RateLimited, RetriesExhausted
 from cje_fp.policy import (
+    AnyPolicyT,
     AsyncCall,
-    AsyncPolicy,
     CallTransform,
-    DualPolicy,
     LogProbResult,
-    Policy,
     SyncCall,
     transform_policy,
 )
@@ -244,50 +242,8 @@ def _awaitable(sleep: Callable[[float], None]) -> Callable[[float], Awaitable[No
     return async_sleep
 
 
-@overload
 def retrying(
-    policy: DualPolicy,
-    *,
-    max_attempts: int = ...,
-    deadline: float = ...,
-    wait: WaitStrategy | None = ...,
-    max_retry_after: float = ...,
-    sleep: Callable[[float], None] = ...,
-    async_sleep: Callable[[float], Awaitable[None]] | None = ...,
-    clock: Callable[[], float] = ...,
-) -> DualPolicy: ...
-
-
-@overload
-def retrying(
-    policy: Policy,
-    *,
-    max_attempts: int = ...,
-    deadline: float = ...,
-    wait: WaitStrategy | None = ...,
-    max_retry_after: float = ...,
-    sleep: Callable[[float], None] = ...,
-    async_sleep: Callable[[float], Awaitable[None]] | None = ...,
-    clock: Callable[[], float] = ...,
-) -> Policy: ...
-
-
-@overload
-def retrying(
-    policy: AsyncPolicy,
-    *,
-    max_attempts: int = ...,
-    deadline: float = ...,
-    wait: WaitStrategy | None = ...,
-    max_retry_after: float = ...,
-    sleep: Callable[[float], None] = ...,
-    async_sleep: Callable[[float], Awaitable[None]] | None = ...,
-    clock: Callable[[], float] = ...,
-) -> AsyncPolicy: ...
-
-
-def retrying(
-    policy: Policy | AsyncPolicy,
+    policy: AnyPolicyT,
     *,
     max_attempts: int = 5,
     deadline: float = 120.0,
@@ -296,7 +252,7 @@ def retrying(
     sleep: Callable[[float], None] = time.sleep,
     async_sleep: Callable[[float], Awaitable[None]] | None = None,
     clock: Callable[[], float] = time.monotonic,
-) -> Policy | AsyncPolicy:
+) -> AnyPolicyT:
     """Retry transient failures of ``policy``.
 
     At most ``max_attempts`` calls, and no attempt starts after ``deadline``

@@ -14,18 +14,16 @@
 from __future__ import annotations
 
 import math
-from typing import Final, overload
+from typing import Final
 
 from returns.result import Failure, Result, Success
 
 from cje_fp.errors import InvalidInput, InvalidLogProb, LogProbError
 from cje_fp.policy import (
+    AnyPolicyT,
     AsyncCall,
-    AsyncPolicy,
     CallTransform,
-    DualPolicy,
     LogProbResult,
-    Policy,
     SyncCall,
     transform_policy,
 )
@@ -104,19 +102,7 @@ def _validate_async(name: str, call: AsyncCall) -> AsyncCall:
 _VALIDATE = CallTransform(sync=_validate_sync, async_=_validate_async)
 
 
-@overload
-def validated(policy: DualPolicy) -> DualPolicy: ...
-
-
-@overload
-def validated(policy: Policy) -> Policy: ...
-
-
-@overload
-def validated(policy: AsyncPolicy) -> AsyncPolicy: ...
-
-
-def validated(policy: Policy | AsyncPolicy) -> Policy | AsyncPolicy:
+def validated(policy: AnyPolicyT) -> AnyPolicyT:
     """Reject empty or non-str inputs before the call, and any output that is
     NaN, infinite or positive after it. Failures pass through unchanged."""
     return transform_policy(policy, _VALIDATE)

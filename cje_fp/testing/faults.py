@@ -23,19 +23,16 @@ import hashlib
 import threading
 from collections import Counter
 from collections.abc import Iterable
-from typing import overload
 
 import attrs
 from returns.result import Failure
 
 from cje_fp.errors import LogProbError
 from cje_fp.policy import (
+    AnyPolicyT,
     AsyncCall,
-    AsyncPolicy,
     CallTransform,
-    DualPolicy,
     LogProbResult,
-    Policy,
     SyncCall,
     transform_policy,
 )
@@ -126,18 +123,6 @@ class FaultPlan:
         return CallTransform(sync=wrap_sync, async_=wrap_async)
 
 
-@overload
-def inject_faults(policy: DualPolicy, plan: FaultPlan) -> DualPolicy: ...
-
-
-@overload
-def inject_faults(policy: Policy, plan: FaultPlan) -> Policy: ...
-
-
-@overload
-def inject_faults(policy: AsyncPolicy, plan: FaultPlan) -> AsyncPolicy: ...
-
-
-def inject_faults(policy: Policy | AsyncPolicy, plan: FaultPlan) -> Policy | AsyncPolicy:
+def inject_faults(policy: AnyPolicyT, plan: FaultPlan) -> AnyPolicyT:
     """``policy`` with ``plan``'s faults injected before each call."""
     return transform_policy(policy, plan.transform())
