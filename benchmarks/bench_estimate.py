@@ -22,9 +22,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import numpy as np
+
+if TYPE_CHECKING:
+    from cje_fp.dataset import Dataset
 
 TARGETS = ("alpha", "beta", "gamma")
 WORDS = (
@@ -70,31 +74,68 @@ def generate(path: Path, rows: int, seed: int = 0) -> None:
             handle.write(b"\n".join(lines) + b"\n")
 
 
-def run_ours(path: str) -> None:
-    """The measured pipeline (runs in a child process): prints a JSON summary."""
+def _loaded(path: str) -> Dataset:
     from returns.result import Failure, Success
 
-    from cje_fp.estimators import estimate_all
     from cje_fp.io import load_dataset
     from cje_fp.results import sealed
 
-    started = time.perf_counter()
     match sealed(load_dataset(path)):
         case Success(data):
-            pass
+            return data
         case Failure(errors):
             raise SystemExit(errors.describe())
+
+
+def run_ours(path: str) -> None:
+    """The measured pipeline (runs in a child process): prints a JSON summary.
+
+    Estimates run as a user would (refusals on), and each target's gate status
+    is reported, so that a change refusing everything shows up here.
+    """
+    from returns.result import Failure, Success
+
+    from cje_fp.estimators import estimate_all
+    from cje_fp.results import sealed
+
+    started = time.perf_counter()
+    data = _loaded(path)
     loaded = time.perf_counter()
-    table = estimate_all(data, estimators=("calibrated-ips",), allow_flagged=True)
+    table = estimate_all(data, estimators=("calibrated-ips",))
     finished = time.perf_counter()
-    estimates = {}
+    estimates: dict[str, dict[str, Any]] = {}
     for target, _, result in table:
         match sealed(result):
             case Success(estimate):
-                estimates[target] = [round(estimate.value, 4), round(estimate.ci[0], 4), round(estimate.ci[1], 4)]
+                status = estimate.diagnostics.status
+                calibration = estimate.diagnostics.weight_calibration
+                estimates[target] = {
+                    "estimate": [round(estimate.value, 4), round(estimate.ci[0], 4), round(estimate.ci[1], 4)],
+                    "gate": status.level,
+                    "reasons": list(status.warnings),
+                    "simcal": None if calibration is None else calibration.status,
+                    "ess": round(estimate.diagnostics.overlap.ess_fraction, 3),
+                }
             case Failure(error):
-                estimates[target] = [error.describe()]
+                estimates[target] = {"gate": "refused", "reasons": [error.describe()]}
     print(json.dumps({"load_s": loaded - started, "estimate_s": finished - loaded, "estimates": estimates}))
+
+
+def describe_estimates(estimates: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per target: the estimate and its gate, or the refusal."""
+    lines = []
+    for target, entry in estimates.items():
+        reasons = "; ".join(str(reason) for reason in entry["reasons"])
+        if entry["gate"] == "refused":
+            lines.append(f"        {target}: REFUSED {reasons}")
+            continue
+        value, low, high = entry["estimate"]
+        detail = f" ({reasons})" if reasons else ""
+        lines.append(
+            f"        {target}: {value} [{low}, {high}] gate {entry['gate']}{detail}, "
+            f"ESS {entry['ess']}, SIMCal {entry['simcal']}"
+        )
+    return lines
 
 
 INCUMBENT = """
@@ -161,7 +202,10 @@ def main() -> None:
             f"cje-fp  {rows:>9,} rows: {seconds:6.1f}s wall (load {summary['load_s']:.1f}s, "
             f"calibrate+estimate+CIs {summary['estimate_s']:.1f}s), peak RSS {rss:6.0f} MB"
         )
-        print(f"        estimates [value, low, high]: {summary['estimates']}")
+        print("\n".join(describe_estimates(summary["estimates"])))
+        refused = [target for target, entry in summary["estimates"].items() if entry["gate"] == "refused"]
+        if refused:
+            print(f"        WARNING: {len(refused)} of {len(summary['estimates'])} targets refused: {refused}")
         if args.compare and rows == 100_000:
             python = incumbent_python(args.venv)
             script = workdir / "incumbent.py"

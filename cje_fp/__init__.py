@@ -51,10 +51,13 @@ if TYPE_CHECKING:
         InsufficientOverlap,
         InvalidOption,
         MissingJudgeScores,
+        NonFiniteEstimate,
+        TooFewClusters,
         TooFewOracleLabels,
         TooFewRows,
         UnknownPolicy,
         WeightOverflow,
+        WeightUnderflow,
     )
     from cje_fp.estimators.api import BASE, EstimationConfig, compare, estimate, estimate_all
     from cje_fp.estimators.results import (
@@ -128,6 +131,7 @@ __all__ = [
     "MissingJudgeScores",
     "ModelNotFound",
     "MultiTargetSampler",
+    "NonFiniteEstimate",
     "OpenAICompatiblePolicy",
     "OverlapDiagnostics",
     "Policy",
@@ -147,6 +151,7 @@ __all__ = [
     "Timeout",
     "TokenBoundaryError",
     "TokenLimitExceeded",
+    "TooFewClusters",
     "TooFewOracleLabels",
     "TooFewRows",
     "Unauthorized",
@@ -154,6 +159,7 @@ __all__ = [
     "WeightColumn",
     "WeightError",
     "WeightOverflow",
+    "WeightUnderflow",
     "WorldConfig",
     "build_world",
     "cached",

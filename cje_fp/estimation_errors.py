@@ -99,6 +99,53 @@ class WeightOverflow:
 
 
 @attrs.frozen(kw_only=True)
+class WeightUnderflow:
+    """Every importance weight underflows to zero: unnormalised IPS has no number to give."""
+
+    kind: ClassVar[str] = "weight_underflow"
+    target: str
+    max_log_weight: float
+
+    def describe(self) -> str:
+        return f"{self.kind}: {self.target}: largest log weight {self.max_log_weight:.1f} underflows exp()"
+
+
+@attrs.frozen(kw_only=True)
+class TooFewClusters:
+    """Too few independent prompts (clusters) to estimate a standard error."""
+
+    kind: ClassVar[str] = "too_few_clusters"
+    target: str
+    n_clusters: int
+    minimum: int
+
+    def describe(self) -> str:
+        return (
+            f"{self.kind}: {self.target}: {self.n_clusters} distinct prompt(s) among the rows used, "
+            f"need at least {self.minimum} for a clustered standard error"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class NonFiniteEstimate:
+    """A computed quantity is not a finite number (overflow, 0/0): reported instead of returned.
+
+    The last line of defence: ``estimate`` and ``compare`` check every number
+    they return and never put inf or NaN inside a ``Success``.
+    """
+
+    kind: ClassVar[str] = "non_finite_estimate"
+    target: str
+    estimator: str
+    quantity: str
+    """Which number: ``value``, ``se``, ``df``, ``ci`` or ``final_ess_fraction``."""
+    detail: str
+
+    def describe(self) -> str:
+        return f"{self.kind}: {self.target} [{self.estimator}]: {self.quantity} is {self.detail}"
+
+
+@attrs.frozen(kw_only=True)
 class InsufficientOverlap:
     """Refusal: the target's weights on the logged rows cannot support an estimate."""
 
@@ -131,6 +178,9 @@ EstimationError: TypeAlias = (
     | TooFewOracleLabels
     | MissingJudgeScores
     | WeightOverflow
+    | WeightUnderflow
+    | TooFewClusters
+    | NonFiniteEstimate
     | InsufficientOverlap
     | InformativeMissingness
 )

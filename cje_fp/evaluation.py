@@ -16,7 +16,8 @@ counted as such, never as a number.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 
 import attrs
 import numpy as np
@@ -48,6 +49,9 @@ class EstimatorPerformance:
     mean_se: float | None
     sd: float | None
     """Standard deviation of the estimates across replications."""
+    weight_calibration: Mapping[str, tuple[int, float]] = attrs.field(factory=dict)
+    """Calibrated IPS only: per SIMCal status (``applied``, ``not_better``, ...), how many estimates
+    had it and the coverage among them."""
 
     @property
     def refusal_rate(self) -> float:
@@ -58,11 +62,20 @@ class EstimatorPerformance:
         """One line for humans."""
         if self.n_estimates == 0:
             return f"{self.target:>10} {self.estimator:<15} no estimates (refused {self.n_refused}, failed {self.n_failed})"
+        statuses = "".join(
+            f" {status} {count} (coverage {coverage:.2f})"
+            for status, (count, coverage) in sorted(self.weight_calibration.items())
+        )
         return (
             f"{self.target:>10} {self.estimator:<15} truth {self.truth:.4f} bias {self.bias:+.4f} "
             f"rmse {self.rmse:.4f} coverage {self.coverage:.3f} se {self.mean_se:.4f} sd {self.sd:.4f} "
-            f"refused {self.refusal_rate:.2f} ({self.n_estimates}/{self.replications} estimates)"
+            f"refused {self.refusal_rate:.2f} ({self.n_estimates}/{self.replications} estimates){statuses}"
         )
+
+    def applied_share(self) -> float:
+        """Fraction of the estimates whose weight calibration was applied (0 without estimates)."""
+        applied = self.weight_calibration.get("applied", (0, 0.0))[0]
+        return applied / self.n_estimates if self.n_estimates else 0.0
 
 
 @attrs.frozen(kw_only=True)
@@ -93,9 +106,14 @@ def _summarise(
     covered: list[bool],
     refused: int,
     failed: int,
+    statuses: list[str],
 ) -> EstimatorPerformance:
     array = np.asarray(values)
     has = array.size > 0
+    by_status: dict[str, tuple[int, float]] = {}
+    for status, count in Counter(statuses).items():
+        hits = [hit for hit, seen in zip(covered, statuses, strict=True) if seen == status]
+        by_status[status] = (count, float(np.mean(hits)))
     return EstimatorPerformance(
         target=target,
         estimator=estimator,
@@ -109,6 +127,7 @@ def _summarise(
         coverage=float(np.mean(covered)) if has else None,
         mean_se=float(np.mean(ses)) if has else None,
         sd=float(np.std(array, ddof=1)) if array.size > 1 else None,
+        weight_calibration=by_status,
     )
 
 
@@ -133,6 +152,7 @@ def evaluate_estimators(
     values: dict[tuple[str, EstimatorName], list[float]] = {key: [] for key in keys}
     ses: dict[tuple[str, EstimatorName], list[float]] = {key: [] for key in keys}
     covered: dict[tuple[str, EstimatorName], list[bool]] = {key: [] for key in keys}
+    statuses: dict[tuple[str, EstimatorName], list[str]] = {key: [] for key in keys}
     refused = dict.fromkeys(keys, 0)
     failed = dict.fromkeys(keys, 0)
     for replication in range(replications):
@@ -156,6 +176,9 @@ def evaluate_estimators(
                     values[key].append(estimate.value)
                     ses[key].append(estimate.se)
                     covered[key].append(estimate.ci[0] <= truth <= estimate.ci[1])
+                    calibration = estimate.diagnostics.weight_calibration
+                    if calibration is not None:
+                        statuses[key].append(calibration.status)
                 case Failure(error):
                     if isinstance(error, REFUSALS):
                         refused[key] += 1
@@ -166,7 +189,7 @@ def evaluate_estimators(
             _summarise(
                 target, estimator, world.truth[target], replications,
                 values[(target, estimator)], ses[(target, estimator)], covered[(target, estimator)],
-                refused[(target, estimator)], failed[(target, estimator)],
+                refused[(target, estimator)], failed[(target, estimator)], statuses[(target, estimator)],
             )
             for target, estimator in keys
         )

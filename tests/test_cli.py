@@ -92,14 +92,16 @@ def test_estimate_with_flagged_numbers_follows_the_stable_schema(tmp_path: Path)
     assert result.returncode == 0, result.stderr
     estimates = json.loads(report.read_text())["estimates"]
     assert set(estimates) == {"clone", "parallel_universe_prompt", "unhelpful"}
-    for policy in estimates.values():
+    for name, policy in estimates.items():
         entry = policy["snips"]
-        assert entry["status"] == "ok" and entry["reason"] is None and entry["flagged"] is True
+        # clone passes the gates (with warnings); the other two would have been refused
+        assert entry["status"] == "ok" and entry["reason"] is None and entry["flagged"] is (name != "clone")
         low, high = entry["ci"]
         assert low < entry["value"] < high and entry["se"] > 0 and entry["n_used"] == 1000
         assert "ess_fraction" in entry["diagnostics"]["overlap"]
-    # the incumbent's SNIPS on unhelpful, reproduced (REFERENCE_CJE03 section 9.4)
-    assert estimates["unhelpful"]["snips"]["value"] == pytest.approx(0.7624, abs=5e-4)
+    # the incumbent's plug-in SNIPS on unhelpful is 0.7624 (REFERENCE_CJE03 section 9.4); the oracle
+    # labels' residual correction moves the (flagged) number to 0.7155, still far from the probe's 0.16
+    assert estimates["unhelpful"]["snips"]["value"] == pytest.approx(0.7155, abs=5e-4)
 
 
 @pytest.mark.parametrize(

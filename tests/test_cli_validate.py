@@ -51,7 +51,7 @@ CORPUS: list[tuple[str, str, int, str]] = [
     ("judge above one", _row(5, judge_score=1.5), 5, "line 5: judge_score: out_of_range"),
     ("judge below zero", _row(2, judge_score=-0.1), 2, "line 2: judge_score: out_of_range"),
     ("judge on a 0-10 scale under metadata", _row(3, judge_score=None, metadata={"judge_score": 7}), 3,
-     "line 3: judge_score: out_of_range"),
+     "line 3: metadata.judge_score: out_of_range"),
     ("judge as a boolean", _row(4, judge_score=True), 4, "line 4: judge_score: wrong_type"),
     ("oracle above one", _row(3, oracle_label=2.0), 3, "line 3: oracle_label: out_of_range"),
     ("oracle NaN", _row(2).replace('"oracle_label": 1.0', '"oracle_label": NaN'), 2, "line 2: oracle_label: out_of_range"),

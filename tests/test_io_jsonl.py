@@ -108,8 +108,73 @@ def test_every_problem_is_reported_with_line_field_and_kind(tmp_path: Path) -> N
     strict = errors_of(load_dataset(tmp_path / "bad.jsonl"))
     assert strict.n_bad_rows == 11 and strict.n_lines == 13
     lenient = loaded(load_dataset(tmp_path / "bad.jsonl", strict=False))
-    assert lenient.n_rows == 1 and sum(lenient.dropped.values()) == 11
-    assert lenient.exclusions("t1")["bad_row:invalid_log_prob"] == 4
+    # a bad log prob costs its cell, not the row: lines 3, 4, 10 and 13 stay
+    assert lenient.lines.tolist() == [1, 3, 4, 10, 13]
+    assert sum(lenient.dropped.values()) == 7 and "invalid_log_prob" not in lenient.dropped
+    assert len(lenient.problems) == 11
+    exclusions = lenient.exclusions("t1")
+    assert exclusions["base_log_prob:invalid_log_prob"] == 2  # lines 3 and 10: every policy loses them
+    assert exclusions["target_log_prob:invalid_log_prob"] == 1  # line 4
+    assert lenient.usable_mask("t1").tolist() == [True, False, False, False, True]
+    assert lenient.usable_mask("t2").tolist() == [True, False, True, False, False]
+
+
+def test_a_bad_target_log_prob_costs_the_row_for_that_policy_only(tmp_path: Path) -> None:
+    lines = [
+        json.dumps(row(0)),
+        json.dumps(row(1, target_policy_logprobs={"t1": 1e-9, "t2": -1.0})),  # rounding noise
+        json.dumps(row(2, target_policy_logprobs={"t1": -1.0, "t2": "x"})),
+        json.dumps(row(3, target_policy_logprobs={"t1": -1.0, "t2": True})),
+    ]
+    path = write(tmp_path / "noise.jsonl", lines)
+    problems = find_problems(path)
+    assert [(p.line, p.field, p.kind) for p in problems] == [
+        (2, "target_policy_logprobs.t1", "invalid_log_prob"),
+        (3, "target_policy_logprobs.t2", "wrong_type"),
+        (4, "target_policy_logprobs.t2", "wrong_type"),
+    ]
+    assert errors_of(load_dataset(path)).n_bad_rows == 3  # strict still fails
+    data = loaded(load_dataset(path, strict=False))
+    assert data.n_rows == 4 and dict(data.dropped) == {} and data.problems == problems
+    assert data.usable_mask("t1").tolist() == [True, False, True, True]
+    assert data.usable_mask("t2").tolist() == [True, True, False, False]
+    assert dict(data.exclusions("t1")) == {"target_log_prob:invalid_log_prob": 1}
+    assert dict(data.exclusions("t2")) == {"target_log_prob:wrong_type": 2}
+    only_t2 = loaded(load_dataset(path, strict=False, targets=["t2"]))
+    assert only_t2.n_rows == 4 and only_t2.usable_mask("t2").tolist() == [True, True, False, False]
+
+
+def test_scores_read_from_metadata_are_reported_under_metadata(tmp_path: Path) -> None:
+    fast = {**row(1), "judge_score": None, "metadata": {"prompt_id": "p1", "judge_score": 2.0}}
+    slow = {k: v for k, v in row(2).items() if k != "judge_score"}
+    slow["metadata"] = {"prompt_id": "p2", "judge_score": -0.5, "oracle_label": "yes"}
+    lines = [json.dumps(row(0)), json.dumps(fast), json.dumps(slow), json.dumps(row(3, judge_score=3.0))]
+    problems = {(p.line, p.field, p.kind) for p in find_problems(write(tmp_path / "meta.jsonl", lines))}
+    assert problems == {
+        (2, "metadata.judge_score", "out_of_range"),
+        (3, "metadata.judge_score", "out_of_range"),
+        (3, "metadata.oracle_label", "wrong_type"),
+        (4, "judge_score", "out_of_range"),
+    }
+
+
+def test_numbers_beyond_the_float_range_are_values_not_types(tmp_path: Path) -> None:
+    template = (
+        '{{"prompt": "q{i}", "response": "r", "base_policy_logprob": {base}, '
+        '"target_policy_logprobs": {{"t": {target}}}, "judge_score": {judge}, "prompt_id": "p{i}"}}'
+    )
+    lines = [
+        template.format(i=0, base="-1.0", target="-1.0", judge="0.5"),
+        template.format(i=1, base="-1.0", target="-1.0", judge="1e999"),
+        template.format(i=2, base="-1e999", target="-1.0", judge="0.5"),
+        template.format(i=3, base="-1.0", target="1e999", judge="0.5"),
+    ]
+    problems = {(p.line, p.field, p.kind) for p in find_problems(write(tmp_path / "huge.jsonl", lines))}
+    assert problems == {
+        (2, "judge_score", "out_of_range"),
+        (3, "base_policy_logprob", "invalid_log_prob"),
+        (4, "target_policy_logprobs.t", "invalid_log_prob"),
+    }
 
 
 def test_null_log_prob_excludes_the_row_for_that_policy_only(tmp_path: Path) -> None:

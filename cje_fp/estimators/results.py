@@ -19,6 +19,11 @@ EstimatorName: TypeAlias = Literal["ips", "snips", "clipped-ips", "clipped-snips
 
 ESTIMATORS: tuple[EstimatorName, ...] = ("ips", "snips", "clipped-ips", "clipped-snips", "calibrated-ips")
 
+RewardMode: TypeAlias = Literal["direct", "residual-corrected", "plug-in"]
+"""How rewards entered the estimate: used as they are (oracle labels or raw judge scores), calibrated
+judge scores with the oracle labels' residual correction, or the calibrated scores alone (the
+incumbent's plug-in, only with ``EstimationConfig(oracle_correction=False)``)."""
+
 RewardSource: TypeAlias = Literal["auto", "oracle", "calibrated", "judge"]
 """Where rewards come from: oracle labels, the calibrated judge, or the raw judge score.
 
@@ -36,6 +41,11 @@ class CalibrationSummary:
     rmse_out_of_fold: float
     constant: bool
     """The map is flat: the judge carries no monotone information about the oracle."""
+    mode: RewardMode = "residual-corrected"
+    n_labels_used: int = 0
+    """Labelled rows among the rows used (the residual correction's sample)."""
+    residual_correction: float | None = None
+    """The weighted mean residual ``Y - f_oof(S)`` added to the plug-in value (None in plug-in mode)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -61,9 +71,17 @@ class Diagnostics:
 class Estimate:
     """A policy value with its standard error, interval and diagnostics.
 
-    ``se`` is the total: ``se_sampling`` and ``se_oracle`` (calibration
-    uncertainty, the fold jackknife) combined in quadrature. ``flagged`` is true
-    when a gate would have refused and the caller asked for the number anyway.
+    ``se`` is the total standard error, and every number here is finite.
+    With calibrated rewards and the residual correction (the default),
+    ``se_sampling`` is the SE of the plug-in part (as if the calibration map
+    were exact) and ``se_oracle`` the SE of the oracle-label correction alone;
+    both parts are estimated jointly in ``se`` (they are correlated, so
+    ``se**2`` is their variances plus twice the covariance). With the plug-in
+    (``oracle_correction=False``) ``se_oracle`` is the fold jackknife of the
+    calibration (the incumbent's OUA) and ``se**2 = se_sampling**2 +
+    se_oracle**2``. ``se_oracle`` is None when the rewards are not calibrated.
+    ``flagged`` is true when a gate would have refused and the caller asked for
+    the number anyway.
     """
 
     target: str
@@ -116,7 +134,10 @@ class Comparison:
     n_used: int
     excluded: Mapping[str, int]
     gates: GateStatus
+    """Both policies' overlap gates (the baseline's reasons prefixed with its name) and the
+    missingness check of the rows the comparison could not use."""
     flagged: bool
+    """A gate or the missingness check would have refused."""
 
 
 EstimateResult: TypeAlias = Result[Estimate, EstimationError]

@@ -10,8 +10,14 @@ field is kept, as raw JSON, in ``Dataset.extras``.
 
 Strict by default: any problem gives ``Failure(DataErrors)`` listing all of
 them. With ``strict=False`` bad rows are dropped, counted in ``dropped`` and
-listed in ``problems``. A null (or absent) log prob is not a problem: the row
-then has no weight for that policy only, and the reason is counted.
+listed in ``problems``, except for a bad **log prob** (positive, even by 1e-9
+of rounding noise, NaN, infinite or not a number): that cell alone becomes
+missing, with reason ``invalid_log_prob`` (or ``wrong_type``), so a bad target
+log prob costs the row for that policy only, and a bad base log prob costs it
+for every policy (counted as ``base_log_prob:invalid_log_prob``); the
+problem is still listed, and fails a strict load. A null (or absent) log prob
+is not a problem: the row then has no weight for that policy only, and the
+reason is counted.
 
 Parsing uses msgspec, keeps only the columns estimation needs (the text is
 never decoded: it is checked to be a JSON string and reduced to its length in
@@ -35,7 +41,7 @@ hundred megabytes.
 line 2: base_policy_logprob: invalid_log_prob: positive (0.5)
 line 2: judge_score: out_of_range: 1.5 is not in [0, 1]
 >>> lenient.map(lambda data: (data.n_rows, dict(data.dropped)))
-<Success: (1, {'invalid_log_prob': 1})>
+<Success: (1, {'out_of_range': 1})>
 """
 
 from __future__ import annotations
@@ -60,7 +66,11 @@ RepeatedPrompts: TypeAlias = Literal["error", "cluster"]
 
 _NULL: Final = 1
 _ABSENT: Final = 2
-_REASONS: Final = ("", "null", "absent")
+_INVALID: Final = 3
+_WRONG_TYPE: Final = 4
+_REASONS: Final = ("", "null", "absent", "invalid_log_prob", "wrong_type")
+_CELL_KINDS: Final = {"invalid_log_prob": _INVALID, "wrong_type": _WRONG_TYPE}
+"""Problems of a log-prob cell: the cell becomes missing with this code instead of dropping the row."""
 
 _TOP_FIELDS: Final = frozenset(
     {"prompt", "response", "base_policy_logprob", "target_policy_logprobs", "prompt_id", "metadata"}
@@ -157,11 +167,14 @@ class _Schema:
         return cls(row=row, metadata=metadata, decoder=msgspec.json.Decoder(row), extras=tuple(extras))
 
 
+def _nested_wins(top: object, nested: object) -> bool:
+    """Whether the metadata value is the one used (the top-level one is null or absent)."""
+    return (top is None or top is _UNSET) and nested is not _UNSET
+
+
 def _first_set(top: object, nested: object) -> object:
     """The incumbent's rule: a top-level value unless null/absent, then the metadata value."""
-    if (top is None or top is _UNSET) and nested is not _UNSET:
-        return nested
-    return top
+    return nested if _nested_wins(top, nested) else top
 
 
 @attrs.define
@@ -170,6 +183,8 @@ class _FloatBuilder:
 
     values: list[FloatArray] = attrs.field(factory=list)
     codes: list[CodeArray] = attrs.field(factory=list)
+    from_metadata: list[list[bool]] = attrs.field(factory=list)
+    """Per chunk, whether each value was read from ``metadata`` (judge and oracle columns)."""
     length: int = 0
 
     def extend(self, cells: Sequence[object]) -> None:
@@ -221,7 +236,6 @@ class _Reader:
     targets: dict[str, _FloatBuilder] = attrs.field(factory=dict)
     extras: dict[str, list[bytes | None]] = attrs.field(factory=dict)
     problems: list[RowProblem] = attrs.field(factory=list)
-    bad: set[int] = attrs.field(factory=set)
     cluster_of: dict[str, int] = attrs.field(factory=dict)
     first_lines: list[int] = attrs.field(factory=list)
     clusters: list[IntArray] = attrs.field(factory=list)
@@ -230,7 +244,6 @@ class _Reader:
 
     def problem(self, line: int, field: str, kind: ProblemKind, reason: str) -> None:
         self.problems.append(RowProblem(line=line, field=field, kind=kind, reason=reason))
-        self.bad.add(line)
 
     def read(self, handle: Iterable[bytes]) -> None:
         schema = self.schema = _Schema.build(self.judge_field, self.oracle_field, [])
@@ -304,8 +317,14 @@ class _Reader:
         self.judge.extend(
             [r.judge if r.judge.__class__ is float else _first_set(r.judge, m.judge) for r, m in zip(records, metas, strict=True)]
         )
+        self.judge.from_metadata.append(
+            [r.judge.__class__ is not float and _nested_wins(r.judge, m.judge) for r, m in zip(records, metas, strict=True)]
+        )
         self.oracle.extend(
             [r.oracle if r.oracle.__class__ is float else _first_set(r.oracle, m.oracle) for r, m in zip(records, metas, strict=True)]
+        )
+        self.oracle.from_metadata.append(
+            [r.oracle.__class__ is not float and _nested_wins(r.oracle, m.oracle) for r, m in zip(records, metas, strict=True)]
         )
         maps = [{} if record.target_policy_logprobs is _UNSET else record.target_policy_logprobs for record in records]
         names: set[str] = set().union(*maps)
@@ -357,14 +376,16 @@ class _Reader:
         prompt = _text(reporter, number, fields, "prompt")
         response = _text(reporter, number, fields, "response")
         prompt_id = _slow_prompt_id(reporter, number, fields, metadata)
+        judge, judge_nested = _slow_score(reporter, number, self.judge_field, fields, metadata)
+        oracle, oracle_nested = _slow_score(reporter, number, self.oracle_field, fields, metadata)
         record = schema.row(
             prompt=msgspec.Raw(msgspec.json.encode(prompt)),
             response=msgspec.Raw(msgspec.json.encode(response)),
             base_policy_logprob=_slow_number(reporter, number, "base_policy_logprob", fields),
             target_policy_logprobs=_slow_targets(reporter, number, fields),
             prompt_id=prompt_id,
-            judge=_slow_score(reporter, number, self.judge_field, fields, metadata),
-            oracle=_slow_score(reporter, number, self.oracle_field, fields, metadata),
+            judge=_UNSET if judge_nested else judge,
+            oracle=_UNSET if oracle_nested else oracle,
         )
         extra_items = {
             **{name: value for name, value in fields.items() if name not in _TOP_FIELDS
@@ -373,6 +394,10 @@ class _Reader:
                if name not in ("prompt_id", self.judge_field, self.oracle_field)},
         }
         record_meta = schema.metadata()
+        if judge_nested:
+            record_meta.judge = judge
+        if oracle_nested:
+            record_meta.oracle = oracle
         for name, under_metadata, attribute in schema.extras:
             if name in extra_items:
                 setattr(record_meta if under_metadata else record, attribute, _raw_bytes(extra_items[name]))
@@ -443,13 +468,29 @@ def _checked_number(
     try:
         decoded: float | None = _decode(value, _FLOAT, float | None)
     except msgspec.ValidationError as error:
-        reporter.problem(number, field, "wrong_type", str(error))
-        return _UNSET
+        overflowing = _overflowing_number(value)
+        if overflowing is None:
+            reporter.problem(number, field, "wrong_type", str(error))
+            return _UNSET
+        decoded = overflowing
     if decoded is not None and not math.isfinite(decoded):
         reason = _describe_log_prob(decoded) if kind == "invalid_log_prob" else f"{decoded!r} is not in [0, 1]"
         reporter.problem(number, field, kind, reason)
         return _UNSET
     return decoded
+
+
+def _overflowing_number(value: object) -> float | None:
+    """A JSON number too large for a float (e.g. ``1e999``) as inf; None for anything else."""
+    if isinstance(value, float):
+        return value
+    if not isinstance(value, msgspec.Raw):
+        return None
+    try:
+        parsed = json.loads(bytes(value))
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, float) else None
 
 
 def _slow_score(
@@ -458,12 +499,13 @@ def _slow_score(
     field: str,
     fields: Mapping[str, object],
     metadata: Mapping[str, object],
-) -> object:
+) -> tuple[object, bool]:
+    """The score cell and whether it came from ``metadata``."""
     if field in fields and not _is_null(fields[field]):
-        return _checked_number(reporter, number, field, fields[field], "out_of_range")
+        return _checked_number(reporter, number, field, fields[field], "out_of_range"), False
     if field in metadata:
-        return _checked_number(reporter, number, f"metadata.{field}", metadata[field], "out_of_range")
-    return None if field in fields else _UNSET
+        return _checked_number(reporter, number, f"metadata.{field}", metadata[field], "out_of_range"), True
+    return (None if field in fields else _UNSET), False
 
 
 def _slow_targets(reporter: _Reader | _Silent, number: int, fields: Mapping[str, object]) -> object:
@@ -507,8 +549,12 @@ def _check_values(reader: _Reader) -> None:
         values, codes = builder.arrays()
         with np.errstate(invalid="ignore"):
             invalid = (codes == 0) & ~((values >= 0.0) & (values <= 1.0))
-        for row in np.flatnonzero(invalid):
-            reader.problem(int(lines[row]), field, "out_of_range", f"{float(values[row])!r} is not in [0, 1]")
+        rows = np.flatnonzero(invalid)
+        if rows.size:
+            nested = np.concatenate([np.array(chunk, dtype=bool) for chunk in builder.from_metadata])
+            for row in rows:
+                name = f"metadata.{field}" if nested[row] else field
+                reader.problem(int(lines[row]), name, "out_of_range", f"{float(values[row])!r} is not in [0, 1]")
 
 
 def _read(
@@ -578,6 +624,8 @@ def load_dataset(
     ``targets`` keeps only those target policies (default: every one seen).
     ``strict=False`` drops bad rows instead of failing; each is counted by its
     first problem in ``Dataset.dropped`` and listed in ``Dataset.problems``.
+    A bad log prob does not drop its row: that cell becomes missing (reason
+    ``invalid_log_prob`` or ``wrong_type``) and the problem is still listed.
     A file that cannot be read, is empty or names no target fails either way.
     """
     reader = _read(
@@ -595,12 +643,31 @@ def load_dataset(
     return Success(_build(reader, os.fspath(path)))
 
 
+def _cell_column(reader: _Reader, problem: RowProblem) -> _FloatBuilder | None:
+    """The log-prob column a problem is confined to (None: the problem is about the row)."""
+    if problem.kind not in _CELL_KINDS:
+        return None
+    if problem.field == "base_policy_logprob":
+        return reader.base
+    prefix = "target_policy_logprobs."
+    if problem.field.startswith(prefix):
+        # a target left out by ``targets=`` has no column: its problem costs nothing here
+        return reader.targets.get(problem.field.removeprefix(prefix), _FloatBuilder())
+    return None
+
+
 def _build(reader: _Reader, source: str) -> Dataset:
     lines = np.concatenate(reader.lines) if reader.lines else np.zeros(0, dtype=np.int64)
-    keep = ~np.isin(lines, np.fromiter(reader.bad, dtype=np.int64, count=len(reader.bad)))
     first_kind: dict[int, str] = {}
     for problem in reader.problems:
-        first_kind.setdefault(problem.line, problem.kind)
+        builder = _cell_column(reader, problem)
+        if builder is None:
+            first_kind.setdefault(problem.line, problem.kind)
+        elif builder.length:
+            values, codes = builder.arrays()
+            row = int(np.searchsorted(lines, problem.line))
+            codes[row], values[row] = _CELL_KINDS[problem.kind], math.nan
+    keep = ~np.isin(lines, np.fromiter(first_kind, dtype=np.int64, count=len(first_kind)))
     dropped: dict[str, int] = {}
     for kind in first_kind.values():
         dropped[kind] = dropped.get(kind, 0) + 1

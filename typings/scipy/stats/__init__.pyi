@@ -1,4 +1,5 @@
-# Minimal stub for scipy.stats: the t and normal quantiles and the Mann-Whitney test cje_fp uses.
+# Minimal stub for scipy.stats: the t and normal quantiles and the Mann-Whitney test cje_fp uses,
+# and the generalized Pareto sampler its tests use.
 import numpy as np
 
 class _T:
@@ -11,8 +12,14 @@ class MannwhitneyuResult:
     statistic: np.float64
     pvalue: np.float64
 
+class _GenPareto:
+    def rvs(
+        self, c: float, *, size: int, random_state: np.random.Generator
+    ) -> np.ndarray[tuple[int], np.dtype[np.float64]]: ...
+
 t: _T
 norm: _Norm
+genpareto: _GenPareto
 
 def mannwhitneyu(
     x: object, y: object, *, alternative: str = ..., method: str = ...
