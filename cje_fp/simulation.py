@@ -43,6 +43,7 @@ from cje_fp.errors import RetriesExhausted, Timeout, TokenLimitExceeded
 from cje_fp.policy import LogProbResult
 from cje_fp.results import sealed
 from cje_fp.retry import retrying
+from cje_fp.batch_dataset import log_prob_column
 from cje_fp.sampling import BatchResult, MultiTargetSampler, Sample
 from cje_fp.testing.faults import Fault, FaultPlan, inject_faults
 
@@ -216,22 +217,6 @@ def _draw(world: World, n: int, rng: np.random.Generator) -> tuple[IntArray, Int
     return contexts, responses.astype(np.int64)
 
 
-def _column(results: list[LogProbResult]) -> MaskedColumn:
-    """Log-prob results to a masked column whose missing cells carry the error kind."""
-    reasons: list[str] = [""]
-    codes = np.zeros(len(results), dtype=np.uint8)
-    values = np.full(len(results), math.nan)
-    for row, result in enumerate(results):
-        match sealed(result):
-            case Success(value):
-                values[row] = value
-            case Failure(error):
-                if error.kind not in reasons:
-                    reasons.append(error.kind)
-                codes[row] = reasons.index(error.kind)
-    return MaskedColumn(values=values, codes=codes, reasons=tuple(reasons))
-
-
 def _expected_kind(plan: FaultPlan, name: str, context: str, response: str) -> str:
     """The failure kind ``retrying(inject_faults(policy))`` gives a key ('' for success), from the plan."""
     fault = plan.fault_for(name, context, response)
@@ -298,7 +283,7 @@ def simulate(
         ]
         scored = sampler.process_batch(samples)
         batch: BatchResult | None = scored
-        columns = {name: _column([result.log_probs[name] for result in scored.results]) for name in names}
+        columns = {name: log_prob_column([result.log_probs[name] for result in scored.results]) for name in names}
     else:
         batch = None
         columns = {

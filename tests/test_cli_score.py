@@ -227,4 +227,8 @@ def test_scored_output_feeds_estimate(tmp_path: Path, server: FakeServer) -> Non
     assert _score(config, data, "--out", out).returncode == 0
     validated = cje_fp("validate", out)
     assert validated.returncode == 0, validated.stdout
-    assert f"t1: {N_ROWS - len(FAILING_ROWS)} usable rows" in validated.stdout
+    failed = len(FAILING_ROWS)
+    # the failure kind survives into the estimation layer as the reason rows were excluded
+    assert (
+        f"t1: {N_ROWS - failed} usable rows; excluded: base_log_prob:token_limit_exceeded={failed}" in validated.stdout
+    )

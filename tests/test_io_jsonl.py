@@ -231,3 +231,25 @@ def test_write_then_load_round_trips(tmp_path: Path) -> None:
         np.testing.assert_array_equal(copy.targets[name].values, source.targets[name].values)
     np.testing.assert_array_equal(copy.oracle.present, source.oracle.present)
     np.testing.assert_array_equal(copy.response_length, source.response_length)
+
+
+def test_null_log_probs_take_their_reason_from_the_scoring_status(tmp_path: Path) -> None:
+    rows = [
+        '{"prompt": "q1", "response": "a", "prompt_id": "1", "base_policy_logprob": -1.0,'
+        ' "target_policy_logprobs": {"t": null, "u": -2.0},'
+        ' "logprob_status": {"base": "ok", "t": "timeout", "u": "ok"}}',
+        '{"prompt": "q2", "response": "b", "prompt_id": "2", "base_policy_logprob": null,'
+        ' "target_policy_logprobs": {"t": -1.0, "u": null},'
+        ' "logprob_status": {"base": "unauthorized", "t": "ok", "u": "ok"}}',
+        '{"prompt": "q3", "response": "c", "prompt_id": "3", "base_policy_logprob": -1.0,'
+        ' "target_policy_logprobs": {"t": -1.0, "u": null}}',
+    ]
+    path = tmp_path / "scored.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    match load_dataset(path):
+        case Success(dataset):
+            assert dataset.targets["t"].excluded_by_reason() == {"timeout": 1}
+            assert dataset.base.excluded_by_reason() == {"unauthorized": 1}
+            assert dataset.targets["u"].excluded_by_reason() == {"null": 2}
+        case Failure(errors):
+            raise AssertionError(errors)

@@ -640,7 +640,7 @@ def load_dataset(
     fatal = any(problem.line == FILE_LINE for problem in reader.problems)
     if fatal or (strict and reader.problems):
         return Failure(errors)
-    return Success(_build(reader, os.fspath(path)))
+    return Success(with_status_reasons(_build(reader, os.fspath(path))))
 
 
 def _cell_column(reader: _Reader, problem: RowProblem) -> _FloatBuilder | None:
@@ -701,6 +701,46 @@ def _build(reader: _Reader, source: str) -> Dataset:
         },
         dropped=dropped,
         problems=tuple(reader.problems),
+    )
+
+
+#: The per-cell status ``cje-fp score`` writes: policy -> "ok" or the failure kind.
+STATUS_FIELD: Final = "logprob_status"
+_STATUS: Final = msgspec.json.Decoder(dict[str, str])
+
+
+def _recoded(column: MaskedColumn, kinds: Sequence[str | None]) -> MaskedColumn:
+    reasons = list(column.reasons)
+    codes = column.codes.copy()
+    for row, kind in enumerate(kinds):
+        if kind is not None and kind != "ok" and reasons[codes[row]] == "null":
+            if kind not in reasons:
+                reasons.append(kind)
+            codes[row] = reasons.index(kind)
+    return MaskedColumn(values=column.values, codes=codes, reasons=tuple(reasons))
+
+
+def with_status_reasons(dataset: Dataset) -> Dataset:
+    """A null log prob whose row records why (``logprob_status``, as ``cje-fp score`` writes
+    it) is missing for that reason (e.g. ``timeout``) instead of plain ``null``."""
+    raw = dataset.extras.get(STATUS_FIELD)
+    if raw is None:
+        return dataset
+    statuses: list[dict[str, str]] = []
+    for value in raw:
+        try:
+            statuses.append(_STATUS.decode(value) if value is not None else {})
+        except msgspec.DecodeError:
+            statuses.append({})
+
+    def kinds(policy: str) -> list[str | None]:
+        return [status.get(policy) for status in statuses]
+
+    base_name = next((name for status in statuses for name in status if name not in dataset.targets), None)
+    return attrs.evolve(
+        dataset,
+        base=_recoded(dataset.base, kinds(base_name)) if base_name is not None else dataset.base,
+        targets={name: _recoded(column, kinds(name)) for name, column in dataset.targets.items()},
     )
 
 
