@@ -83,6 +83,26 @@ class counting_retries:  # noqa: N801 - used like a function: ``with counting_re
         _retry_counter.reset(self._token)
 
 
+def count_retries_in_task() -> list[int]:
+    """Count the retries made in the current task (or thread) from now on, in the
+    returned list's only item; set it back to 0 between calls.
+
+    For a worker that makes many calls one after another in its own task:
+    cheaper than a ``counting_retries`` block per call (no context change per
+    call). The count is the task's own: call it only in a task (or thread) you
+    started for that purpose.
+
+    >>> import asyncio
+    >>> async def worker() -> list[int]:
+    ...     return count_retries_in_task()
+    >>> asyncio.run(worker())
+    [0]
+    """
+    counter = [0]
+    _retry_counter.set(counter)
+    return counter
+
+
 def _record_retry(state: RetryCallState) -> None:
     counter = _retry_counter.get()
     if counter is not None:

@@ -44,7 +44,7 @@ from returns.result import Failure, Result, Success
 from cje_fp.errors import LogProbError, WeightError, weight_error_reason
 from cje_fp.policy import AsyncCall, AsyncPolicy, LogProbResult, Policy, SyncCall
 from cje_fp.redaction import crashed
-from cje_fp.retry import counting_retries
+from cje_fp.retry import count_retries_in_task, counting_retries
 from cje_fp.results import sealed
 from cje_fp.weights import FloatArray, log_weight
 
@@ -139,15 +139,6 @@ def _call_sync(call: SyncCall, context: str, response: str) -> Cell:
     with counting_retries() as retries:
         try:
             result = call(context, response)
-        except Exception as error:  # noqa: BLE001 - a crash becomes PolicyCrashed, never a value
-            result = Failure(crashed(error))
-    return result, retries[0]
-
-
-async def _call_async(call: AsyncCall, context: str, response: str) -> Cell:
-    with counting_retries() as retries:
-        try:
-            result = await call(context, response)
         except Exception as error:  # noqa: BLE001 - a crash becomes PolicyCrashed, never a value
             result = Failure(crashed(error))
     return result, retries[0]
@@ -262,20 +253,31 @@ async def _run_in_tasks(grid: _Grid, workers: int) -> list[Cell]:
     loop = asyncio.get_running_loop()
     with ThreadPoolExecutor(max_workers=workers) as blocking_pool:
 
-        async def cell_of(caller: _Caller, sample: Sample) -> Cell:
-            if caller.async_ is not None:
-                return await _call_async(caller.async_, sample.context, sample.response)
-            assert caller.sync is not None, "every policy offers at least one convention"
-            return await loop.run_in_executor(
-                blocking_pool, _call_sync, caller.sync, sample.context, sample.response
-            )
-
         async def work() -> None:
+            # Each worker runs in its own task (``gather``), so it counts its
+            # retries once for all its cells: no context change per cell.
+            retries = count_retries_in_task()
+            samples, callers, width = grid.samples, grid.callers, len(grid.callers)
             # ``next`` on a shared iterator cannot interleave: no await inside it.
             for index in indices:
-                sample_index, sample, caller = grid.cell(index)
-                cells[index] = cell = await cell_of(caller, sample)
-                grid.report(sample_index, sample, caller, cell)
+                sample_index, policy_index = divmod(index, width)  # ``grid.cell``, inlined
+                sample, caller = samples[sample_index], callers[policy_index]
+                call = caller.async_
+                if call is not None:
+                    retries[0] = 0
+                    try:
+                        result = await call(sample.context, sample.response)
+                    except Exception as error:  # noqa: BLE001 - a crash becomes PolicyCrashed, never a value
+                        result = Failure(crashed(error))
+                    cell: Cell = (result, retries[0])
+                else:
+                    assert caller.sync is not None, "every policy offers at least one convention"
+                    cell = await loop.run_in_executor(
+                        blocking_pool, _call_sync, caller.sync, sample.context, sample.response
+                    )
+                cells[index] = cell
+                if grid.on_cell is not None:
+                    grid.report(sample_index, sample, caller, cell)
 
         await asyncio.gather(*(work() for _ in range(max(1, min(workers, grid.size)))))
     return _all_filled(cells)

@@ -33,7 +33,7 @@ from cje_fp.results import sealed
 def _text_problem(field: str, value: object) -> InvalidInput | None:
     if not isinstance(value, str):
         return InvalidInput(field=field, reason=f"expected str, got {type(value).__name__}")
-    if not value.strip():
+    if not value or value.isspace():  # ``not value.strip()`` without copying the text
         return InvalidInput(field=field, reason="is empty or whitespace")
     return None
 
@@ -51,9 +51,14 @@ def check_text(field: str, value: object) -> Result[str, LogProbError]:
 _VALID: Final[Result[None, LogProbError]] = Success(None)
 
 
+def input_problem(context: object, response: object) -> InvalidInput | None:
+    """The first problem with the texts, if any (``check_inputs`` without a container)."""
+    return _text_problem("context", context) or _text_problem("response", response)
+
+
 def check_inputs(context: object, response: object) -> Result[None, LogProbError]:
     """Both texts valid, or the first problem found."""
-    problem = _text_problem("context", context) or _text_problem("response", response)
+    problem = input_problem(context, response)
     return Failure(problem) if problem is not None else _VALID
 
 

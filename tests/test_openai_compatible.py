@@ -17,7 +17,7 @@ from email.utils import formatdate
 from pathlib import Path
 
 import pytest
-from returns.result import Success
+from returns.result import Failure, Success
 
 from cje_fp.backends.completions import encode_request, request_payload
 from cje_fp.backends.http_errors import request_hash
@@ -445,3 +445,31 @@ def test_a_dropped_policy_stops_its_background_thread(server: FakeServer) -> Non
     del policy
     gc.collect()
     assert "cje_fp-dropped-policy" not in [thread.name for thread in threading.enumerate()]
+
+
+def test_a_redirect_is_not_followed_with_our_key() -> None:
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    received: list[bytes] = []
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            received.append(connection.recv(65536))
+            connection.sendall(b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:9/steal\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    with OpenAICompatiblePolicy(name="p", base_url=f"http://127.0.0.1:{port}/v1", model="m") as policy:
+        result = policy.compute_log_prob("q", "a")
+    thread.join(timeout=10)
+    listener.close()
+    assert len(received) == 1
+    match result:
+        case Failure(error):
+            assert error.kind == "bad_request"
+        case Success(value):
+            raise AssertionError(value)

@@ -27,7 +27,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeAlias
 
-import attrs
 from returns.result import Failure
 
 from cje_fp.backends.completions import EchoResult
@@ -40,11 +39,7 @@ SendBatch: TypeAlias = Callable[[Sequence[str]], Awaitable[list[EchoResult]]]
 """Send one request for these prompts; one result per prompt, in order."""
 
 
-@attrs.define
-class _Item:
-    prompt: str
-    future: asyncio.Future[EchoResult]
-    solo: bool = False
+_Waiter: TypeAlias = "asyncio.Future[EchoResult]"
 
 
 def _rejected_whole(results: Sequence[EchoResult]) -> bool:
@@ -73,34 +68,42 @@ class Coalescer:
         self._limiter = limiter
         self._wait = wait
         self._loop = asyncio.get_running_loop() if batch_size > 1 else None
-        self._pending: deque[_Item] = deque()
+        # Pending prompts and their callers' futures, side by side (no object per call).
+        self._prompts: deque[str] = deque()
+        self._futures: deque[_Waiter] = deque()
+        self._solo: set[_Waiter] = set()  # to be sent alone (their batch was rejected)
         self._timer: asyncio.TimerHandle | asyncio.Handle | None = None
         self._waiting = False
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def echo(self, prompt: str) -> EchoResult:
-        """The echo of ``prompt``, sent alone or with other pending prompts."""
+    def echo(self, prompt: str) -> Awaitable[EchoResult]:
+        """The echo of ``prompt``, sent alone or with other pending prompts.
+
+        A plain method returning what to await (a coroutine when unbatched,
+        else the prompt's future): no coroutine object per batched call.
+        """
         if self._loop is None:
-            return await self._echo_alone(prompt)
+            return self._echo_alone(prompt)
         future: asyncio.Future[EchoResult] = self._loop.create_future()
-        self._pending.append(_Item(prompt, future))
-        if len(self._pending) >= self._batch_size:
+        self._prompts.append(prompt)
+        self._futures.append(future)
+        if len(self._futures) >= self._batch_size:
             self._dispatch(flush=False)
         else:
             self._arm_timer()
-        return await future
+        return future
 
     async def _echo_alone(self, prompt: str) -> EchoResult:
         limiter = self._limiter
         if not limiter.try_acquire():
             await limiter.acquire()
         try:
-            return (await self._send([prompt]))[0]
+            return (await self._send((prompt,)))[0]
         finally:
             limiter.release()
 
     def _arm_timer(self) -> None:
-        if self._timer is None and self._pending and not self._waiting:
+        if self._timer is None and self._futures and not self._waiting:
             assert self._loop is not None
             if self._wait > 0:
                 self._timer = self._loop.call_later(self._wait, self._flush)
@@ -114,7 +117,7 @@ class Coalescer:
     def _dispatch(self, *, flush: bool) -> None:
         """Launch full batches (and a partial one if ``flush``) while slots are free."""
         while not self._waiting and (
-            len(self._pending) >= self._batch_size or (flush and self._pending)
+            len(self._futures) >= self._batch_size or (flush and self._futures)
         ):
             if self._limiter.try_acquire():
                 self._launch()
@@ -130,44 +133,52 @@ class Coalescer:
         self._launch()
         self._dispatch(flush=False)
 
-    def _take(self) -> list[_Item]:
-        batch: list[_Item] = []
-        while self._pending and len(batch) < self._batch_size:
-            item = self._pending.popleft()
-            if item.future.done():  # its caller was cancelled
+    def _take(self) -> tuple[list[str], list[_Waiter]]:
+        prompts: list[str] = []
+        futures: list[_Waiter] = []
+        pending, waiting, solo = self._prompts, self._futures, self._solo
+        while waiting and len(futures) < self._batch_size:
+            future = waiting[0]
+            if future.done():  # its caller was cancelled
+                pending.popleft()
+                waiting.popleft()
+                solo.discard(future)
                 continue
-            if item.solo and batch:
-                self._pending.appendleft(item)
+            alone = future in solo
+            if alone and futures:
                 break
-            batch.append(item)
-            if item.solo:
+            prompts.append(pending.popleft())
+            futures.append(waiting.popleft())
+            if alone:
+                solo.discard(future)
                 break
-        return batch
+        return prompts, futures
 
     def _launch(self) -> None:
         """Start one request with the slot just acquired (or give the slot back)."""
-        batch = self._take()
-        if not batch:
+        prompts, futures = self._take()
+        if not futures:
             self._limiter.release()
             return
         assert self._loop is not None
-        task = self._loop.create_task(self._run(batch))
+        task = self._loop.create_task(self._run(prompts, futures))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, batch: list[_Item]) -> None:
+    async def _run(self, prompts: list[str], futures: list[_Waiter]) -> None:
         try:
-            results = await self._send([item.prompt for item in batch])
+            results = await self._send(prompts)
         except Exception as error:  # noqa: BLE001 - a crash fails the batch's cells, never the loop
-            results = [Failure(crashed(error))] * len(batch)
+            results = [Failure(crashed(error))] * len(futures)
         finally:
             self._limiter.release()
-        if len(batch) > 1 and _rejected_whole(results):
-            for item in reversed(batch):
-                item.solo = True
-                self._pending.appendleft(item)
+        if len(futures) > 1 and _rejected_whole(results):
+            for prompt, future in zip(reversed(prompts), reversed(futures), strict=True):
+                self._prompts.appendleft(prompt)
+                self._futures.appendleft(future)
+                self._solo.add(future)
             self._dispatch(flush=True)
             return
-        for item, result in zip(batch, results, strict=True):
-            if not item.future.done():
-                item.future.set_result(result)
+        for future, result in zip(futures, results, strict=True):
+            if not future.done():
+                future.set_result(result)

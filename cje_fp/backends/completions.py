@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Final, TypeAlias, TypeGuard
+from typing import Final, TypeAlias, TypeGuard, TypeVar
 
 import attrs
+import msgspec
 from returns.result import Failure, Result, Success
 
 from cje_fp.errors import HttpDetail, LogProbError, MalformedResponse
@@ -61,14 +62,41 @@ def request_payload(
 
 
 def encode_request(payload: JsonObject) -> bytes:
-    """The request body's bytes (compact JSON, so that its hash is stable)."""
-    return json.dumps(payload, separators=(",", ":")).encode("utf-8")
+    """The request body's bytes (compact UTF-8 JSON, so that its hash is stable)."""
+    return _ENCODER.encode(payload)
+
+
+_ENCODER: Final = msgspec.json.Encoder()
 
 
 def _malformed(reason: str, request_hash: str) -> MalformedResponse:
-    return MalformedResponse(
-        reason=reason, http=HttpDetail(status=200, request_hash=request_hash)
-    )
+    return MalformedResponse(reason=reason, http=HttpDetail(status=200, request_hash=request_hash))
+
+
+# The usual answer, decoded straight into typed structs (``top_logprobs`` and
+# every other field we do not use are skipped without building objects). An
+# answer these do not fit is decoded again generically, to say precisely what
+# is wrong with which choice.
+
+
+class _LogprobsWire(msgspec.Struct, gc=False):  # holds no containers that could form a cycle
+    tokens: tuple[str, ...]
+    token_logprobs: tuple[float | None, ...]
+    text_offset: tuple[int, ...] | None = None
+
+
+class _ChoiceWire(msgspec.Struct, gc=False):
+    index: int | None = None
+    text: str | None = None
+    logprobs: _LogprobsWire | None = None
+    finish_reason: str | None = None
+
+
+class _CompletionWire(msgspec.Struct):
+    choices: list[_ChoiceWire]
+
+
+_DECODER: Final = msgspec.json.Decoder(_CompletionWire)
 
 
 def parse_completions(body: bytes, *, n_prompts: int, request_hash: str) -> list[EchoResult]:
@@ -77,6 +105,44 @@ def parse_completions(body: bytes, *, n_prompts: int, request_hash: str) -> list
     >>> parse_completions(b"{not json", n_prompts=2, request_hash="h")[1]
     <Failure: MalformedResponse(reason='body is not JSON', http=HttpDetail(status=200, body_excerpt='', request_hash='h'))>
     """
+    try:
+        typed = _DECODER.decode(body)
+    except msgspec.MsgspecError:
+        return _parse_generic(body, n_prompts=n_prompts, request_hash=request_hash)
+    choices = typed.choices
+    if len(choices) != n_prompts:
+        reason = f"{len(choices)} choices for {n_prompts} prompts"
+        return [Failure(_malformed(reason, request_hash))] * n_prompts
+    if any(choice.index != position for position, choice in enumerate(choices)):
+        ordered = _in_prompt_order(choices, [choice.index for choice in choices])
+        if ordered is None:
+            return [Failure(_malformed("choice indices are not 0..n-1", request_hash))] * n_prompts
+        choices = ordered
+    return [_typed_choice(choice, request_hash) for choice in choices]
+
+
+def _typed_choice(choice: _ChoiceWire, request_hash: str) -> EchoResult:
+    logprobs = choice.logprobs
+    if logprobs is None:
+        return Failure(_malformed("missing logprobs", request_hash))
+    tokens, values, offsets = logprobs.tokens, logprobs.token_logprobs, logprobs.text_offset
+    if len(values) != len(tokens):
+        reason = f"token_logprobs has {len(values)} entries for {len(tokens)} tokens"
+        return Failure(_malformed(reason, request_hash))
+    if offsets is not None and len(offsets) != len(tokens):
+        return Failure(_malformed("text_offset is not one int per token", request_hash))
+    return Success(
+        Echo(
+            text=choice.text,
+            tokens=tokens,
+            log_probs=values,
+            text_offset=offsets,
+            finish_reason=choice.finish_reason,
+        )
+    )
+
+
+def _parse_generic(body: bytes, *, n_prompts: int, request_hash: str) -> list[EchoResult]:
     try:
         document: object = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -87,23 +153,26 @@ def parse_completions(body: bytes, *, n_prompts: int, request_hash: str) -> list
     if len(choices) != n_prompts:
         reason = f"{len(choices)} choices for {n_prompts} prompts"
         return [Failure(_malformed(reason, request_hash))] * n_prompts
-    ordered = _in_prompt_order(choices)
+    indices = [choice.get("index") if isinstance(choice, dict) else None for choice in choices]
+    ordered = _in_prompt_order(choices, indices)
     if ordered is None:
         return [Failure(_malformed("choice indices are not 0..n-1", request_hash))] * n_prompts
     return [parse_choice(choice, request_hash) for choice in ordered]
 
 
-def _in_prompt_order(choices: list[object]) -> list[object] | None:
-    indices = [choice.get("index") if isinstance(choice, dict) else None for choice in choices]
+def _in_prompt_order(choices: list[_Choice], indices: list[object]) -> list[_Choice] | None:
     if all(index is None for index in indices):
         return choices
-    if sorted(i for i in indices if isinstance(i, int)) != list(range(len(choices))):
+    if sorted(i for i in indices if isinstance(i, int) and not isinstance(i, bool)) != list(range(len(choices))):
         return None
-    ordered: list[object] = [None] * len(choices)
+    ordered: list[_Choice | None] = [None] * len(choices)
     for index, choice in zip(indices, choices, strict=True):
         assert isinstance(index, int)
         ordered[index] = choice
-    return ordered
+    return [choice for choice in ordered if choice is not None]
+
+
+_Choice = TypeVar("_Choice")
 
 
 def parse_choice(choice: object, request_hash: str) -> EchoResult:

@@ -1,11 +1,11 @@
 """Event-loop plumbing for backends: a background loop for blocking callers, and
-one resource (e.g. an HTTP session) per running loop, closed when that loop ends.
+one resource (e.g. an HTTP connection pool) per running loop, closed when that loop ends.
 
-An aiohttp session belongs to the loop that created it. A backend called from
+Connections belong to the loop that opened them. A backend called from
 ``asyncio.run`` in one batch and from another loop in the next needs one
-session per loop; ``PerLoop`` creates it on first use and closes it when the
+pool per loop; ``PerLoop`` creates it on first use and closes it when the
 loop shuts down (``asyncio.run`` cancels a keeper task, whose ``finally``
-closes the resource), so no "Unclosed client session" is left behind.
+closes the resource), so no unclosed transport is left behind.
 
 >>> import asyncio
 >>> closed = []

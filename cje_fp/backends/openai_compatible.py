@@ -1,5 +1,6 @@
 """``OpenAICompatiblePolicy``: teacher-forced log probs from an OpenAI-compatible
-``/v1/completions`` server (vLLM, Fireworks, Together, ...), over aiohttp.
+``/v1/completions`` server (vLLM, Fireworks, Together, ...), over aiohttp
+(chosen by measurement: see ``benchmarks/bench_http.py``).
 
 One request per prompt with ``echo=true``, ``logprobs=1`` and ``max_tokens``
 0 (or 1 for servers that reject 0); the response's log prob is the sum of its
@@ -13,7 +14,7 @@ request has a ``timeout``. The API key is read from the environment variable
 named ``api_key_env`` at each request and never stored, logged or shown.
 
 Close the policy when done (``close()``, ``await aclose()``, or use it as a
-context manager); sessions opened inside ``asyncio.run`` are closed when that
+context manager); connections opened inside ``asyncio.run`` are closed when that
 loop ends.
 
 >>> policy = OpenAICompatiblePolicy(
@@ -27,6 +28,7 @@ OpenAICompatiblePolicy(name='base', base_url='http://127.0.0.1:8000/v1', model='
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Sequence
 from types import TracebackType
@@ -42,19 +44,21 @@ from cje_fp.backends.coalescer import Coalescer
 from cje_fp.backends.completions import Echo, EchoResult
 from cje_fp.backends.limiter import SlotLimiter
 from cje_fp.backends.loops import BackgroundLoop, PerLoop
-from cje_fp.backends.teacher_forcing import ScoredResponse, score_response, score_two_request
+from cje_fp.backends.teacher_forcing import ScoredResponse, log_prob_of, score_echo, score_two_request
 from cje_fp.backends.templates import ChatTemplate, RenderedPrompt, resolve_template
 from cje_fp.backends.wire import CompletionsWire
 from cje_fp.errors import LogProbError, TokenBoundaryError
 from cje_fp.policy import LogProbResult
 from cje_fp.redaction import crashed, redact
 from cje_fp.results import sealed
-from cje_fp.validation import check_inputs
+from cje_fp.validation import input_problem
 
 def _check_url(instance: object, attribute: object, url: str) -> None:
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"base_url must be an http(s) URL, got {redact(url)!r}")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("base_url must not hold credentials: name the key's variable in api_key_env")
 
 
 @attrs.frozen(kw_only=True)
@@ -70,7 +74,7 @@ async def _close_client(client: _Client) -> None:
 
 
 class _Runtime:
-    """The mutable part of a policy: sessions per loop, the limiter, the background loop.
+    """The mutable part of a policy: connections per loop, the limiter, the background loop.
 
     Nothing here refers back to the policy, so an unclosed policy can still be
     collected (and its finalizer close the background loop).
@@ -87,9 +91,10 @@ class _Runtime:
             api_key_env=policy.api_key_env,
             timeout=policy.timeout,
         )
-        timeout = aiohttp.ClientTimeout(total=policy.timeout)
-        max_in_flight, batch_size, wait = policy.max_in_flight, policy.batch_size, policy.batch_wait
+        batch_size, wait = policy.batch_size, policy.batch_wait
         max_tokens, wire, limiter = policy.max_tokens, self.wire, self.limiter
+        timeout = aiohttp.ClientTimeout(total=policy.timeout)
+        max_in_flight = policy.max_in_flight
 
         def create() -> _Client:
             session = aiohttp.ClientSession(
@@ -97,10 +102,7 @@ class _Runtime:
                 timeout=timeout,
                 cookie_jar=aiohttp.DummyCookieJar(),
             )
-
-            async def send(prompts: Sequence[str]) -> list[EchoResult]:
-                return await wire.send(session, prompts, max_tokens)
-
+            send = functools.partial(wire.send, session, max_tokens=max_tokens)
             coalescer = Coalescer(send=send, batch_size=batch_size, limiter=limiter, wait=wait)
             return _Client(session=session, coalescer=coalescer)
 
@@ -110,8 +112,20 @@ class _Runtime:
         self.background.close()
 
 
-def _log_prob(scored: ScoredResponse) -> float:
-    return scored.log_prob
+def _scored(echo: EchoResult, context: str, scored: str) -> ScoredResponse | LogProbError:
+    match sealed(echo):
+        case Success(full):
+            return score_echo(full, context, scored)
+        case Failure(error):
+            return error
+
+
+def _value(echo: EchoResult, context: str, scored: str) -> float | LogProbError:
+    match sealed(echo):
+        case Success(full):
+            return log_prob_of(full, context, scored)
+        case Failure(error):
+            return error
 
 
 @final
@@ -178,37 +192,85 @@ class OpenAICompatiblePolicy:
 
     def render(self, context: str, response: str) -> Result[RenderedPrompt, LogProbError]:
         """The raw context and scored text this policy sends for a (context, response)."""
+        rendered = self._render(context, response)
+        return Success(rendered) if isinstance(rendered, RenderedPrompt) else Failure(rendered)
 
-        def rendered(_: None) -> Result[RenderedPrompt, LogProbError]:
-            if self.template is None:
-                return Success(RenderedPrompt(context=context, scored=response))
-            return self.template.render(
+    def _render(self, context: str, response: str) -> RenderedPrompt | LogProbError:
+        problem = input_problem(context, response)
+        if problem is not None:
+            return problem
+        if self.template is None:
+            return RenderedPrompt(context=context, scored=response)
+        match sealed(
+            self.template.render(
                 system=self.system_prompt,
                 user=context,
                 response=response,
                 score_end_of_turn=self.score_end_of_turn,
             )
-
-        return check_inputs(context, response).bind(rendered)
+        ):
+            case Success(rendered):
+                return rendered
+            case Failure(error):
+                return error
 
     async def score_async(self, context: str, response: str) -> Result[ScoredResponse, LogProbError]:
         """The response's log prob with where its tokens were found."""
-        match sealed(self.render(context, response)):
-            case Failure(error):
-                return Failure(error)
-            case Success(prompt):
-                return await self._score_rendered(prompt)
-
-    async def _score_rendered(self, prompt: RenderedPrompt) -> Result[ScoredResponse, LogProbError]:
+        texts = self._texts(context, response)
+        if not isinstance(texts, tuple):
+            return Failure(texts)
+        prompt_context, scored_text = texts
         coalescer = self._runtime.clients.get().coalescer
-        echo = await coalescer.echo(prompt.context + prompt.scored)
-        scored = echo.bind(lambda full: score_response(full, context=prompt.context, response=prompt.scored))
-        match sealed(scored):
-            case Failure(TokenBoundaryError()) if self.two_request_fallback:
-                context_echo = await coalescer.echo(prompt.context)
-                return self._two_request(echo, context_echo, prompt)
-            case _:
-                return scored
+        echo = await coalescer.echo(prompt_context + scored_text)
+        scored = _scored(echo, prompt_context, scored_text)
+        if isinstance(scored, TokenBoundaryError) and self.two_request_fallback:
+            scored = await self._fallback(coalescer, echo, prompt_context, scored_text)
+        return Success(scored) if isinstance(scored, ScoredResponse) else Failure(scored)
+
+    async def compute_log_prob_async(self, context: str, response: str) -> LogProbResult:
+        """``log P(response | context)``, or why it could not be computed."""
+        # ``score_async`` inlined: the hot path, one coroutine per call, plain
+        # ``value | error`` unions inside and one Result at the edge (and as
+        # little as possible held across the await).
+        if self.template is None:
+            problem = input_problem(context, response)
+            if problem is not None:
+                return Failure(problem)
+            prompt_context, scored_text = context, response
+        else:
+            rendered = self._render(context, response)
+            if not isinstance(rendered, RenderedPrompt):
+                return Failure(rendered)
+            prompt_context, scored_text = rendered.context, rendered.scored
+            del rendered
+        coalescer = self._runtime.clients.get().coalescer
+        echo = await coalescer.echo(prompt_context + scored_text)
+        value = _value(echo, prompt_context, scored_text)
+        if isinstance(value, float):
+            return Success(value)
+        if isinstance(value, TokenBoundaryError) and self.two_request_fallback:
+            scored = await self._fallback(coalescer, echo, prompt_context, scored_text)
+            return Success(scored.log_prob) if isinstance(scored, ScoredResponse) else Failure(scored)
+        return Failure(value)
+
+    def _texts(self, context: str, response: str) -> tuple[str, str] | LogProbError:
+        """The raw context and scored text (``render`` without containers)."""
+        if self.template is None:
+            problem = input_problem(context, response)
+            return (context, response) if problem is None else problem
+        rendered = self._render(context, response)
+        return (rendered.context, rendered.scored) if isinstance(rendered, RenderedPrompt) else rendered
+
+    async def _fallback(
+        self, coalescer: Coalescer, echo: EchoResult, context: str, scored: str
+    ) -> ScoredResponse | LogProbError:
+        """The two-request score, after a token-boundary failure."""
+        context_echo = await coalescer.echo(context)
+        match sealed(self._two_request(echo, context_echo, RenderedPrompt(context=context, scored=scored))):
+            case Success(value):
+                return value
+            case Failure(error):
+                return error
 
     def _two_request(
         self, echo: EchoResult, context_echo: EchoResult, prompt: RenderedPrompt
@@ -222,10 +284,6 @@ class OpenAICompatiblePolicy:
 
         return echo.bind(with_full)
 
-    async def compute_log_prob_async(self, context: str, response: str) -> LogProbResult:
-        """``log P(response | context)``, or why it could not be computed."""
-        return (await self.score_async(context, response)).map(_log_prob)
-
     def compute_log_prob(self, context: str, response: str) -> LogProbResult:
         """The blocking form: runs on the policy's background event loop."""
         try:
@@ -238,11 +296,11 @@ class OpenAICompatiblePolicy:
     # Lifecycle ----------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the background loop's session and stop its thread."""
+        """Close the background loop's connections and stop its thread."""
         self._runtime.close()
 
     async def aclose(self) -> None:
-        """Close the running loop's session, and the background loop's."""
+        """Close the running loop's connections, and the background loop's."""
         await self._runtime.clients.aclose_current()
         self._runtime.close()
 

@@ -36,7 +36,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from itertools import accumulate
-from typing import Final, Literal, TypeAlias
+from typing import Final, Literal, TypeAlias, cast
 
 import attrs
 from returns.result import Failure, Result, Success
@@ -159,7 +159,11 @@ def _span_from_bytes(echo: Echo, context: str, full: str) -> Span | LogProbError
 def _locate_contiguous(lengths: Sequence[int], k: int, context_end: int, full_end: int) -> Span | LogProbError:
     """The span when tokens ``k..`` lie end to end from position 0 (their text
     is known to start with the full prompt)."""
-    starts = list(accumulate(lengths[k:], initial=0))  # starts[i - k] = start of token i
+    return _span_in_starts(list(accumulate(lengths[k:], initial=0)), k, context_end, full_end)
+
+
+def _span_in_starts(starts: Sequence[int], k: int, context_end: int, full_end: int) -> Span | LogProbError:
+    """The span given ``starts[i - k]``, the start of token ``i`` (and, last, the end of all)."""
     start = bisect_left(starts, context_end)
     if start >= len(starts) or starts[start] != context_end:
         return _boundary(BOUNDARY_SPANS_TOKEN)
@@ -281,12 +285,30 @@ def _span_sum(log_probs: Sequence[float | None], start: int, end: int) -> float 
     return math.fsum(values)
 
 
+def _usual_span(
+    tokens: Sequence[str], offsets: Sequence[int], text: str, context_end: int, full: str
+) -> Span | LogProbError | None:
+    """The common echo, quickly: offsets from 0, tokens end to end spelling the text.
+
+    ``None`` when the echo is not of that kind; otherwise exactly what the
+    general search (``_span_from_offsets``) would find, without its detours.
+    """
+    if offsets[0] != 0 or not text.startswith(full) or not "".join(tokens).startswith(full):
+        return None
+    starts = list(accumulate(map(len, tokens), initial=0))
+    if starts[:-1] != list(offsets):
+        return None
+    return _span_in_starts(starts, 0, context_end, len(full))
+
+
 def _locate(echo: Echo, context: str, response: str) -> tuple[Span, Method] | LogProbError:
     if not echo.tokens:
         return MalformedResponse(reason="no tokens echoed")
     full = context + response
     if echo.text is not None and echo.text_offset is not None:
-        span = _span_from_offsets(echo, echo.text, echo.text_offset, context, full)
+        span = _usual_span(echo.tokens, echo.text_offset, echo.text, len(context), full)
+        if span is None:
+            span = _span_from_offsets(echo, echo.text, echo.text_offset, context, full)
         return span if not isinstance(span, tuple) else (span, "text_offset")
     span = _span_from_bytes(echo, context, full)
     return span if not isinstance(span, tuple) else (span, "utf8_bytes")
@@ -298,19 +320,55 @@ def locate_response(echo: Echo, *, context: str, response: str) -> Result[tuple[
     return Success(located) if isinstance(located, tuple) else Failure(located)
 
 
-def score_response(echo: Echo, *, context: str, response: str) -> Result[ScoredResponse, LogProbError]:
-    """Sum the echoed log probs of ``response`` after ``context`` (one request)."""
+def _response_sum(log_probs: Sequence[float | None], start: int, end: int) -> float | LogProbError:
+    """The sum of the log probs in ``[start, end)`` once every one before ``end`` is valid."""
+    head = log_probs[1:end]
+    if start >= 1 and None not in head:
+        # The usual case in a few C calls: no null after the first token, all
+        # finite and <= 0, the first null or valid.
+        numbers = cast("Sequence[float]", head)
+        try:
+            head_total = math.fsum(numbers)
+        except (OverflowError, ValueError):  # inf - inf
+            head_total = math.nan
+        first = log_probs[0]
+        if (
+            math.isfinite(head_total)
+            and (not numbers or max(numbers) <= 0.0)
+            and (first is None or (math.isfinite(first) and first <= 0.0))
+        ):
+            return math.fsum(numbers[start - 1 :])
+    problem = _log_prob_problem(log_probs, end)
+    if problem is not None:
+        return problem
+    return _span_sum(log_probs, start, end)
+
+
+def score_echo(echo: Echo, context: str, response: str) -> ScoredResponse | LogProbError:
+    """``score_response`` as a plain union (no container): for hot paths."""
     located = _locate(echo, context, response)
     if not isinstance(located, tuple):
-        return Failure(located)
+        return located
     (start, end), method = located
-    problem = _log_prob_problem(echo.log_probs, end)
-    if problem is not None:
-        return Failure(problem)
-    total = _span_sum(echo.log_probs, start, end)
+    total = _response_sum(echo.log_probs, start, end)
     if not isinstance(total, float):
-        return Failure(total)
-    return Success(ScoredResponse(log_prob=total, start=start, end=end, method=method))
+        return total
+    return ScoredResponse(log_prob=total, start=start, end=end, method=method)
+
+
+def log_prob_of(echo: Echo, context: str, response: str) -> float | LogProbError:
+    """Just the response's log prob (``score_echo`` without the span): the hottest path."""
+    located = _locate(echo, context, response)
+    if not isinstance(located, tuple):
+        return located
+    start, end = located[0]
+    return _response_sum(echo.log_probs, start, end)
+
+
+def score_response(echo: Echo, *, context: str, response: str) -> Result[ScoredResponse, LogProbError]:
+    """Sum the echoed log probs of ``response`` after ``context`` (one request)."""
+    scored = score_echo(echo, context, response)
+    return Success(scored) if isinstance(scored, ScoredResponse) else Failure(scored)
 
 
 def _prompt_token_count(echo: Echo, prompt: str, max_tokens: int) -> int | LogProbError:

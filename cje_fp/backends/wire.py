@@ -31,9 +31,10 @@ from returns.result import Failure, Result, Success
 from cje_fp.backends.completions import EchoResult, encode_request, parse_completions, request_payload
 from cje_fp.backends.http_errors import error_for_exception, error_for_status, request_hash
 from cje_fp.errors import HttpDetail, LogProbError, Unauthorized
-from cje_fp.results import sealed
 
 logger: Final = logging.getLogger("cje_fp.backends.openai_compatible")
+
+_HEADERS: Final = {"Content-Type": "application/json", "Accept": "application/json"}
 
 
 @attrs.frozen(kw_only=True)
@@ -49,46 +50,48 @@ class CompletionsWire:
 
     def api_key(self) -> Result[str | None, LogProbError]:
         """The key from the environment now (``None`` if no key is configured)."""
+        key = self._key()
+        return Failure(key) if isinstance(key, LogProbError) else Success(key)
+
+    def _key(self) -> str | None | LogProbError:
         if self.api_key_env is None:
-            return Success(None)
+            return None
         key = os.environ.get(self.api_key_env)
         if not key:
             reason = f"environment variable {self.api_key_env} is not set"
-            return Failure(Unauthorized(http=HttpDetail(body_excerpt=reason)))
-        return Success(key)
+            return Unauthorized(http=HttpDetail(body_excerpt=reason))
+        if not (key.isascii() and key.isprintable()):
+            reason = f"environment variable {self.api_key_env} holds a key that cannot be an HTTP header"
+            return Unauthorized(http=HttpDetail(body_excerpt=reason))
+        return key
 
     async def send(
         self, session: aiohttp.ClientSession, prompts: Sequence[str], max_tokens: int
     ) -> list[EchoResult]:
         """One request for ``prompts``; one result per prompt, in order."""
-        match sealed(self.api_key()):
-            case Failure(error):
-                return [Failure(error)] * len(prompts)
-            case Success(key):
-                return await self._post(session, prompts, max_tokens, key)
-
-    async def _post(
-        self, session: aiohttp.ClientSession, prompts: Sequence[str], max_tokens: int, key: str | None
-    ) -> list[EchoResult]:
+        key = self._key()
+        if isinstance(key, LogProbError):
+            return [Failure(key)] * len(prompts)
         body = encode_request(
             request_payload(model=self.model, prompts=prompts, temperature=self.temperature, max_tokens=max_tokens)
         )
-        hash_ = request_hash(body)
-        headers = {"Content-Type": "application/json"}
+        headers = _HEADERS
         secrets: tuple[str, ...] = ()
         if key is not None:
-            headers["Authorization"] = f"Bearer {key}"
+            headers = {**_HEADERS, "Authorization": f"Bearer {key}"}
             secrets = (key,)
         try:
-            async with session.post(self.url, data=body, headers=headers) as answer:
+            async with session.post(self.url, data=body, headers=headers, allow_redirects=False) as answer:
                 raw = await answer.read()
                 status = answer.status
                 retry_after = answer.headers.get("Retry-After")
         except Exception as exception:  # noqa: BLE001 - every failure becomes a LogProbError
+            hash_ = request_hash(body)
             error = error_for_exception(exception, seconds=self.timeout, request_hash=hash_, secrets=secrets)
             logger.debug("policy %s: request %s failed: %s", self.name, hash_, error.kind)
             return [Failure(error)] * len(prompts)
         if not 200 <= status < 300:
+            hash_ = request_hash(body)
             error = error_for_status(
                 status,
                 body=raw.decode("utf-8", errors="replace"),
@@ -99,4 +102,8 @@ class CompletionsWire:
             )
             logger.debug("policy %s: request %s got HTTP %d (%s)", self.name, hash_, status, error.kind)
             return [Failure(error)] * len(prompts)
-        return parse_completions(raw, n_prompts=len(prompts), request_hash=hash_)
+        results = parse_completions(raw, n_prompts=len(prompts), request_hash="")
+        if all(isinstance(result, Success) for result in results):
+            return results
+        # Rare: parse again so that each error names its request (hashing every body would cost more).
+        return parse_completions(raw, n_prompts=len(prompts), request_hash=request_hash(body))
