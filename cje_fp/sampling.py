@@ -28,7 +28,6 @@ workers (policies that can await). All give the same results in input order.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import math
 import threading
 import time
@@ -41,7 +40,7 @@ import attrs
 import numpy as np
 from returns.result import Failure, Result, Success
 
-from cje_fp.errors import LogProbError, WeightError, weight_error_reason
+from cje_fp.errors import WeightError, weight_error_reason
 from cje_fp.policy import AsyncCall, AsyncPolicy, LogProbResult, Policy, SyncCall
 from cje_fp.redaction import crashed
 from cje_fp.retry import count_retries_in_task, counting_retries

@@ -35,13 +35,10 @@ from typing import Final, Literal
 
 import attrs
 import numpy as np
-from returns.result import Failure, Success
 
 from cje_fp.backends.tabular import TabularPolicy
 from cje_fp.dataset import Dataset, FloatArray, IntArray, MaskedColumn, factorize
 from cje_fp.errors import RetriesExhausted, Timeout, TokenLimitExceeded
-from cje_fp.policy import LogProbResult
-from cje_fp.results import sealed
 from cje_fp.retry import retrying
 from cje_fp.batch_dataset import log_prob_column
 from cje_fp.sampling import BatchResult, MultiTargetSampler, Sample

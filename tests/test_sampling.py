@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import threading
 import time
 from collections import Counter

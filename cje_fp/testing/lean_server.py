@@ -38,17 +38,16 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from types import TracebackType
 from typing import Final, cast
 
 import msgspec
 
+from cje_fp.testing.background import BackgroundServer, listening_socket
 from cje_fp.testing.server import (
     CONTEXT_LENGTH_MESSAGE,
     FakeServerConfig,
     ServerStats,
     _choice,
-    _listening_socket,
     _State,
     tokenize,
 )
@@ -299,61 +298,18 @@ async def _serve(app: LeanApp, sock: socket.socket, stop: asyncio.Event, ready: 
         server.close()
 
 
-class LeanServer:
+class LeanServer(BackgroundServer):
     """The lean server in a background thread, on 127.0.0.1 and a free port."""
 
+    thread_name = "lean-llm-server"
+
     def __init__(self, config: FakeServerConfig | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host=host, port=port)
         self.app = LeanApp(config or FakeServerConfig())
-        self._host = host
-        self._port = port
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
 
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:<port>/v1``."""
-        return f"http://{self._host}:{self._port}/v1"
-
-    def start(self) -> LeanServer:
-        """Start serving; returns once the socket accepts connections."""
-        if self._thread is not None:
-            raise RuntimeError("the server is already running")
-        sock = _listening_socket(self._host, self._port)
-        self._port = sock.getsockname()[1]
-        ready = threading.Event()
-        started: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
-
-        async def main() -> None:
-            stop = asyncio.Event()
-            started.append((asyncio.get_running_loop(), stop))
-            await _serve(self.app, sock, stop, ready)
-
-        self._thread = threading.Thread(target=asyncio.run, args=(main(),), name="lean-llm-server", daemon=True)
-        self._thread.start()
-        if not ready.wait(timeout=10.0):
-            raise RuntimeError("the lean server did not start")
-        self._loop, self._stop = started[0]
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and join the thread."""
-        if self._thread is None or self._loop is None or self._stop is None:
-            return
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout=10.0)
-        self._thread = self._loop = self._stop = None
-
-    def __enter__(self) -> LeanServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
+    async def serve(self, sock: socket.socket, stop: asyncio.Event, ready: threading.Event) -> None:
+        """Serve the lean completions API."""
+        await _serve(self.app, sock, stop, ready)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -369,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("the lean server listens on loopback addresses only", file=sys.stderr)
         return 2
     config = FakeServerConfig(models=tuple(args.model or ["fake-model"]), latency=args.latency)
-    sock = _listening_socket(args.host, args.port)
+    sock = listening_socket(args.host, args.port)
     print(f"http://{args.host}:{sock.getsockname()[1]}/v1", flush=True)
 
     async def run() -> None:

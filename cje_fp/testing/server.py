@@ -55,11 +55,12 @@ import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from types import TracebackType
 from typing import Final
 
 import attrs
 from aiohttp import web
+
+from cje_fp.testing.background import BackgroundServer, listening_socket
 
 _SPECIAL_TOKEN: Final = r"<\|[^|<>\s]{1,40}\|>"
 # Special tokens whole; newlines on their own; spaces and tabs lead the word or mark after them.
@@ -437,15 +438,6 @@ def build_app(state: _State) -> web.Application:
     return app
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(1024)
-    sock.setblocking(False)
-    return sock
-
-
 async def _serve(state: _State, sock: socket.socket, stop: asyncio.Event, ready: threading.Event | None) -> None:
     state.stopping = asyncio.Event()
     runner = web.AppRunner(build_app(state), access_log=None, shutdown_timeout=1.0)
@@ -460,27 +452,19 @@ async def _serve(state: _State, sock: socket.socket, stop: asyncio.Event, ready:
         await runner.cleanup()
 
 
-class FakeServer:
+class FakeServer(BackgroundServer):
     """The fake server in a background thread, on 127.0.0.1 and a free port."""
 
+    thread_name = "fake-llm-server"
+
     def __init__(self, config: FakeServerConfig | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host=host, port=port)
         self.config = config or FakeServerConfig()
         self._state = _State(self.config)
-        self._host = host
-        self._port = port
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
 
-    @property
-    def port(self) -> int:
-        """The port listened on (after ``start``)."""
-        return self._port
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:<port>/v1``: what a policy's ``base_url`` should be."""
-        return f"http://{self._host}:{self._port}/v1"
+    async def serve(self, sock: socket.socket, stop: asyncio.Event, ready: threading.Event) -> None:
+        """Serve the fake completions API (hanging requests are released on stop)."""
+        await _serve(self._state, sock, stop, ready)
 
     def stats(self) -> ServerStats:
         """Counts so far."""
@@ -489,46 +473,6 @@ class FakeServer:
     def reset_stats(self) -> None:
         """Zero the counts and forget how often each fault fired."""
         self._state.reset()
-
-    def start(self) -> FakeServer:
-        """Start serving; returns once the socket accepts connections."""
-        if self._thread is not None:
-            raise RuntimeError("the server is already running")
-        sock = _listening_socket(self._host, self._port)
-        self._port = sock.getsockname()[1]
-        ready = threading.Event()
-        started: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
-
-        async def main() -> None:
-            stop = asyncio.Event()
-            started.append((asyncio.get_running_loop(), stop))
-            await _serve(self._state, sock, stop, ready)
-
-        self._thread = threading.Thread(target=asyncio.run, args=(main(),), name="fake-llm-server", daemon=True)
-        self._thread.start()
-        if not ready.wait(timeout=10.0):
-            raise RuntimeError("the fake server did not start")
-        self._loop, self._stop = started[0]
-        return self
-
-    def stop(self) -> None:
-        """Stop serving (hanging requests are released) and join the thread."""
-        if self._thread is None or self._loop is None or self._stop is None:
-            return
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout=10.0)
-        self._thread = self._loop = self._stop = None
-
-    def __enter__(self) -> FakeServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -561,7 +505,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         text_offset=not args.no_text_offset,
         top_logprobs=not args.no_top_logprobs,
     )
-    sock = _listening_socket(args.host, args.port)
+    sock = listening_socket(args.host, args.port)
     print(f"http://{args.host}:{sock.getsockname()[1]}/v1", flush=True)
 
     async def run() -> None:
