@@ -32,19 +32,6 @@ ProblemKind: TypeAlias = Literal[
 ]
 """Every kind of data problem the loader reports."""
 
-PROBLEM_KINDS: Final[tuple[ProblemKind, ...]] = (
-    "unreadable_file",
-    "empty_file",
-    "no_target_policies",
-    "bad_json",
-    "not_an_object",
-    "missing_field",
-    "wrong_type",
-    "invalid_log_prob",
-    "out_of_range",
-    "duplicate_prompt_id",
-)
-
 #: Problems about the whole file are reported on this line number.
 FILE_LINE: Final = 0
 

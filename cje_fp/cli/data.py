@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from returns.result import Failure, Result, Success
@@ -11,6 +12,16 @@ from cje_fp.data_errors import DataErrors
 from cje_fp.dataset import Dataset
 from cje_fp.io.jsonl import load_dataset
 from cje_fp.results import sealed
+
+
+def exclusion_lines(dataset: Dataset, targets: Sequence[str]) -> list[str]:
+    """Per target: rows usable, and how many each reason excluded."""
+    lines = []
+    for name in targets:
+        used = int(dataset.usable_mask(name).sum())
+        reasons = ", ".join(f"{reason}={count}" for reason, count in sorted(dataset.exclusions(name).items()))
+        lines.append(f"  {name}: {used} usable rows; excluded: {reasons or 'none'}")
+    return lines
 
 
 def existing_file(path: Path) -> Result[Path, Problem]:

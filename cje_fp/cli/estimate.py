@@ -10,7 +10,7 @@ import attrs
 from returns.result import Failure, Success
 from rich.console import Console
 
-from cje_fp.cli.data import load
+from cje_fp.cli.data import exclusion_lines, load
 from cje_fp.cli.outcome import ExitCode, Problem, report
 from cje_fp.cli.plots import matplotlib_missing, write_figures
 from cje_fp.cli.provenance import file_sha256, manifest
@@ -33,16 +33,6 @@ class EstimateOptions:
     lenient: bool
     json_out: Path | None
     plot_dir: Path | None
-
-
-def _exclusion_lines(dataset: Dataset, targets: Sequence[str]) -> list[str]:
-    lines = []
-    for name in targets:
-        excluded = dataset.exclusions(name)
-        used = int(dataset.usable_mask(name).sum())
-        reasons = ", ".join(f"{reason}={count}" for reason, count in sorted(excluded.items())) or "none"
-        lines.append(f"  {name}: {used} rows usable; excluded: {reasons}")
-    return lines
 
 
 def run_estimate(options: EstimateOptions, *, console: Console, errors: Console, verbose: bool) -> int:
@@ -80,7 +70,7 @@ def _estimate(
         )
     console.print(estimates_table(table, title=f"Estimates for {options.path.name} ({options.level:.0%} CIs)"))
     console.print("Rows per policy:")
-    for line in _exclusion_lines(dataset, targets):
+    for line in exclusion_lines(dataset, targets):
         console.print(line, highlight=False)
     declined = refused(table)
     for line in refusal_lines(table):

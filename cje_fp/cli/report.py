@@ -4,7 +4,8 @@ The JSON's stable core is ``{"estimates": {policy: {estimator: entry}}}``
 where an entry is ``{"status": "ok", "value", "se", "ci": [low, high],
 "n_used", "reason": null, "diagnostics": {...}}`` or ``{"status": "refused",
 "n_used", "reason": "...", "kind": "...", "diagnostics": {...}}`` (no value,
-se or ci: a refusal has no number).
+se or ci: a refusal has no number; ``n_used`` is null when the error came before
+rows were counted).
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def _refusal_entry(error: EstimationError) -> dict[str, Any]:
             entry["n_used"] = n_used
             entry["diagnostics"] = {}
         case _:
-            entry["n_used"] = 0
+            entry["n_used"] = None  # the error happened before rows were counted
             entry["diagnostics"] = {}
     return entry
 

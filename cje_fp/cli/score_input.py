@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -21,14 +20,7 @@ import attrs
 import msgspec
 from returns.result import Failure, Result, Success
 
-
-def hashed_prompt_id(prompt: str) -> str:
-    """The id of a row without one: ``"prompt_" + sha256(prompt)[:12]`` (as CJE derives it).
-
-    >>> hashed_prompt_id("hello")
-    'prompt_2cf24dba5fb0'
-    """
-    return "prompt_" + hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+from cje_fp.io.jsonl import hashed_prompt_id
 
 
 @attrs.frozen(kw_only=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 from returns.result import Failure, Success
 from rich.console import Console
 
-from cje_fp.cli.data import existing_file
+from cje_fp.cli.data import exclusion_lines, existing_file
 from cje_fp.cli.outcome import ExitCode, report
 from cje_fp.io.jsonl import load_dataset
 from cje_fp.results import sealed
@@ -28,11 +28,8 @@ def run_validate(path: Path, *, console: Console, errors: Console, verbose: bool
                 f"{dataset.n_oracle} oracle labels",
                 highlight=False,
             )
-            for name in dataset.target_names:
-                excluded = dataset.exclusions(name)
-                if excluded:
-                    reasons = ", ".join(f"{reason}={count}" for reason, count in sorted(excluded.items()))
-                    console.print(f"  {name}: {int(dataset.usable_mask(name).sum())} usable rows; excluded: {reasons}")
+            for line in exclusion_lines(dataset, dataset.target_names):
+                console.print(line, markup=False)
             return ExitCode.OK
         case Failure(data_errors):
             for row_problem in data_errors.problems:

@@ -82,6 +82,15 @@ _STR: Final = msgspec.json.Decoder(str)
 _ID: Final = msgspec.json.Decoder(str | int)
 
 
+def hashed_prompt_id(prompt: str) -> str:
+    """The id of a row without one: ``"prompt_" + sha256(prompt)[:12]`` (as CJE derives it).
+
+    >>> hashed_prompt_id("hello")
+    'prompt_2cf24dba5fb0'
+    """
+    return "prompt_" + hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
 def _decode(value: object, decoder: msgspec.json.Decoder[Any], type_: Any) -> Any:
     """Decode a raw JSON value (fast path) or convert a Python value (slow path)."""
     if isinstance(value, msgspec.Raw):
@@ -346,7 +355,7 @@ class _Reader:
             prompt_id = meta.prompt_id
         if prompt_id is _UNSET:
             prompt = _STR.decode(record.prompt) if memoryview(record.prompt)[0] == _QUOTE else ""
-            return "prompt_" + hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+            return hashed_prompt_id(prompt)
         return str(prompt_id)
 
     def _bad_id(self, number: int, prompt_id: str, first: int) -> None:
