@@ -5,7 +5,11 @@ Run: ``python benchmarks/bench_estimate.py`` (``--rows 100000`` for one size,
 
 Files are written in the incumbent's JSONL format, with text (prompts of ~60
 and responses of ~1,100 characters, like the arena sample), under a temporary
-directory. Each measured run is a separate process so its peak RSS
+directory. Each target's log prob is the base's, tilted towards (beta) or away
+from (gamma) quality and jittered per token, then normalised so that its mean
+weight is exactly 1; the oracle label is the quality itself, so each target's
+true value is known (by quadrature over the quality's Beta(2, 2)) and printed
+beside its estimate. Each measured run is a separate process so its peak RSS
 (``ru_maxrss`` from ``wait4``) is its own. With ``--compare`` the incumbent is
 installed into a separate virtualenv (default ``/tmp/cje03-venv``) with
 ``pip install "cje-eval==0.3.*"`` if missing, and runs
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -30,11 +35,35 @@ import numpy as np
 if TYPE_CHECKING:
     from cje_fp.dataset import Dataset
 
-TARGETS = ("alpha", "beta", "gamma")
+TILTS = {"alpha": 0.0, "beta": 1.5, "gamma": -1.5}
+"""``log w = tilt * (quality - 0.5) - log E[exp(tilt * (quality - 0.5))]`` before the jitter."""
+JITTER = {"alpha": 0.02, "beta": 0.03, "gamma": 0.03}
+"""Standard deviation of the log-weight jitter per square root of a token."""
 WORDS = (
     "the model answers question with care and detail about data code policy value judge "
     "oracle response prompt context evaluation estimate weight score label sample logs "
 ).split()
+
+
+def _quality_mean(values: np.ndarray[Any, np.dtype[np.float64]]) -> float:
+    """``E[values(q)]`` for ``q ~ Beta(2, 2)``, tabulated on ``QUALITY_GRID`` (trapezoid rule)."""
+    integrand = 6.0 * QUALITY_GRID * (1.0 - QUALITY_GRID) * values
+    step = float(QUALITY_GRID[1] - QUALITY_GRID[0])
+    return float((integrand[1:] + integrand[:-1]).sum() * step / 2.0)
+
+
+QUALITY_GRID = np.linspace(0.0, 1.0, 200_001)
+
+
+def log_normaliser(tilt: float) -> float:
+    """``log E[exp(tilt * (q - 0.5))]``: subtracted so that the mean weight is 1."""
+    return math.log(_quality_mean(np.exp(tilt * (QUALITY_GRID - 0.5))))
+
+
+def true_value(tilt: float) -> float:
+    """The target's value ``E_target[q] = E[q exp(tilt (q - 0.5))] / E[exp(tilt (q - 0.5))]``."""
+    tilted = np.exp(tilt * (QUALITY_GRID - 0.5))
+    return _quality_mean(QUALITY_GRID * tilted) / _quality_mean(tilted)
 
 
 def generate(path: Path, rows: int, seed: int = 0) -> None:
@@ -53,10 +82,14 @@ def generate(path: Path, rows: int, seed: int = 0) -> None:
             labelled = rng.uniform(size=n) < 0.25
             prompt_starts = rng.integers(0, len(vocabulary) - 200, n)
             response_starts = rng.integers(0, len(vocabulary) - 6000, n)
+            # Jitter N(-s^2/2, s^2) with s = sigma * sqrt(tokens) has E[exp(jitter)] = 1.
             targets = {
-                "alpha": base + rng.normal(0, 0.02, n) * np.sqrt(tokens),
-                "beta": base + 1.5 * (quality - 0.5) + rng.normal(0, 0.03, n) * np.sqrt(tokens),
-                "gamma": base - 1.5 * (quality - 0.5) + rng.normal(0, 0.03, n) * np.sqrt(tokens),
+                name: base
+                + tilt * (quality - 0.5)
+                - log_normaliser(tilt)
+                + JITTER[name] * np.sqrt(tokens) * rng.normal(0, 1, n)
+                - JITTER[name] ** 2 * tokens / 2.0
+                for name, tilt in TILTS.items()
             }
             lines = []
             for i in range(n):
@@ -131,8 +164,10 @@ def describe_estimates(estimates: dict[str, dict[str, Any]]) -> list[str]:
             continue
         value, low, high = entry["estimate"]
         detail = f" ({reasons})" if reasons else ""
+        truth = true_value(TILTS[target])
+        covered = "covers" if low <= truth <= high else "MISSES"
         lines.append(
-            f"        {target}: {value} [{low}, {high}] gate {entry['gate']}{detail}, "
+            f"        {target}: {value} [{low}, {high}] ({covered} the truth {truth:.4f}) gate {entry['gate']}{detail}, "
             f"ESS {entry['ess']}, SIMCal {entry['simcal']}"
         )
     return lines

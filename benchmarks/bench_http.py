@@ -16,9 +16,10 @@ N samples x 5 policies:
 3. the same, batched: 8 prompts per request, at most 64 requests in flight per
    policy, 2,048 cells in flight (256 requests' worth);
 4. for reference, without scoring or sampler (``--skip-reference`` omits them):
-   bare aiohttp (the backend's HTTP client), unbatched at 256 in flight and
-   batched 8; JSON decoding only. They show what the HTTP client alone costs
-   here, the ceiling of any design built on it.
+   bare aiohttp (the backend's HTTP client): 256 workers on one session set up
+   as the backend's, unbatched and batched 8; JSON decoding only. They show
+   what the HTTP client alone costs here, the ceiling of any design built on
+   it (``bench_clients.py`` compares it with other clients).
 
 Prints, per design, samples/s, the ratio to the threaded design, requests,
 the server's peak of requests in flight, and the client's CPU seconds per
@@ -43,15 +44,20 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import aiohttp
 import attrs
 import msgspec
 import requests
+import yarl
 from returns.result import Failure, Success
 
-from cje_fp.backends.completions import encode_request, parse_completions, request_payload
+from cje_fp.backends.completions import (
+    encode_request,
+    parse_completions,
+    request_payload,
+)
 from cje_fp.backends.openai_compatible import OpenAICompatiblePolicy
 from cje_fp.backends.teacher_forcing import score_response
 from cje_fp.results import sealed
@@ -284,34 +290,30 @@ def _groups(samples: Sequence[Sample], batch_size: int) -> list[tuple[str, list[
     return [(model, texts[i : i + batch_size]) for model in POLICIES for i in range(0, len(texts), batch_size)]
 
 
-async def _gathered(
-    groups: Sequence[tuple[str, list[str]]], in_flight: int, one: Callable[[str, list[str]], Awaitable[None]]
-) -> None:
-    limit = asyncio.Semaphore(in_flight)
-
-    async def bounded(model: str, texts: list[str]) -> None:
-        async with limit:
-            await one(model, texts)
-
-    await asyncio.gather(*(bounded(model, texts) for model, texts in groups))
-
-
 def run_bare_aiohttp(
     server: ServerProcess, samples: Sequence[Sample], *, in_flight: int, batch_size: int, label: str
 ) -> Run:
-    """A reference, not a design: bare aiohttp with a semaphore, JSON decoding only."""
-    groups = _groups(samples, batch_size)
-    url = server.base_url + "/completions"
+    """A reference, not a design: ``in_flight`` workers on one aiohttp session
+    set up as the backend sets up its own (timeout, no cookie jar, no
+    redirects), JSON decoding only: what the HTTP client alone costs here."""
+    bodies = [request_body(model, texts) for model, texts in _groups(samples, batch_size)]
+    url = yarl.URL(server.base_url + "/completions")
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
 
     async def main() -> None:
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=in_flight)) as session:
+        async with aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=in_flight, limit_per_host=0),
+            timeout=aiohttp.ClientTimeout(total=60.0),
+            cookie_jar=aiohttp.DummyCookieJar(),
+        ) as session:
+            pending = iter(bodies)
 
-            async def one(model: str, texts: list[str]) -> None:
-                body = request_body(model, texts)
-                async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as answer:
-                    msgspec.json.decode(await answer.read())
+            async def worker() -> None:
+                for body in pending:  # a shared iterator: each body is sent once
+                    async with session.post(url, data=body, headers=headers, allow_redirects=False) as answer:
+                        msgspec.json.decode(await answer.read())
 
-            await _gathered(groups, in_flight, one)
+            await asyncio.gather(*(worker() for _ in range(in_flight)))
 
     return measured(server, label, len(samples), lambda: asyncio.run(main()))
 

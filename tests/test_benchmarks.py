@@ -1,0 +1,73 @@
+"""The benchmark scripts run end to end at toy sizes (smoke runs: no timing is asserted).
+
+Each script checks its own answers (``bench_http`` fails on any wrong log prob,
+``bench_clients`` on a request the server did not see, ``bench_estimate`` on
+a failed child), so a run that exits 0 and prints its table has worked.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "benchmarks"
+
+
+def run(script: str, *arguments: str | Path, timeout: float = 180) -> str:
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *map(str, arguments)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, f"{script} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def test_bench_http_prints_every_design_and_the_verdict() -> None:
+    output = run("bench_http.py", "--samples", "24", "--latency", "0.01")
+    for label in (
+        "threaded (10 threads",
+        "ours, unbatched, 64 in flight",
+        "ours, unbatched, 256 in flight",
+        "ours, batched 8/request",
+        "reference: bare aiohttp, 256 in flight",
+        "reference: bare aiohttp, batched 8",
+    ):
+        assert label in output
+    assert re.search(r"targets, same run: unbatched >= 15x \(\d+\.\dx: (met|MISSED)\)", output)
+    # 24 samples x 5 policies unbatched: 120 requests reached the server in every unbatched row.
+    assert re.search(r"ours, unbatched, 256 in flight\s+[\d.]+\s+[\d.]+x\s+120\s", output)
+
+
+def test_bench_clients_measures_aiohttp_and_names_what_is_missing() -> None:
+    output = run("bench_clients.py", "--clients", "aiohttp", "--samples", "24", "--rounds", "1", "--latency", "0.01")
+    assert re.search(r"^aiohttp\s+[\d.]+\s+[\d.]+x\s+\d+\s+\d+$", output, re.MULTILINE)
+
+
+def test_bench_clients_refuses_an_unknown_client() -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_clients.py"), "--clients", "aiohttp,carrier-pigeon"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode == 2
+    assert "unknown client(s) carrier-pigeon" in result.stderr
+
+
+def test_bench_estimate_prints_each_target_beside_its_truth(tmp_path: Path) -> None:
+    output = run("bench_estimate.py", "--rows", "4000", "--workdir", tmp_path)
+    for target, truth in (("alpha", "0.5000"), ("beta", "0.5738"), ("gamma", "0.4262")):
+        assert re.search(rf"{target}: [\d.]+ \[[\d.]+, [\d.]+\] \((covers|MISSES) the truth {truth}\)", output), output
+
+
+def test_bench_sampler_quick_run() -> None:
+    output = run("bench_sampler.py", "--quick")
+    assert re.search(r"[\d.]+ us per cell", output), output
+    assert re.search(r"cje-fp asyncio, 256 in flight\s+[\d.]+ samples/s", output), output
