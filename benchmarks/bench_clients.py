@@ -30,41 +30,23 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-import msgspec
-from bench_http import POLICIES, ServerProcess, make_samples, prime, request_body
+from bench_http import (
+    POLICIES,
+    ServerProcess,
+    bare_aiohttp,
+    drive,
+    make_samples,
+    prime,
+    request_body,
+)
 
 IN_FLIGHT = 256
 TIMEOUT = 60.0
 HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
-Send = Callable[[bytes], Awaitable[bytes]]
-
-
-async def _drive(bodies: Sequence[bytes], send: Send) -> None:
-    pending = iter(bodies)
-
-    async def worker() -> None:
-        for body in pending:  # a shared iterator: each body is sent once
-            msgspec.json.decode(await send(body))
-
-    await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
 
 
 async def with_aiohttp(url: str, bodies: Sequence[bytes]) -> None:
-    import aiohttp
-    import yarl
-
-    target = yarl.URL(url)
-    async with aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=IN_FLIGHT, limit_per_host=0),
-        timeout=aiohttp.ClientTimeout(total=TIMEOUT),
-        cookie_jar=aiohttp.DummyCookieJar(),
-    ) as session:
-
-        async def send(body: bytes) -> bytes:
-            async with session.post(target, data=body, headers=HEADERS, allow_redirects=False) as answer:
-                return await answer.read()
-
-        await _drive(bodies, send)
+    await bare_aiohttp(url, bodies, IN_FLIGHT)
 
 
 async def with_aiosonic(url: str, bodies: Sequence[bytes]) -> None:
@@ -81,7 +63,7 @@ async def with_aiosonic(url: str, bodies: Sequence[bytes]) -> None:
         content: bytes = await answer.content()
         return content
 
-    await _drive(bodies, send)
+    await drive(bodies, send, IN_FLIGHT)
 
 
 async def with_curl_cffi(url: str, bodies: Sequence[bytes]) -> None:
@@ -94,7 +76,7 @@ async def with_curl_cffi(url: str, bodies: Sequence[bytes]) -> None:
             content: bytes = answer.content
             return content
 
-        await _drive(bodies, send)
+        await drive(bodies, send, IN_FLIGHT)
 
 
 async def with_httpx(url: str, bodies: Sequence[bytes]) -> None:
@@ -106,7 +88,7 @@ async def with_httpx(url: str, bodies: Sequence[bytes]) -> None:
         async def send(body: bytes) -> bytes:
             return (await client.post(url, content=body, headers=HEADERS)).content
 
-        await _drive(bodies, send)
+        await drive(bodies, send, IN_FLIGHT)
 
 
 async def with_niquests(url: str, bodies: Sequence[bytes]) -> None:
@@ -119,7 +101,7 @@ async def with_niquests(url: str, bodies: Sequence[bytes]) -> None:
             content: bytes = answer.content or b""
             return content
 
-        await _drive(bodies, send)
+        await drive(bodies, send, IN_FLIGHT)
 
 
 async def with_pyreqwest(url: str, bodies: Sequence[bytes]) -> None:
@@ -134,7 +116,7 @@ async def with_pyreqwest(url: str, bodies: Sequence[bytes]) -> None:
             content: bytes = await answer.bytes()
             return content
 
-        await _drive(bodies, send)
+        await drive(bodies, send, IN_FLIGHT)
 
 
 CLIENTS: dict[str, tuple[str, Callable[[str, Sequence[bytes]], Awaitable[None]]]] = {

@@ -44,7 +44,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import aiohttp
 import attrs
@@ -290,32 +290,42 @@ def _groups(samples: Sequence[Sample], batch_size: int) -> list[tuple[str, list[
     return [(model, texts[i : i + batch_size]) for model in POLICIES for i in range(0, len(texts), batch_size)]
 
 
+async def drive(bodies: Sequence[bytes], send: Callable[[bytes], Awaitable[bytes]], in_flight: int) -> None:
+    """Send every body once with ``in_flight`` workers, decoding each answer's JSON."""
+    pending = iter(bodies)
+
+    async def worker() -> None:
+        for body in pending:  # a shared iterator: each body is sent once
+            msgspec.json.decode(await send(body))
+
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
+
+
+async def bare_aiohttp(url: str, bodies: Sequence[bytes], in_flight: int) -> None:
+    """``bodies`` over one aiohttp session set up as the backend sets up its own
+    (timeout, no cookie jar, no redirects), with no sampler and no scoring."""
+    target = yarl.URL(url)
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=in_flight, limit_per_host=0),
+        timeout=aiohttp.ClientTimeout(total=60.0),
+        cookie_jar=aiohttp.DummyCookieJar(),
+    ) as session:
+
+        async def send(body: bytes) -> bytes:
+            async with session.post(target, data=body, headers=headers, allow_redirects=False) as answer:
+                return await answer.read()
+
+        await drive(bodies, send, in_flight)
+
+
 def run_bare_aiohttp(
     server: ServerProcess, samples: Sequence[Sample], *, in_flight: int, batch_size: int, label: str
 ) -> Run:
-    """A reference, not a design: ``in_flight`` workers on one aiohttp session
-    set up as the backend sets up its own (timeout, no cookie jar, no
-    redirects), JSON decoding only: what the HTTP client alone costs here."""
+    """A reference, not a design: what the HTTP client alone costs here."""
     bodies = [request_body(model, texts) for model, texts in _groups(samples, batch_size)]
-    url = yarl.URL(server.base_url + "/completions")
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
-
-    async def main() -> None:
-        async with aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=in_flight, limit_per_host=0),
-            timeout=aiohttp.ClientTimeout(total=60.0),
-            cookie_jar=aiohttp.DummyCookieJar(),
-        ) as session:
-            pending = iter(bodies)
-
-            async def worker() -> None:
-                for body in pending:  # a shared iterator: each body is sent once
-                    async with session.post(url, data=body, headers=headers, allow_redirects=False) as answer:
-                        msgspec.json.decode(await answer.read())
-
-            await asyncio.gather(*(worker() for _ in range(in_flight)))
-
-    return measured(server, label, len(samples), lambda: asyncio.run(main()))
+    url = server.base_url + "/completions"
+    return measured(server, label, len(samples), lambda: asyncio.run(bare_aiohttp(url, bodies, in_flight)))
 
 
 def report(runs: Sequence[Run]) -> None:
