@@ -45,14 +45,14 @@ WORDS = (
 ).split()
 
 
+QUALITY_GRID = np.linspace(0.0, 1.0, 200_001)
+
+
 def _quality_mean(values: np.ndarray[Any, np.dtype[np.float64]]) -> float:
     """``E[values(q)]`` for ``q ~ Beta(2, 2)``, tabulated on ``QUALITY_GRID`` (trapezoid rule)."""
     integrand = 6.0 * QUALITY_GRID * (1.0 - QUALITY_GRID) * values
     step = float(QUALITY_GRID[1] - QUALITY_GRID[0])
     return float((integrand[1:] + integrand[:-1]).sum() * step / 2.0)
-
-
-QUALITY_GRID = np.linspace(0.0, 1.0, 200_001)
 
 
 def log_normaliser(tilt: float) -> float:
@@ -71,6 +71,7 @@ def generate(path: Path, rows: int, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     vocabulary = " ".join(rng.choice(WORDS, size=400_000))
     encoder = msgspec.json.Encoder()
+    normalisers = {name: log_normaliser(tilt) for name, tilt in TILTS.items()}
     chunk = 50_000
     with open(path, "wb") as handle:
         for start in range(0, rows, chunk):
@@ -86,7 +87,7 @@ def generate(path: Path, rows: int, seed: int = 0) -> None:
             targets = {
                 name: base
                 + tilt * (quality - 0.5)
-                - log_normaliser(tilt)
+                - normalisers[name]
                 + JITTER[name] * np.sqrt(tokens) * rng.normal(0, 1, n)
                 - JITTER[name] ** 2 * tokens / 2.0
                 for name, tilt in TILTS.items()
