@@ -61,7 +61,7 @@ from cje_fp.backends.openai._completions import (
 from cje_fp.backends.openai._policy import OpenAICompatiblePolicy
 from cje_fp.backends.openai._teacher_forcing import score_response
 from cje_fp.errors._sealed import sealed
-from cje_fp.scoring._sampler import BatchResult, MultiTargetSampler, Sample
+from cje_fp.scoring import BatchResult, MultiTargetSampler, Sample
 from cje_fp.testing._server import expected_log_prob
 
 POLICIES = tuple(f"policy-{k}" for k in range(5))

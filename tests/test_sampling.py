@@ -27,7 +27,7 @@ from cje_fp.errors._log_prob import (
 )
 from cje_fp.policy._protocol import AsyncFunctionPolicy, AsyncPolicy, FunctionPolicy, LogProbResult, Policy
 from cje_fp.policy._retry import retrying
-from cje_fp.scoring._sampler import CellOutcome, MultiTargetSampler, Sample
+from cje_fp.scoring import CellOutcome, MultiTargetSampler, Sample
 from cje_fp.policy._faults import Fault, FaultPlan, inject_faults
 from cje_fp.policy._validation import validated
 from tests.conftest import error_of, value_of
