@@ -13,7 +13,8 @@ from cje_fp.policy import Fault, FaultPlan, FunctionPolicy, LogProbResult, Polic
 from cje_fp.scoring import MultiTargetSampler, called_in_order, SampleResult, checked_cells, scored_sample, target_log_weight, weighed_against
 from cje_fp.scoring._sample import Sample
 from tests.conftest import error_of
-from tests.test_sampling import FAULTS, SAMPLES, TABLES, _tabular, fault_specs
+from tests.helpers.tabular import FAULTS, SAMPLES, TABLES, fault_specs
+from tests.helpers.tabular import tabular as _tabular
 
 
 def _policies(plan: FaultPlan) -> list[Policy]:
