@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.optional import arena_dir
+
 ROOT = Path(__file__).resolve().parent.parent
-ARENA = ROOT.parent / "shared" / "data" / "arena_sample" / "logged_data.jsonl"
 
 
 def cje_fp(*arguments: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -28,11 +29,7 @@ def cje_fp(*arguments: str | Path, timeout: float = 120) -> subprocess.Completed
 
 
 def arena() -> Path:
-    assert ARENA.is_file(), (
-        f"the arena sample is missing at {ARENA}: these tests need ../shared/data/arena_sample "
-        "beside the repository (CI provides it)"
-    )
-    return ARENA
+    return arena_dir() / "logged_data.jsonl"
 
 
 def _png_size(path: Path) -> tuple[int, int]:

@@ -7,22 +7,17 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pytest
 from returns.result import Failure, Result, Success
 
 from cje_fp.data._errors import DataErrors
 from cje_fp.data._dataset import Dataset
 from cje_fp.io import find_problems, load_dataset, write_jsonl
 from cje_fp.errors._sealed import sealed
-
-ARENA = Path(__file__).resolve().parents[2] / "shared" / "data" / "arena_sample"
+from tests.helpers.optional import arena_dir
 
 
 def arena_file(name: str = "logged_data.jsonl") -> Path:
-    path = ARENA / name
-    if not path.exists():
-        pytest.fail(f"the arena sample is missing: expected {path} (../shared/data/arena_sample from the repo root)")
-    return path
+    return arena_dir() / name
 
 
 def loaded(result: Result[Dataset, DataErrors]) -> Dataset:
