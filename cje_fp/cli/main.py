@@ -11,6 +11,8 @@ from typing import cast
 
 from rich.console import Console
 
+from cje_fp.cli.logs import configure_logging
+
 # Spelled out so that ``--help`` and argument errors do not import the estimators (scipy);
 # tests/test_cli.py checks it against ``cje_fp.estimation._results.ESTIMATORS``.
 ESTIMATOR_CHOICES = ("ips", "snips", "clipped-ips", "clipped-snips", "calibrated-ips")
@@ -33,7 +35,8 @@ def _positive(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The command line, with one subcommand per job."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--verbose", action="store_true", help="show details of errors")
+    common.add_argument("--verbose", action="store_true", help="show details of errors and the library's log (DEBUG)")
+    common.add_argument("--quiet", action="store_true", help="print nothing but errors (log level ERROR)")
     parser = argparse.ArgumentParser(
         prog="cje-fp",
         description="Causal judge evaluation where a failure is never a number.",
@@ -83,7 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     arguments = build_parser().parse_args(argv)
-    console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
+    configure_logging(verbose=arguments.verbose, quiet=arguments.quiet)
+    console = Console(
+        highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120, quiet=arguments.quiet
+    )
     errors = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 120)
     verbose: bool = arguments.verbose
     match arguments.command:
