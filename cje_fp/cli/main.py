@@ -80,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", parents=[common], help="probe the configured endpoints")
     doctor.add_argument("config", type=Path, metavar="CONFIG")
+
+    page = commands.add_parser("report", parents=[common], help="a JSON report as one self-contained HTML page")
+    page.add_argument("report", type=Path, metavar="REPORT", help="JSON report written by estimate --json")
+    page.add_argument("--html", type=Path, metavar="OUT", required=True, help="the HTML page to write")
     return parser
 
 
@@ -127,6 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cje_fp.cli.doctor import run_doctor
 
             return run_doctor(arguments.config, console=console, errors=errors, verbose=verbose)
+        case "report":
+            from cje_fp.cli.report import run_report
+
+            return run_report(arguments.report, html_out=arguments.html, console=console, errors=errors, verbose=verbose)
     raise AssertionError(f"unhandled command {arguments.command}")
 
 

@@ -8,6 +8,11 @@ from ._json import (
     refused as refused,
     successes as successes,
 )
+from ._html import (
+    json_html as json_html,
+    report_fragment as report_fragment,
+    report_page as report_page,
+)
 from ._plots import (
     matplotlib_missing as matplotlib_missing,
     write_figures as write_figures,
@@ -21,11 +26,14 @@ __all__ = [
     "estimates_json",
     "estimates_table",
     "file_sha256",
+    "json_html",
     "jsonable",
     "manifest",
     "matplotlib_missing",
     "refusal_lines",
     "refused",
+    "report_fragment",
+    "report_page",
     "successes",
     "write_figures",
 ]
