@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Literal, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import attrs
 from returns.result import Failure, Result, Success
@@ -13,6 +13,9 @@ from cje_fp.estimation._errors import EstimationError
 from cje_fp.estimation._inference import VarianceComponent
 from cje_fp.estimation.estimators import WeightCalibration
 from cje_fp.errors import sealed
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EstimatorName: TypeAlias = Literal["ips", "snips", "clipped-ips", "clipped-snips", "calibrated-ips"]
 """The estimators ``estimate`` offers."""
@@ -115,6 +118,17 @@ class Estimate:
             f"(SE {self.se:.4f}, {self.level:.0%} CI [{low:.4f}, {high:.4f}], n={self.n_used}){flag}"
         )
 
+    def to_frame(self) -> pd.DataFrame:
+        """This estimate as a one-row DataFrame (``[pandas]`` extra)."""
+        from cje_fp.estimation._frame import estimates_frame
+
+        return estimates_frame([(self.target, self.estimator, Success(self))])
+
+    def _repr_html_(self) -> str:
+        from cje_fp.estimation._notebook import estimates_html
+
+        return estimates_html([(self.target, self.estimator, Success(self))])
+
 
 @attrs.frozen(kw_only=True)
 class Comparison:
@@ -152,6 +166,17 @@ class EstimateTable:
     def __iter__(self) -> Iterator[tuple[str, EstimatorName, EstimateResult]]:
         for (target, estimator), result in self.results.items():
             yield target, estimator, result
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (policy, estimator); a refusal has no number (``[pandas]`` extra)."""
+        from cje_fp.estimation._frame import estimates_frame
+
+        return estimates_frame(self)
+
+    def _repr_html_(self) -> str:
+        from cje_fp.estimation._notebook import estimates_html
+
+        return estimates_html(self)
 
     def get(self, target: str, estimator: EstimatorName) -> EstimateResult:
         """The result for one pair (KeyError if it was not requested)."""
