@@ -12,6 +12,7 @@ from typing import cast
 from rich.console import Console
 
 from cje_fp.cli.logs import configure_logging
+from cje_fp.cli.outcome import ExitCode, report
 
 # Spelled out so that ``--help`` and argument errors do not import the estimators (scipy);
 # tests/test_cli.py checks it against ``cje_fp.estimation._results.ESTIMATORS``.
@@ -75,7 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument("config", type=Path, metavar="CONFIG", help="TOML config of the policies")
     score.add_argument("data", type=Path, metavar="DATA", help="JSONL rows with prompt and response")
-    score.add_argument("--out", type=Path, metavar="SCORED", required=True, help="scored JSONL (appended, resumable)")
+    score.add_argument(
+        "--out",
+        type=Path,
+        metavar="SCORED",
+        required=True,
+        help="scored JSONL (appended, resumable); a .parquet SCORED is written at the end from a JSONL journal beside it",
+    )
     score.add_argument("--retry-failed", action="store_true", help="recompute cells that failed in earlier runs")
 
     doctor = commands.add_parser("doctor", parents=[common], help="probe the configured endpoints")
@@ -121,12 +128,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_validate(arguments.data, console=console, errors=errors, verbose=verbose)
         case "score":
-            from cje_fp.cli.score import ScoreOptions, run_score
+            from cje_fp.cli.score import ID_FIELD, ScoreOptions, run_score
+            from cje_fp.cli.scored_parquet import finish_parquet, journal_for, parquet_missing
 
+            if (missing := parquet_missing(arguments.out)) is not None:
+                return report(missing, errors, verbose=verbose)
+            journal = journal_for(arguments.out)
             options = ScoreOptions(
-                config=arguments.config, data=arguments.data, out=arguments.out, retry_failed=arguments.retry_failed
+                config=arguments.config, data=arguments.data, out=journal, retry_failed=arguments.retry_failed
             )
-            return run_score(options, console=console, errors=errors, verbose=verbose)
+            scored = run_score(options, console=console, errors=errors, verbose=verbose)
+            if scored != ExitCode.OK or journal == arguments.out:
+                return scored
+            return finish_parquet(arguments.out, journal, id_field=ID_FIELD, console=console, errors=errors)
         case "doctor":
             from cje_fp.cli.doctor import run_doctor
 

@@ -60,6 +60,7 @@ from returns.result import Failure, Result, Success
 
 from cje_fp.data import FILE_LINE, DataErrors, ProblemKind, RowProblem
 from cje_fp.data import CodeArray, Dataset, FloatArray, IntArray, MaskedColumn, factorize, hash_ids
+from cje_fp.io._parquet import is_parquet, parquet_lines
 
 RepeatedPrompts: TypeAlias = Literal["error", "cluster"]
 """Rows sharing a prompt id: a ``duplicate_prompt_id`` problem, or one cluster."""
@@ -583,9 +584,12 @@ def _read(
         keep_extras=keep_extras,
     )
     try:
-        with open(path, "rb") as handle:
-            reader.read(handle)
-    except OSError as error:
+        if is_parquet(path):
+            reader.read(parquet_lines(path))  # the same checks, row by row
+        else:
+            with open(path, "rb") as handle:
+                reader.read(handle)
+    except OSError as error:  # UnreadableParquet is one
         reader.problem(FILE_LINE, "<file>", "unreadable_file", f"{type(error).__name__}: {error.strerror or error}")
         return reader
     if not reader.prompt_ids:
@@ -628,7 +632,7 @@ def load_dataset(
     repeated_prompts: RepeatedPrompts = "error",
     keep_extras: bool = True,
 ) -> Result[Dataset, DataErrors]:
-    """Read a CJE JSONL file into a ``Dataset``, or every problem it has.
+    """Read a CJE JSONL file (or Parquet: a ``.parquet`` path) into a ``Dataset``, or every problem it has.
 
     ``targets`` keeps only those target policies (default: every one seen).
     ``strict=False`` drops bad rows instead of failing; each is counted by its
