@@ -8,6 +8,10 @@ from ._json import (
     refused as refused,
     successes as successes,
 )
+from ._forest import (
+    plot_estimates as plot_estimates,
+    report_data as report_data,
+)
 from ._html import (
     json_html as json_html,
     report_fragment as report_fragment,
@@ -30,8 +34,10 @@ __all__ = [
     "jsonable",
     "manifest",
     "matplotlib_missing",
+    "plot_estimates",
     "refusal_lines",
     "refused",
+    "report_data",
     "report_fragment",
     "report_page",
     "successes",

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cje_fp.report import json_html, report_fragment, report_page
@@ -72,3 +73,25 @@ def test_cli_report_writes_the_page_and_refuses_what_is_not_a_report(tmp_path: P
     assert not_a_report.returncode == 1 and "not a cje-fp report" in not_a_report.stderr
     missing = cje_fp("report", tmp_path / "absent.json", "--html", tmp_path / "x.html")
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_plot_estimates_draws_each_estimate_and_names_each_refusal(document: dict[str, object]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.lines import Line2D
+
+    from cje_fp.report import plot_estimates
+
+    figure = plot_estimates(document, truth={"close": 0.5})
+    axes = figure.axes[0]
+    labels = [label.get_text() for label in axes.get_yticklabels()]
+    assert labels == ["close [snips]", "close [ips]", "far [snips]", "far [ips]"]
+    estimates = document["estimates"]
+    assert isinstance(estimates, dict)
+    dots = [line for line in axes.get_lines() if isinstance(line, Line2D) and line.get_marker() == "o"]
+    assert [np.asarray(dot.get_xdata()).tolist() for dot in dots] == [
+        [estimates["close"][name]["value"]] for name in ("snips", "ips")
+    ]
+    assert [text.get_text() for text in axes.texts] == ["refused: insufficient_overlap"] * 2
+    assert sum(line.get_marker() == "x" for line in axes.get_lines()) == 2  # the truth, once per close row
