@@ -79,7 +79,6 @@ def test_plot_estimates_draws_each_estimate_and_names_each_refusal(document: dic
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib.lines import Line2D
 
     from cje_fp.report import plot_estimates
 
@@ -89,7 +88,7 @@ def test_plot_estimates_draws_each_estimate_and_names_each_refusal(document: dic
     assert labels == ["close [snips]", "close [ips]", "far [snips]", "far [ips]"]
     estimates = document["estimates"]
     assert isinstance(estimates, dict)
-    dots = [line for line in axes.get_lines() if isinstance(line, Line2D) and line.get_marker() == "o"]
+    dots = [line for line in axes.get_lines() if line.get_marker() == "o"]
     assert [np.asarray(dot.get_xdata()).tolist() for dot in dots] == [
         [estimates["close"][name]["value"]] for name in ("snips", "ips")
     ]
