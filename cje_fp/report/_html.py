@@ -22,7 +22,13 @@ from typing import Final
 from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup, escape
 
-from cje_fp.report._entries import EntryView, as_mapping, as_number, as_text, entry_views
+from cje_fp.report._entries import (
+    EntryView,
+    as_mapping,
+    as_number,
+    as_text,
+    entry_views,
+)
 from cje_fp.report._html_template import BODY, PAGE, STYLE
 from cje_fp.report._svg import forest_svg
 

@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING
 
 from returns.result import Failure, Result, Success
 
-from cje_fp.errors import sealed, weight_error_reason
-from cje_fp.errors import LogProbError, WeightError
 from cje_fp._extras import require_extra
+from cje_fp.errors import LogProbError, WeightError, sealed, weight_error_reason
 from cje_fp.scoring._batch import BatchResult
 
 if TYPE_CHECKING:

@@ -13,8 +13,6 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
-
 from tests.helpers.optional import require
 from tests.helpers.scored_files import write_scored_file
 from tests.test_cli import cje_fp
