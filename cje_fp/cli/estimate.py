@@ -33,13 +33,17 @@ class EstimateOptions:
     lenient: bool
     json_out: Path | None
     plot_dir: Path | None
+    judge_field: str = "judge_score"
+    oracle_field: str = "oracle_label"
 
 
 def run_estimate(options: EstimateOptions, *, console: Console, errors: Console, verbose: bool) -> int:
     """Exit 0 when every requested estimate was produced, 1 when any was refused."""
     if options.plot_dir is not None and (missing := matplotlib_missing()) is not None:
         return report(missing, errors, verbose=verbose)
-    loaded = load(options.path, lenient=options.lenient)
+    loaded = load(
+        options.path, lenient=options.lenient, judge_field=options.judge_field, oracle_field=options.oracle_field
+    )
     match sealed(loaded):
         case Failure(problem):
             return report(problem, errors, verbose=verbose)
@@ -94,6 +98,8 @@ def _estimate(
                         "level": options.level,
                         "allow_flagged": options.allow_flagged,
                         "lenient": options.lenient,
+                        "judge_field": options.judge_field,
+                        "oracle_field": options.oracle_field,
                         "estimation": config,
                     }
                 ),

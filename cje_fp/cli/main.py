@@ -65,7 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-flagged", action="store_true", help="report flagged numbers where overlap gates would refuse"
     )
     estimate.add_argument("--lenient", action="store_true", help="exclude bad rows (counted) instead of failing")
-    estimate.add_argument("--json", type=Path, metavar="OUT", help="write a machine-readable report")
+    estimate.add_argument(
+        "--json", "-o", "--output", dest="json", type=Path, metavar="OUT", help="write the JSON report to OUT"
+    )
+    estimate.add_argument(
+        "--judge-field", default="judge_score", metavar="NAME", help="field of the judge score (default judge_score)"
+    )
+    estimate.add_argument(
+        "--oracle-field", default="oracle_label", metavar="NAME", help="field of the oracle label (default oracle_label)"
+    )
     estimate.add_argument("--plot", type=Path, metavar="DIR", help="write figures into DIR")
 
     validate = commands.add_parser("validate", parents=[common], help="list every problem of a data file")
@@ -121,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 lenient=arguments.lenient,
                 json_out=arguments.json,
                 plot_dir=arguments.plot,
+                judge_field=arguments.judge_field,
+                oracle_field=arguments.oracle_field,
             )
             return run_estimate(estimate_options, console=console, errors=errors, verbose=verbose)
         case "validate":
