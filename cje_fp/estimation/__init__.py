@@ -1,17 +1,15 @@
 """Estimating each target's value from a ``Dataset``: calibration, estimators, inference,
 diagnostics and typed refusals."""
 
-from ._api import (
-    BASE as BASE,
-    EstimationConfig as EstimationConfig,
-    compare as compare,
-    estimate as estimate,
-    estimate_all as estimate_all,
-)
 from ._calibration import (
     CalibrationConfig as CalibrationConfig,
     calibrate as calibrate,
 )
+from ._compare import (
+    BASE as BASE,
+    compare as compare,
+)
+from ._config import EstimationConfig as EstimationConfig
 from ._errors import (
     EstimationError as EstimationError,
     InformativeMissingness as InformativeMissingness,
@@ -26,16 +24,32 @@ from ._errors import (
     UnknownPolicy as UnknownPolicy,
     WeightOverflow as WeightOverflow,
     WeightUnderflow as WeightUnderflow,
+    error_from_dict as error_from_dict,
+)
+from ._estimate import (
+    estimate as estimate,
+    estimate_all as estimate_all,
+)
+from ._records import (
+    SCHEMA_VERSION as SCHEMA_VERSION,
+    InvalidRecord as InvalidRecord,
+    JsonObject as JsonObject,
+    JsonValue as JsonValue,
+    to_data as to_data,
+    to_object as to_object,
 )
 from ._results import (
     CalibrationSummary as CalibrationSummary,
     Comparison as Comparison,
     Diagnostics as Diagnostics,
-    ESTIMATORS as ESTIMATORS,
     Estimate as Estimate,
     EstimateTable as EstimateTable,
-    EstimatorName as EstimatorName,
     RewardSource as RewardSource,
+)
+from .estimators import (
+    ESTIMATORS as ESTIMATORS,
+    EstimatorName as EstimatorName,
+    ExtraInputs as ExtraInputs,
 )
 
 __all__ = [
@@ -50,13 +64,18 @@ __all__ = [
     "EstimationConfig",
     "EstimationError",
     "EstimatorName",
+    "ExtraInputs",
     "InformativeMissingness",
     "InsufficientOverlap",
     "InvalidOption",
+    "InvalidRecord",
+    "JsonObject",
+    "JsonValue",
     "MissingJudgeScores",
     "NonFiniteEstimate",
     "REFUSALS",
     "RewardSource",
+    "SCHEMA_VERSION",
     "TooFewClusters",
     "TooFewOracleLabels",
     "TooFewRows",
@@ -65,6 +84,9 @@ __all__ = [
     "WeightUnderflow",
     "calibrate",
     "compare",
+    "error_from_dict",
     "estimate",
     "estimate_all",
+    "to_data",
+    "to_object",
 ]

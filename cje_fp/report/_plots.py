@@ -15,11 +15,11 @@ from rich.console import Console
 
 from cje_fp.estimation import calibrate
 from cje_fp.cli.outcome import ExitCode, Problem, report
-from cje_fp.report._json import refused, successes
+from cje_fp.report._table import refused, successes
 from cje_fp.data import Dataset
 from cje_fp.estimation import EstimateTable
 from cje_fp.errors import sealed
-from cje_fp.scoring import effective_sample_size
+from cje_fp.estimation.diagnostics import ess_fraction
 
 FIGURES = ("forest.png", "log_weights.png", "calibration.png")
 
@@ -93,7 +93,7 @@ def _log_weights(path: Path, dataset: Dataset) -> None:
         usable = dataset.usable_mask(name)
         log_weights = dataset.targets[name].values[usable] - dataset.base.values[usable]
         if log_weights.size:
-            ess = effective_sample_size(log_weights) / log_weights.size
+            ess = ess_fraction(log_weights)
             axes.hist(log_weights, bins=60, color="tab:blue")
             axes.set_title(f"{name}: {log_weights.size} rows, ESS {ess:.1%}", fontsize=9)
         else:

@@ -1,4 +1,4 @@
-"""Calibrated IPS (SIMCal): weights projected monotonically on the calibrated-reward index.
+"""SIMCal, the weight calibration behind ``calibrated-ips``: weights projected monotonically on an index.
 
 The weights are replaced by an estimate of ``E[w | index]``: a mix of isotonic
 projections of the mean-one weights on the index (increasing, decreasing) and
@@ -55,15 +55,11 @@ import numpy as np
 
 from cje_fp.estimation._calibration import pooled_isotonic
 from cje_fp.data import FloatArray
-from cje_fp.estimation.estimators._core import (
-    PointRun,
-    TargetArrays,
-    label_correction,
-    mean_one,
-    present_groups,
-    snips,
-    with_correction,
-)
+from cje_fp.estimation.diagnostics import ess_fraction_of_weights
+from cje_fp.estimation.estimators._arrays import PointRun, TargetArrays, present_groups
+from cje_fp.estimation.estimators._correction import label_correction, with_correction
+from cje_fp.estimation.estimators.snips import snips
+from cje_fp.scoring import mean_one_weights
 from cje_fp.estimation._inference import jackknife_se, robust_jackknife_se
 
 WeightCalibrationStatus: TypeAlias = Literal["applied", "rejected", "not_better", "skipped"]
@@ -218,7 +214,7 @@ def calibrated_ips(
             shift_se=None,
             ess_fraction=None,
         )
-    weights = mean_one(arrays.log_weights)
+    weights = mean_one_weights(arrays.log_weights)
     rewards = arrays.rewards
     codes, level_values = arrays.index_codes, arrays.index_levels
     n_levels = level_values.size
@@ -277,7 +273,7 @@ def calibrated_ips(
     shift = run.value - baseline.value
     shift_replicates = run.group_replicates - baseline.group_replicates
     shift_se = min(jackknife_se(shift_replicates)[0], robust_jackknife_se(shift_replicates))
-    ess = float(final.sum() ** 2 / np.sum(final**2) / final.size)
+    ess = ess_fraction_of_weights(final)
     calibrated_se, _ = jackknife_se(run.group_replicates)
     snips_se, _ = jackknife_se(baseline.group_replicates)
     estimated_mse = calibrated_se**2 + max(0.0, shift**2 - shift_se**2)
