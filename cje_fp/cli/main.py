@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     estimate.add_argument("--json", type=Path, metavar="OUT", help="write a machine-readable report")
     estimate.add_argument("--plot", type=Path, metavar="DIR", help="write figures into DIR")
 
+    commands.add_parser("estimators", parents=[common], help="list the registered estimators")
+
     validate = commands.add_parser("validate", parents=[common], help="list every problem of a data file")
     validate.add_argument("data", type=Path, metavar="DATA")
 
@@ -106,6 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 plot_dir=arguments.plot,
             )
             return run_estimate(estimate_options, console=console, errors=errors, verbose=verbose)
+        case "estimators":
+            from cje_fp.estimation.estimators import estimators_markdown
+
+            console.print(estimators_markdown(), markup=False, highlight=False)
+            return 0
         case "validate":
             from cje_fp.cli.validate import run_validate
 

@@ -57,7 +57,16 @@ def test_the_command_line_offers_the_registered_names_without_importing_numpy() 
     assert tuple(names.split(",")) == ESTIMATORS and numpy_loaded == "False"
 
 
-def test_the_readme_lists_the_registry() -> None:
+def test_cje_fp_estimators_prints_the_registry() -> None:
+    output = subprocess.run(
+        [sys.executable, "-m", "cje_fp.cli", "estimators"], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+    assert output.strip() == estimators_markdown()
+
+
+def test_every_estimator_the_readme_lists_is_registered_as_described() -> None:
     readme = (ROOT / "README.md").read_text()
-    section = re.search(r"## Estimators\n\n.*?\n\n(.+?)(?:\n\n|\Z)", readme, flags=re.S)
-    assert section is not None and section.group(1).strip() == estimators_markdown()
+    section = readme[readme.index("\n## Estimators\n") :]
+    listed = re.findall(r"^- `[^`]+`.*$", section, flags=re.M)
+    registry = {line.split("`")[1]: line for line in estimators_markdown().splitlines()}
+    assert listed and all(line == registry[line.split("`")[1]] for line in listed)
