@@ -9,12 +9,12 @@ from returns.result import Failure, Success
 from rich.console import Console
 
 from cje_fp.cli.data import exclusion_lines, load
+from cje_fp.cli.figures import draw_figures, plots_unavailable
 from cje_fp.cli.outcome import ExitCode, Problem, report
-from cje_fp.report import estimates_table, estimation_report, matplotlib_missing, refusal_lines, refused, write_figures
 from cje_fp.data import Dataset
-from cje_fp.estimation import EstimationConfig, estimate_all
-from cje_fp.estimation import EstimatorName
 from cje_fp.errors import sealed
+from cje_fp.estimation import EstimationConfig, EstimatorName, estimate_all
+from cje_fp.report import estimates_table, estimation_report, refusal_lines, refused
 
 
 @attrs.frozen(kw_only=True)
@@ -33,8 +33,8 @@ class EstimateOptions:
 
 def run_estimate(options: EstimateOptions, *, console: Console, errors: Console, verbose: bool) -> int:
     """Exit 0 when every requested estimate was produced, 1 when any was refused."""
-    if options.plot_dir is not None and (missing := matplotlib_missing()) is not None:
-        return report(missing, errors, verbose=verbose)
+    if (unavailable := plots_unavailable(options.plot_dir, errors, verbose=verbose)) is not None:
+        return unavailable
     loaded = load(options.path, lenient=options.lenient)
     match sealed(loaded):
         case Failure(problem):
@@ -89,7 +89,9 @@ def _estimate(
         options.json_out.write_text(document.to_json())
         console.print(f"report written to {options.json_out}")
     if options.plot_dir is not None:
-        written = write_figures(options.plot_dir, table=table, dataset=dataset, truth=None, console=console)
+        written = draw_figures(
+            options.plot_dir, table=table, dataset=dataset, truth=None, console=console, errors=errors
+        )
         if written != ExitCode.OK:
             return written
     return ExitCode.REFUSED if declined else ExitCode.OK

@@ -11,13 +11,13 @@ from ._compare import (
 )
 from ._config import EstimationConfig as EstimationConfig
 from ._errors import (
+    REFUSALS as REFUSALS,
     EstimationError as EstimationError,
     InformativeMissingness as InformativeMissingness,
     InsufficientOverlap as InsufficientOverlap,
     InvalidOption as InvalidOption,
     MissingJudgeScores as MissingJudgeScores,
     NonFiniteEstimate as NonFiniteEstimate,
-    REFUSALS as REFUSALS,
     TooFewClusters as TooFewClusters,
     TooFewOracleLabels as TooFewOracleLabels,
     TooFewRows as TooFewRows,

@@ -12,6 +12,7 @@ unless the caller passes ``allow_flagged=True``.
 from __future__ import annotations
 
 from collections import Counter
+from typing import final
 
 import attrs
 import numpy as np
@@ -73,6 +74,7 @@ def check_target(dataset: Dataset, target: str) -> Result[None, EstimationError]
     return Success(None)
 
 
+@final
 @attrs.frozen(kw_only=True, eq=False)
 class Prepared:
     """The rows, rewards, arrays and diagnostics of one target, ready for any estimator."""

@@ -38,6 +38,7 @@ RewardSource: TypeAlias = Literal["auto", "oracle", "calibrated", "judge"]
 """
 
 
+@final
 @attrs.frozen(kw_only=True)
 class CalibrationSummary:
     """How the judge -> oracle map fitted."""
@@ -55,6 +56,7 @@ class CalibrationSummary:
     """The weighted mean residual ``Y - f_oof(S)`` added to the plug-in value (None in plug-in mode)."""
 
 
+@final
 @attrs.frozen(kw_only=True)
 class Diagnostics:
     """Everything an estimate was checked with."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import partial
-from typing import Final, Literal, TypeAlias
+from typing import Final, Literal, TypeAlias, final
 
 import attrs
 import numpy as np
@@ -32,6 +32,7 @@ Fitted: TypeAlias = Result[Calibration, EstimationError] | None
 """A calibration fitted beforehand (or its failure), or None to fit one when needed."""
 
 
+@final
 @attrs.frozen(kw_only=True, eq=False)
 class Rewards:
     """The rewards of the rows used, with what the estimators and the report need to know about them."""

@@ -10,7 +10,7 @@ Satterthwaite df. ``difference`` is the paired version for ``compare``.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, final
 
 import attrs
 
@@ -19,6 +19,7 @@ from cje_fp.estimation._inference import Interval, VarianceComponent, cluster_se
 from cje_fp.estimation.estimators import PointRun
 
 
+@final
 @attrs.frozen(kw_only=True)
 class Uncertainty:
     """The interval and the split of the SE into sampling and oracle parts."""

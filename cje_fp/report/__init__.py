@@ -6,6 +6,8 @@ from ._json import (
     table_from_estimates as table_from_estimates,
 )
 from ._plots import (
+    FIGURES as FIGURES,
+    PlotsUnavailable as PlotsUnavailable,
     matplotlib_missing as matplotlib_missing,
     write_figures as write_figures,
 )
@@ -25,6 +27,8 @@ from ._table import (
 )
 
 __all__ = [
+    "FIGURES",
+    "PlotsUnavailable",
     "Report",
     "estimates_json",
     "estimates_table",

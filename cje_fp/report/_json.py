@@ -24,7 +24,6 @@ from cje_fp.estimation import (
     InformativeMissingness,
     InsufficientOverlap,
     InvalidRecord,
-    JsonObject,
     TooFewRows,
     to_data,
 )

@@ -6,14 +6,12 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from returns.result import Failure, Success
 
 from cje_fp.data._dataset import Dataset
 from cje_fp.errors._sealed import sealed
-from cje_fp.estimation import BASE, Comparison, Estimate, EstimatorName, compare, estimate, estimate_all
-from cje_fp.estimation import _rewards
+from cje_fp.estimation import BASE, Comparison, Estimate, EstimatorName, _rewards, compare, estimate, estimate_all
 from cje_fp.estimation._calibration import CalibrationConfig, calibrate
 from cje_fp.estimation._errors import InsufficientOverlap, NonFiniteEstimate, TooFewClusters, WeightUnderflow
 from tests.helpers.estimation import ALL_THREE, assert_same, dataset, poor_overlap_dataset

@@ -50,13 +50,14 @@ Default thresholds (``GateThresholds``), with their source:
 from __future__ import annotations
 
 import math
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, final
 
 import attrs
 
 from cje_fp.estimation.diagnostics._overlap import MAX_LOG, OverlapDiagnostics
 
 
+@final
 @attrs.frozen(kw_only=True)
 class GateThresholds:
     """When a diagnostic warns and when it refuses (see the module docstring for sources;
@@ -88,6 +89,7 @@ WeightNormalisation: TypeAlias = Literal["self-normalised", "unnormalised"]
 """How an estimator uses the weights: divided by their sum (SNIPS, calibrated IPS) or by n (IPS)."""
 
 
+@final
 @attrs.frozen(kw_only=True)
 class GateStatus:
     """The gates' verdict: reasons to refuse and reasons to warn."""
@@ -111,6 +113,7 @@ class GateStatus:
         )
 
 
+@final
 @attrs.frozen(kw_only=True)
 class _MeanWeightCheck:
     """``|mean w - 1|`` against its SE and a tolerance, computed without overflow."""

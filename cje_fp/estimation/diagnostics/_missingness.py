@@ -16,6 +16,7 @@ thresholds live in ``GateThresholds``).
 from __future__ import annotations
 
 import math
+from typing import final
 
 import attrs
 import numpy as np
@@ -25,6 +26,7 @@ from cje_fp.data import BoolArray, FloatArray
 from cje_fp.estimation.diagnostics._gates import GateStatus, GateThresholds
 
 
+@final
 @attrs.frozen(kw_only=True)
 class Association:
     """How a variable differs between excluded and used rows."""
@@ -38,6 +40,7 @@ class Association:
     """Two-sided Mann-Whitney U test (asymptotic)."""
 
 
+@final
 @attrs.frozen(kw_only=True)
 class MissingnessCheck:
     """Whether losing rows for this target is associated with judge score or response length."""

@@ -18,7 +18,7 @@ and in log space, so that no weight ever overflows. The ESS is Kish's
 from __future__ import annotations
 
 import math
-from typing import Final
+from typing import Final, final
 
 import attrs
 import numpy as np
@@ -31,6 +31,7 @@ from cje_fp.scoring import effective_sample_size
 MAX_LOG: Final = math.log(np.finfo(np.float64).max)
 
 
+@final
 @attrs.frozen(kw_only=True)
 class OverlapDiagnostics:
     """How well the logged rows cover a target policy, from its raw log weights."""

@@ -12,7 +12,7 @@ delete-a-group jackknife replicates (one per non-empty group).
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, final
 
 import attrs
 import numpy as np
@@ -22,6 +22,7 @@ from cje_fp.data import BoolArray, FloatArray, IntArray
 Sampling: TypeAlias = Literal["influence", "jackknife"]
 
 
+@final
 @attrs.frozen(kw_only=True, eq=False)
 class TargetArrays:
     """The arrays an estimator needs for one target, on the rows used."""
@@ -51,6 +52,7 @@ class TargetArrays:
         return self.log_weights.size
 
 
+@final
 @attrs.frozen(kw_only=True, eq=False)
 class PointRun:
     """What an estimator computed, before inference."""

@@ -30,6 +30,7 @@ correction is unbiased for any fixed map), so no fold jackknife is added.
 from __future__ import annotations
 
 import math
+from typing import final
 
 import attrs
 import numpy as np
@@ -38,6 +39,7 @@ from cje_fp.data import FloatArray
 from cje_fp.estimation.estimators._arrays import PointRun, TargetArrays, group_ratio
 
 
+@final
 @attrs.frozen(kw_only=True, eq=False)
 class Correction:
     """The residual correction: its value, influence and jackknife replicates."""

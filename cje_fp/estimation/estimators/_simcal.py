@@ -48,19 +48,19 @@ by (group, inner fold, index level), so the refits cost O(levels), not O(rows).
 from __future__ import annotations
 
 import math
-from typing import Final, Literal, TypeAlias
+from typing import Final, Literal, TypeAlias, final
 
 import attrs
 import numpy as np
 
-from cje_fp.estimation._calibration import pooled_isotonic
 from cje_fp.data import FloatArray
+from cje_fp.estimation._calibration import pooled_isotonic
+from cje_fp.estimation._inference import jackknife_se, robust_jackknife_se
 from cje_fp.estimation.diagnostics import ess_fraction_of_weights
 from cje_fp.estimation.estimators._arrays import PointRun, TargetArrays, present_groups
 from cje_fp.estimation.estimators._correction import label_correction, with_correction
 from cje_fp.estimation.estimators.snips import snips
 from cje_fp.scoring import mean_one_weights
-from cje_fp.estimation._inference import jackknife_se, robust_jackknife_se
 
 WeightCalibrationStatus: TypeAlias = Literal["applied", "rejected", "not_better", "skipped"]
 
@@ -68,6 +68,7 @@ WeightCalibrationStatus: TypeAlias = Literal["applied", "rejected", "not_better"
 _ROUNDING: Final = 1e-12
 
 
+@final
 @attrs.frozen(kw_only=True)
 class SimcalConfig:
     """Options of the weight calibration."""
@@ -85,6 +86,7 @@ class SimcalConfig:
     """Reject the projection when it moves the estimate by more than this many SEs of the shift."""
 
 
+@final
 @attrs.frozen(kw_only=True)
 class WeightCalibration:
     """What the weight calibration did."""
