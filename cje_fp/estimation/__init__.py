@@ -46,6 +46,7 @@ from ._results import (
     EstimateTable as EstimateTable,
     RewardSource as RewardSource,
 )
+from ._steps import estimated as estimated
 from .estimators import (
     ESTIMATORS as ESTIMATORS,
     EstimatorName as EstimatorName,
@@ -87,6 +88,7 @@ __all__ = [
     "error_from_dict",
     "estimate",
     "estimate_all",
+    "estimated",
     "to_data",
     "to_object",
 ]

@@ -1,1 +1,1 @@
-"""Test helpers shared between test modules (the one place for them)."""
+"""Helpers shared by the test modules: one place, imported as ``tests.helpers.<module>``."""
