@@ -13,7 +13,6 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from functools import partial
 from typing import Literal, TypeAlias, final
 
 import attrs
@@ -203,19 +202,16 @@ def _table(fields: dict[str, object]) -> Result[EstimateTable, InvalidRecord]:
     entries = fields.get("results")
     if not isinstance(entries, list):
         return Failure(InvalidRecord(record="EstimateTable", reason="results is not a list"))
-    table: Result[dict[tuple[str, EstimatorName], EstimateResult], InvalidRecord] = Success({})
+    results: dict[tuple[str, EstimatorName], EstimateResult] = {}
     for entry in entries:
-        table = table.bind(partial(_with_entry, entry))
-    return table.map(lambda results: EstimateTable(results=results))
-
-
-def _with_entry(
-    entry: object, results: dict[tuple[str, EstimatorName], EstimateResult]
-) -> Result[dict[tuple[str, EstimatorName], EstimateResult], InvalidRecord]:
-    if not isinstance(entry, dict) or not isinstance(entry.get("target"), str):
-        return Failure(InvalidRecord(record="EstimateTable", reason=f"not a result entry: {entry!r}"))
-    key = (str(entry["target"]), str(entry.get("estimator")))
-    return entry_result(entry).map(lambda result: {**results, key: result})
+        if not isinstance(entry, dict) or not isinstance(entry.get("target"), str):
+            return Failure(InvalidRecord(record="EstimateTable", reason=f"not a result entry: {entry!r}"))
+        match sealed(entry_result(entry)):
+            case Success(result):
+                results[(str(entry["target"]), str(entry.get("estimator")))] = result
+            case Failure(error):
+                return Failure(error)
+    return Success(EstimateTable(results=results))
 
 
 def entry_result(entry: Mapping[str, object]) -> Result[EstimateResult, InvalidRecord]:

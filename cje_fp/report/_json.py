@@ -11,7 +11,6 @@ the table back; the other keys are the stable summary people and scripts read.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from returns.result import Failure, Result, Success
@@ -99,19 +98,20 @@ def table_from_estimates(section: object) -> Result[EstimateTable, InvalidRecord
     """The ``EstimateTable`` an ``estimates`` section holds (from each entry's ``record``)."""
     if not isinstance(section, dict):
         return Failure(InvalidRecord(record="estimates", reason="not an object of policies"))
-    results: Result[dict[tuple[str, str], EstimateResult], InvalidRecord] = Success({})
+    results: dict[tuple[str, str], EstimateResult] = {}
     for target, by_estimator in section.items():
         if not isinstance(by_estimator, dict):
             return Failure(InvalidRecord(record="estimates", reason=f"{target!r} is not an object of estimators"))
         for estimator, entry in by_estimator.items():
-            results = results.bind(partial(_with_entry, str(target), str(estimator), entry))
-    return results.map(lambda found: EstimateTable(results=found))
+            match sealed(_entry(str(target), str(estimator), entry)):
+                case Success(result):
+                    results[(str(target), str(estimator))] = result
+                case Failure(error):
+                    return Failure(error)
+    return Success(EstimateTable(results=results))
 
 
-def _with_entry(
-    target: str, estimator: str, entry: object, results: dict[tuple[str, str], EstimateResult]
-) -> Result[dict[tuple[str, str], EstimateResult], InvalidRecord]:
+def _entry(target: str, estimator: str, entry: object) -> Result[EstimateResult, InvalidRecord]:
     if not isinstance(entry, dict) or not isinstance(entry.get("record"), dict):
         return Failure(InvalidRecord(record="estimates", reason=f"{target} [{estimator}] has no record"))
-    wrapped = {"estimate" if entry.get("status") == "ok" else "error": entry["record"]}
-    return entry_result(wrapped).map(lambda result: {**results, (target, estimator): result})
+    return entry_result({"estimate" if entry.get("status") == "ok" else "error": entry["record"]})
