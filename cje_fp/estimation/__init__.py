@@ -1,5 +1,10 @@
 """Estimating each target's value from a ``Dataset``: calibration, estimators, inference,
-diagnostics and typed refusals."""
+diagnostics and typed refusals.
+
+The estimators are a registry (``cje_fp.estimation.estimators``: one module each, names in
+``ESTIMATORS``); every result record (``Estimate``, ``Comparison``, ``EstimateTable``, each
+``EstimationError``) is data, with ``to_dict()`` and ``from_dict()``.
+"""
 
 from ._calibration import (
     CalibrationConfig as CalibrationConfig,

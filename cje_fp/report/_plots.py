@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import ClassVar, final
 
 import attrs
-
 import numpy as np
 from returns.result import Failure, Result, Success
 
