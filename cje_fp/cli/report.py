@@ -11,11 +11,14 @@ from rich.console import Console
 from cje_fp.cli.data import existing_file
 from cje_fp.cli.outcome import ExitCode, Problem, report
 from cje_fp.errors import sealed
-from cje_fp.report import report_page
+from cje_fp.report import Report, report_page
 
 
 def read_report(path: Path) -> Result[dict[str, object], Problem]:
-    """The JSON report at ``path`` (an object with an ``estimates`` object), or the problem."""
+    """The JSON report at ``path`` as JSON data (``Report.from_dict`` accepts it), or the problem.
+
+    The page is drawn from the data itself, so sections a newer writer adds (audits) are kept.
+    """
     match sealed(existing_file(path)):
         case Failure(problem):
             return Failure(problem)
@@ -25,15 +28,17 @@ def read_report(path: Path) -> Result[dict[str, object], Problem]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         return Failure(Problem(code=ExitCode.REFUSED, message=f"{path} is not a JSON report: {error}"))
-    if not isinstance(document, dict) or not isinstance(document.get("estimates"), dict):
-        return Failure(
-            Problem(
-                code=ExitCode.REFUSED,
-                message=f"{path} is not a cje-fp report: it has no \"estimates\" object "
-                "(write one with cje-fp estimate --json or -o)",
+    match sealed(Report.from_dict(document)):
+        case Failure(invalid):
+            return Failure(
+                Problem(
+                    code=ExitCode.REFUSED,
+                    message=f"{path} is not a cje-fp report ({invalid.describe()}); write one with cje-fp estimate -o",
+                )
             )
-        )
-    return Success(document)
+        case Success(_):
+            assert isinstance(document, dict)  # from_dict accepted it: a JSON object
+            return Success(document)
 
 
 def run_report(path: Path, *, html_out: Path, console: Console, errors: Console, verbose: bool) -> int:

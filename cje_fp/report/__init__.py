@@ -2,11 +2,8 @@
 
 from ._json import (
     estimates_json as estimates_json,
-    estimates_table as estimates_table,
     jsonable as jsonable,
-    refusal_lines as refusal_lines,
-    refused as refused,
-    successes as successes,
+    table_from_estimates as table_from_estimates,
 )
 from ._forest import (
     plot_estimates as plot_estimates,
@@ -18,6 +15,8 @@ from ._html import (
     report_page as report_page,
 )
 from ._plots import (
+    FIGURES as FIGURES,
+    PlotsUnavailable as PlotsUnavailable,
     matplotlib_missing as matplotlib_missing,
     write_figures as write_figures,
 )
@@ -25,10 +24,24 @@ from ._provenance import (
     file_sha256 as file_sha256,
     manifest as manifest,
 )
+from ._report import (
+    Report as Report,
+    estimation_report as estimation_report,
+)
+from ._table import (
+    estimates_table as estimates_table,
+    refusal_lines as refusal_lines,
+    refused as refused,
+    successes as successes,
+)
 
 __all__ = [
+    "FIGURES",
+    "PlotsUnavailable",
+    "Report",
     "estimates_json",
     "estimates_table",
+    "estimation_report",
     "file_sha256",
     "json_html",
     "jsonable",
@@ -41,5 +54,6 @@ __all__ = [
     "report_fragment",
     "report_page",
     "successes",
+    "table_from_estimates",
     "write_figures",
 ]

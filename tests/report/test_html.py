@@ -94,3 +94,15 @@ def test_plot_estimates_draws_each_estimate_and_names_each_refusal(document: dic
     ]
     assert [text.get_text() for text in axes.texts] == ["refused: insufficient_overlap"] * 2
     assert sum(line.get_marker() == "x" for line in axes.get_lines()) == 2  # the truth, once per close row
+
+
+def test_a_report_shows_itself_in_a_notebook(document: dict[str, object]) -> None:
+    from cje_fp.report import Report
+    from tests.conftest import value_of
+
+    report = value_of(Report.from_dict(document))
+    fragment = report._repr_html_()
+    assert 'id="estimates"' in fragment and "refused" in fragment and "<html" not in fragment
+    assert report.to_html().startswith("<!DOCTYPE html>")
+    frame = report.to_frame()
+    assert list(frame["status"]) == ["ok", "ok", "refused", "refused"]
