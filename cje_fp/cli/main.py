@@ -99,6 +99,20 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", parents=[common], help="probe the configured endpoints")
     doctor.add_argument("config", type=Path, metavar="CONFIG")
 
+    importer = commands.add_parser("import", help="other tools' per-sample logs as CJE JSONL")
+    kinds = importer.add_subparsers(dest="kind", required=True, metavar="KIND")
+    for kind, source, field in (
+        ("lm-eval", "lm-evaluation-harness --log_samples file (samples_<task>_<date>.jsonl)", "metric"),
+        ("inspect", "Inspect AI eval log (.json or .eval)", "scorer"),
+    ):
+        parser_of_kind = kinds.add_parser(kind, parents=[common], help=source)
+        parser_of_kind.add_argument("source", type=Path, metavar="FILE", help=source)
+        parser_of_kind.add_argument("--out", type=Path, metavar="OUT", required=True, help="CJE JSONL to write")
+        parser_of_kind.add_argument("--judge-field", metavar=field.upper(), help=f"{field} that becomes judge_score")
+        parser_of_kind.add_argument("--oracle-field", metavar=field.upper(), help=f"{field} that becomes oracle_label")
+        if kind == "lm-eval":
+            parser_of_kind.add_argument("--task", help="task name (default: from the file name)")
+
     page = commands.add_parser("report", parents=[common], help="a JSON report as one self-contained HTML page")
     page.add_argument("report", type=Path, metavar="REPORT", help="JSON report written by estimate --json")
     page.add_argument("--html", type=Path, metavar="OUT", required=True, help="the HTML page to write")
@@ -161,6 +175,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cje_fp.cli.doctor import run_doctor
 
             return run_doctor(arguments.config, console=console, errors=errors, verbose=verbose)
+        case "import":
+            from cje_fp.cli.importers import ImportOptions, run_import
+
+            import_options = ImportOptions(
+                kind=arguments.kind,
+                source=arguments.source,
+                out=arguments.out,
+                task=getattr(arguments, "task", None),
+                judge_field=arguments.judge_field,
+                oracle_field=arguments.oracle_field,
+            )
+            return run_import(import_options, console=console, errors=errors, verbose=verbose)
         case "report":
             from cje_fp.cli.report import run_report
 
