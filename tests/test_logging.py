@@ -130,3 +130,28 @@ def test_cli_flags_set_the_log_level(
     assert ("wrote" in first.stdout) is shows_output, first.stdout
     if not shows_output:
         assert first.stdout == second.stdout == ""
+
+
+def test_refusals_are_logged_with_their_reason(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from cje_fp.estimation import estimate_all
+    from cje_fp.io import load_dataset
+    from tests.conftest import value_of
+    from tests.helpers.scored_files import write_scored_file
+
+    dataset = value_of(load_dataset(write_scored_file(tmp_path / "scored.jsonl")))
+    caplog.set_level(logging.INFO, logger="cje_fp")
+    estimate_all(dataset, estimators=("snips", "ips"), targets=dataset.target_names)
+    refusals = [record.getMessage() for record in caplog.records if record.name == "cje_fp.estimation._estimate"]
+    assert [message.split(":")[0] for message in refusals] == ["refused far [snips]", "refused far [ips]"]
+    assert all("insufficient_overlap" in message and "ESS fraction" in message for message in refusals)
+
+
+def test_estimate_verbose_shows_refusals_in_the_log(tmp_path: Path) -> None:
+    from tests.helpers.scored_files import write_scored_file
+    from tests.test_cli import cje_fp
+
+    scored = write_scored_file(tmp_path / "scored.jsonl")
+    quiet, verbose = cje_fp("estimate", scored), cje_fp("estimate", scored, "--verbose")
+    assert quiet.returncode == verbose.returncode == 1
+    assert "INFO cje_fp.estimation._estimate: refused far" in verbose.stderr
+    assert "cje_fp.estimation" not in quiet.stderr
