@@ -6,10 +6,9 @@ from pathlib import Path
 from returns.result import Failure
 
 from cje_fp.report._json import estimates_json
-from cje_fp.io._score_input import read_input
+from cje_fp.io import hashed_prompt_id, read_input
 from cje_fp.estimation._errors import UnknownPolicy
 from cje_fp.estimation._results import EstimateTable
-from cje_fp.io._jsonl import hashed_prompt_id
 from tests.conftest import value_of
 
 

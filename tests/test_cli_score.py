@@ -217,8 +217,8 @@ def test_unscoreable_rows_exit_1_by_line(tmp_path: Path, server: FakeServer) -> 
     data.write_text("\n".join(lines) + "\n")
     result = _score(config, data, "--out", tmp_path / "scored.jsonl")
     assert result.returncode == 1
-    assert "line 3: response: missing or not a string" in result.stderr
-    assert "line 6: prompt_id: 'q0' already on line 1" in result.stderr
+    assert "line 3: response: missing_field: response is required" in result.stderr
+    assert "line 6: prompt_id: duplicate_prompt_id: 'q0' already on line 1" in result.stderr
 
 
 def test_scored_output_feeds_estimate(tmp_path: Path, server: FakeServer) -> None:

@@ -14,7 +14,7 @@ from returns.result import Failure, Success
 from rich.console import Console
 
 from cje_fp.estimation import calibrate
-from cje_fp.cli.outcome import ExitCode, Problem, report
+from cje_fp.errors._outcome import ExitCode, Problem, report
 from cje_fp.report._json import refused, successes
 from cje_fp.data import Dataset
 from cje_fp.estimation import EstimateTable

@@ -1,5 +1,6 @@
 """Scoring logged rows under every policy: the sampler, log-space weights, the bridge to a
-``Dataset``, the scoring configuration and the resumable journal."""
+``Dataset``, the scoring configuration (backends resolved by kind), resumable file scoring
+(``score_file``) and backend diagnosis (``diagnose_config``)."""
 
 from ._batch_dataset import (
     dataset_from_batch as dataset_from_batch,
@@ -11,8 +12,36 @@ from ._checkpoint import (
     read_rows as read_rows,
 )
 from ._config import (
+    RetrySettings as RetrySettings,
     ScoreConfig as ScoreConfig,
     load_config as load_config,
+    missing_api_keys as missing_api_keys,
+)
+from ._diagnose import (
+    DoctorSummary as DoctorSummary,
+    diagnose_config as diagnose_config,
+)
+from ._errors import (
+    ApiKeysMissing as ApiKeysMissing,
+    BackendFatal as BackendFatal,
+    ConfigInvalid as ConfigInvalid,
+    DataNotFound as DataNotFound,
+    ForeignOutput as ForeignOutput,
+    InputRejected as InputRejected,
+    OutputOfOtherData as OutputOfOtherData,
+    ScoringError as ScoringError,
+    StoredCellUnreadable as StoredCellUnreadable,
+)
+from ._progress import (
+    NoProgress as NoProgress,
+    RichProgress as RichProgress,
+    ScoringProgress as ScoringProgress,
+)
+from ._resume import (
+    ResumePlan as ResumePlan,
+)
+from ._run import (
+    score_file as score_file,
 )
 from ._sampler import (
     BatchResult as BatchResult,
@@ -21,6 +50,9 @@ from ._sampler import (
     Sample as Sample,
     SampleResult as SampleResult,
     WeightColumn as WeightColumn,
+)
+from ._summary import (
+    ScoringSummary as ScoringSummary,
 )
 from ._weights import (
     effective_sample_size as effective_sample_size,
@@ -32,16 +64,33 @@ from ._weights import (
 )
 
 __all__ = [
+    "ApiKeysMissing",
+    "BackendFatal",
     "BatchResult",
     "CellOutcome",
+    "ConfigInvalid",
+    "DataNotFound",
+    "DoctorSummary",
+    "ForeignOutput",
+    "InputRejected",
     "MultiTargetSampler",
+    "NoProgress",
+    "OutputOfOtherData",
+    "ResumePlan",
+    "RetrySettings",
+    "RichProgress",
     "RowJournal",
     "Sample",
     "SampleResult",
     "ScoreConfig",
+    "ScoringError",
+    "ScoringProgress",
+    "ScoringSummary",
+    "StoredCellUnreadable",
     "WeightColumn",
     "compact",
     "dataset_from_batch",
+    "diagnose_config",
     "effective_sample_size",
     "load_config",
     "log_normalized_weights",
@@ -49,6 +98,8 @@ __all__ = [
     "log_sum_exp",
     "log_weight",
     "mean_one_weights",
+    "missing_api_keys",
     "normalized_weights",
     "read_rows",
+    "score_file",
 ]
