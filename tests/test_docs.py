@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cje_fp.backends.openai import OpenAICompatiblePolicy
 from cje_fp.scoring import load_config
-from tests.conftest import value_of
+from tests.helpers import value_of
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

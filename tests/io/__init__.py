@@ -1,0 +1,1 @@
+"""Tests of `cje_fp.io`, one module per library module."""

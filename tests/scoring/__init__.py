@@ -1,0 +1,1 @@
+"""Tests of `cje_fp.scoring`, one module per library module."""
