@@ -7,11 +7,11 @@ a ``ConfiguredPolicy`` from them. Kinds are listed without importing them; a
 kind's module (and what it imports, e.g. aiohttp) is imported only when a config
 names it. Adding a backend to ``cje-fp score`` and ``doctor`` is one new module.
 
->>> "openai-compatible" in kinds() and "tabular" in kinds()
+>>> "openai-compatible" in backend_kinds() and "tabular" in backend_kinds()
 True
->>> resolve("tabular").map(lambda backend: sorted(backend.fields))
+>>> resolve_backend("tabular").map(lambda backend: sorted(backend.fields))
 <Success: ['table']>
->>> resolve("carrier-pigeon")
+>>> resolve_backend("carrier-pigeon")
 <Failure: unknown backend kind 'carrier-pigeon'; known: openai-compatible, tabular>
 """
 
@@ -156,14 +156,14 @@ def _module_name(kind: str) -> str:
     return kind.replace("-", "_")
 
 
-def kinds() -> tuple[str, ...]:
+def backend_kinds() -> tuple[str, ...]:
     """Every backend kind, sorted, found without importing any of them."""
     return tuple(sorted(info.name.replace("_", "-") for info in pkgutil.iter_modules(_kinds.__path__)))
 
 
-def resolve(kind: str) -> Result[Backend, str]:
+def resolve_backend(kind: str) -> Result[Backend, str]:
     """The backend of ``kind``, importing its module now; or why there is none."""
-    known = kinds()
+    known = backend_kinds()
     if kind not in known:
         return Failure(f"unknown backend kind {kind!r}; known: {', '.join(known)}")
     module = importlib.import_module(f"{_kinds.__name__}.{_module_name(kind)}")

@@ -62,7 +62,7 @@ from cje_fp.backends._registry import (
     PolicySettings,
     check_options,
     fields_of,
-    resolve,
+    resolve_backend,
 )
 from cje_fp.errors import sealed
 from cje_fp.scoring._errors import ApiKeysMissing, ConfigInvalid
@@ -135,7 +135,7 @@ def _kind_of(path: Path, name: str, own: dict[str, Any], defaults: dict[str, Any
     kind = own.get(_KIND, defaults.get(_KIND, DEFAULT_KIND))
     if not isinstance(kind, str):
         return _invalid(path, f"policy {name!r}: kind must be a string, got {kind!r}")
-    return resolve(kind).alt(lambda reason: ConfigInvalid(path=str(path), reason=f"policy {name!r}: {reason}"))
+    return resolve_backend(kind).alt(lambda reason: ConfigInvalid(path=str(path), reason=f"policy {name!r}: {reason}"))
 
 
 def _policy(

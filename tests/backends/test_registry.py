@@ -9,7 +9,7 @@ from typing import Literal
 import attrs
 import pytest
 
-from cje_fp.backends._registry import check_options, fields_of, kinds, resolve
+from cje_fp.backends._registry import backend_kinds, check_options, fields_of, resolve_backend
 from tests.helpers import error_of, value_of
 
 
@@ -20,25 +20,25 @@ def _modules_after(code: str) -> set[str]:
 
 
 def test_listing_kinds_imports_none_of_them() -> None:
-    loaded = _modules_after("from cje_fp.backends._registry import kinds\nassert 'tabular' in kinds()")
+    loaded = _modules_after("from cje_fp.backends._registry import backend_kinds\nassert 'tabular' in backend_kinds()")
     assert not any(name.startswith("cje_fp.backends._kinds.") for name in loaded)
     assert "aiohttp" not in loaded
 
 
 def test_resolving_a_kind_imports_that_kind_only() -> None:
-    loaded = _modules_after("from cje_fp.backends._registry import resolve\nresolve('tabular')")
+    loaded = _modules_after("from cje_fp.backends._registry import resolve_backend\nresolve_backend('tabular')")
     assert "cje_fp.backends._kinds.tabular" in loaded
     assert "cje_fp.backends._kinds.openai_compatible" not in loaded and "aiohttp" not in loaded
 
 
 def test_every_kind_resolves_to_a_backend_of_that_kind() -> None:
-    for kind in kinds():
-        backend = value_of(resolve(kind))
+    for kind in backend_kinds():
+        backend = value_of(resolve_backend(kind))
         assert backend.kind == kind and backend.required <= set(backend.fields)
 
 
 def test_an_unknown_kind_names_the_known_ones() -> None:
-    assert error_of(resolve("openai")) == f"unknown backend kind 'openai'; known: {', '.join(kinds())}"
+    assert error_of(resolve_backend("openai")) == f"unknown backend kind 'openai'; known: {', '.join(backend_kinds())}"
 
 
 @attrs.frozen
