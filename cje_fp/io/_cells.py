@@ -1,5 +1,8 @@
 """The slow path of the CJE JSONL reader: a line the typed struct rejected, checked field by field.
 
+``slow_record`` assembles the usable cells of such a line into the fast path's
+record type, so both paths feed the same column extraction.
+
 Each check reports what is wrong with a field to a ``ProblemSink`` and returns
 the usable part: a finite float or None for a number cell (``UNSET`` when absent
 or unusable), the text of a string field ("" when bad), the row's id.
@@ -25,8 +28,8 @@ import msgspec
 from cje_fp.data import ProblemKind
 from cje_fp.io._problems import ProblemSink
 from cje_fp.io._prompt_ids import BadPromptId, prompt_id_of
+from cje_fp.io._schema import TOP_FIELDS, UNSET, Schema
 
-UNSET: Final = msgspec.UNSET
 _OBJECT: Final = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _FLOAT: Final = msgspec.json.Decoder(float | None)
 _STR: Final = msgspec.json.Decoder(str)
@@ -184,3 +187,56 @@ def describe_log_prob(value: float) -> str:
     if math.isinf(value):
         return f"infinite ({value})"
     return f"positive ({value!r})"
+
+
+def slow_record(
+    reporter: ProblemSink,
+    number: int,
+    line: bytes,
+    error: Exception,
+    schema: Schema,
+    *,
+    judge_field: str,
+    oracle_field: str,
+) -> tuple[Any, list[str]]:
+    """Check a rejected line field by field: a record of usable cells (or None) and its extra fields."""
+    fields = parse_object(reporter, number, line, error)
+    if fields is None:
+        return None, []
+    metadata: Mapping[str, object] = {}
+    if "metadata" in fields:
+        meta = object_of(fields["metadata"])
+        if meta is None:
+            reporter.problem(number, "metadata", "wrong_type", "expected an object")
+        else:
+            metadata = meta
+    prompt = text_field(reporter, number, fields, "prompt")
+    response = text_field(reporter, number, fields, "response")
+    prompt_id = checked_prompt_id(reporter, number, fields, metadata, prompt)
+    judge, judge_nested = score_cell(reporter, number, judge_field, fields, metadata)
+    oracle, oracle_nested = score_cell(reporter, number, oracle_field, fields, metadata)
+    record = schema.row(
+        prompt=msgspec.Raw(msgspec.json.encode(prompt)),
+        response=msgspec.Raw(msgspec.json.encode(response)),
+        base_policy_logprob=log_prob_cell(reporter, number, "base_policy_logprob", fields),
+        target_policy_logprobs=target_cells(reporter, number, fields),
+        prompt_id=prompt_id,
+        judge=UNSET if judge_nested else judge,
+        oracle=UNSET if oracle_nested else oracle,
+    )
+    extra_items = {
+        **{name: value for name, value in fields.items() if name not in TOP_FIELDS
+           and name not in (judge_field, oracle_field)},
+        **{f"metadata.{name}": value for name, value in metadata.items()
+           if name not in ("prompt_id", judge_field, oracle_field)},
+    }
+    record_meta = schema.metadata()
+    if judge_nested:
+        record_meta.judge = judge
+    if oracle_nested:
+        record_meta.oracle = oracle
+    for name, under_metadata, attribute in schema.extras:
+        if name in extra_items:
+            setattr(record_meta if under_metadata else record, attribute, raw_bytes(extra_items[name]))
+    record.metadata = record_meta
+    return record, list(extra_items)

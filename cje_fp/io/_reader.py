@@ -10,7 +10,7 @@ problems reported, and its usable cells kept. Value checks (log probs finite and
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Final, Literal, TypeAlias
 
 import attrs
@@ -18,21 +18,11 @@ import msgspec
 import numpy as np
 
 from cje_fp.data import FILE_LINE, IntArray, ProblemKind, RowProblem
-from cje_fp.io._cells import (
-    checked_prompt_id,
-    describe_log_prob,
-    log_prob_cell,
-    object_of,
-    parse_object,
-    raw_bytes,
-    score_cell,
-    target_cells,
-    text_field,
-)
+from cje_fp.io._cells import describe_log_prob, slow_record
 from cje_fp.io._columns import FloatBuilder
-from cje_fp.io._problems import ProblemSink, Silent
+from cje_fp.io._problems import Silent
 from cje_fp.io._prompt_ids import EMPTY_ID, ID_FIELD, hashed_prompt_id, repeated_id_reason
-from cje_fp.io._schema import QUOTE, TOP_FIELDS, UNSET, Schema, first_set, nested_wins
+from cje_fp.io._schema import QUOTE, UNSET, Schema, first_set, nested_wins
 
 RepeatedPrompts: TypeAlias = Literal["error", "cluster"]
 """Rows sharing a prompt id: a ``duplicate_prompt_id`` problem, or one cluster."""
@@ -84,7 +74,7 @@ class Reader:
             try:
                 record = decode(line)
             except (msgspec.DecodeError, msgspec.ValidationError) as error:
-                record, names = self._slow_record(number, line, error, schema, self)
+                record, names = slow_record(self, number, line, error, schema, judge_field=self.judge_field, oracle_field=self.oracle_field)
                 new_names = [name for name in names if name not in self.extras]
                 if new_names:
                     self._columns(records, numbers, schema)
@@ -93,7 +83,9 @@ class Reader:
                         self.extras[name] = [None] * len(self.prompt_ids)
                     schema = self.schema = Schema.build(self.judge_field, self.oracle_field, list(self.extras))
                     decode = schema.decoder.decode
-                    record, _ = self._slow_record(number, line, error, schema, Silent())
+                    record, _ = slow_record(
+                        Silent(), number, line, error, schema, judge_field=self.judge_field, oracle_field=self.oracle_field
+                    )
                 if record is None:
                     continue
             records.append(record)
@@ -183,53 +175,6 @@ class Reader:
             self.problem(number, EMPTY_ID.field, "wrong_type", EMPTY_ID.reason)
         elif self.repeated_prompts == "error":
             self.problem(number, ID_FIELD, "duplicate_prompt_id", repeated_id_reason(prompt_id, first))
-
-    # The slow path: a line the typed struct rejected --------------------------------------
-
-    def _slow_record(
-        self, number: int, line: bytes, error: Exception, schema: Schema, reporter: ProblemSink
-    ) -> tuple[Any, list[str]]:
-        """Check a rejected line field by field: a record of usable cells (or None) and its extra fields."""
-        fields = parse_object(reporter, number, line, error)
-        if fields is None:
-            return None, []
-        metadata: Mapping[str, object] = {}
-        if "metadata" in fields:
-            meta = object_of(fields["metadata"])
-            if meta is None:
-                reporter.problem(number, "metadata", "wrong_type", "expected an object")
-            else:
-                metadata = meta
-        prompt = text_field(reporter, number, fields, "prompt")
-        response = text_field(reporter, number, fields, "response")
-        prompt_id = checked_prompt_id(reporter, number, fields, metadata, prompt)
-        judge, judge_nested = score_cell(reporter, number, self.judge_field, fields, metadata)
-        oracle, oracle_nested = score_cell(reporter, number, self.oracle_field, fields, metadata)
-        record = schema.row(
-            prompt=msgspec.Raw(msgspec.json.encode(prompt)),
-            response=msgspec.Raw(msgspec.json.encode(response)),
-            base_policy_logprob=log_prob_cell(reporter, number, "base_policy_logprob", fields),
-            target_policy_logprobs=target_cells(reporter, number, fields),
-            prompt_id=prompt_id,
-            judge=UNSET if judge_nested else judge,
-            oracle=UNSET if oracle_nested else oracle,
-        )
-        extra_items = {
-            **{name: value for name, value in fields.items() if name not in TOP_FIELDS
-               and name not in (self.judge_field, self.oracle_field)},
-            **{f"metadata.{name}": value for name, value in metadata.items()
-               if name not in ("prompt_id", self.judge_field, self.oracle_field)},
-        }
-        record_meta = schema.metadata()
-        if judge_nested:
-            record_meta.judge = judge
-        if oracle_nested:
-            record_meta.oracle = oracle
-        for name, under_metadata, attribute in schema.extras:
-            if name in extra_items:
-                setattr(record_meta if under_metadata else record, attribute, raw_bytes(extra_items[name]))
-        record.metadata = record_meta
-        return record, list(extra_items)
 
 
 def _check_values(reader: Reader) -> None:
