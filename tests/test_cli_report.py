@@ -9,7 +9,7 @@ from cje_fp.report._json import estimates_json
 from cje_fp.io import hashed_prompt_id, read_input
 from cje_fp.estimation._errors import UnknownPolicy
 from cje_fp.estimation._results import EstimateTable
-from tests.helpers import value_of
+from tests.helpers.results import value_of
 
 
 def test_an_error_before_counting_rows_reports_no_row_count() -> None:

@@ -27,6 +27,9 @@ from ._errors import (
     WeightOverflow as WeightOverflow,
     WeightUnderflow as WeightUnderflow,
 )
+from ._steps import (
+    estimated as estimated,
+)
 from ._results import (
     CalibrationSummary as CalibrationSummary,
     Comparison as Comparison,
@@ -39,6 +42,7 @@ from ._results import (
 )
 
 __all__ = [
+    "estimated",
     "BASE",
     "CalibrationConfig",
     "CalibrationSummary",

@@ -4,6 +4,7 @@ Code 0 is a present value; the others say why a cell is missing (``REASONS``
 names them). ``CELL_KINDS`` maps the problems confined to one log-prob cell to
 the code that cell takes instead of dropping its row.
 
+>>> import msgspec
 >>> builder = FloatBuilder()
 >>> builder.extend([-1.0, None, msgspec.UNSET])
 >>> builder.pad(4)
@@ -19,7 +20,6 @@ from collections.abc import Sequence
 from typing import Final
 
 import attrs
-import msgspec
 import numpy as np
 
 from cje_fp.data import CodeArray, FloatArray

@@ -50,11 +50,18 @@ import math
 import os
 from collections.abc import Sequence
 
-import attrs
 import numpy as np
 from returns.result import Failure, Result, Success
 
-from cje_fp.data import FILE_LINE, DataErrors, Dataset, MaskedColumn, RowProblem, factorize, hash_ids
+from cje_fp.data import (
+    FILE_LINE,
+    DataErrors,
+    Dataset,
+    MaskedColumn,
+    RowProblem,
+    factorize,
+    hash_ids,
+)
 from cje_fp.io._columns import CELL_KINDS, REASONS, FloatBuilder
 from cje_fp.io._reader import Reader, RepeatedPrompts, read_columns
 from cje_fp.io._status import with_status_reasons

@@ -21,7 +21,12 @@ from cje_fp.data import FILE_LINE, IntArray, ProblemKind, RowProblem
 from cje_fp.io._cells import describe_log_prob, slow_record
 from cje_fp.io._columns import FloatBuilder
 from cje_fp.io._problems import Silent
-from cje_fp.io._prompt_ids import EMPTY_ID, ID_FIELD, hashed_prompt_id, repeated_id_reason
+from cje_fp.io._prompt_ids import (
+    EMPTY_ID,
+    ID_FIELD,
+    hashed_prompt_id,
+    repeated_id_reason,
+)
 from cje_fp.io._schema import QUOTE, UNSET, Schema, first_set, nested_wins
 
 RepeatedPrompts: TypeAlias = Literal["error", "cluster"]

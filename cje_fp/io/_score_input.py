@@ -28,7 +28,12 @@ from returns.result import Failure, Result, Success
 from cje_fp.data import FILE_LINE, DataErrors
 from cje_fp.io._cells import object_of, parse_object, text_field
 from cje_fp.io._problems import ProblemList
-from cje_fp.io._prompt_ids import ID_FIELD, BadPromptId, prompt_id_of, repeated_id_reason
+from cje_fp.io._prompt_ids import (
+    ID_FIELD,
+    BadPromptId,
+    prompt_id_of,
+    repeated_id_reason,
+)
 
 
 @attrs.frozen(kw_only=True)

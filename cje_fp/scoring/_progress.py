@@ -60,8 +60,15 @@ class RichProgress:
 
     def started(self, plan: ResumePlan) -> None:
         """Print the plan and start the bars."""
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task
-        from rich.progress import TextColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            ProgressColumn,
+            Task,
+            TextColumn,
+            TimeRemainingColumn,
+        )
         from rich.text import Text
 
         class Rate(ProgressColumn):

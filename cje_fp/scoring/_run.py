@@ -36,13 +36,14 @@ from pathlib import Path
 from returns.result import Failure, Result, Success
 
 from cje_fp.errors import LogProbError, root_cause, sealed
-from cje_fp.policy import AsyncPolicy, DualPolicy, Policy, retrying
+from cje_fp.policy import AsyncPolicy, Policy, retrying
 from cje_fp.scoring._checkpoint import RowJournal, compact, read_rows
 from cje_fp.scoring._config import ScoreConfig, load_config, missing_api_keys
 from cje_fp.scoring._errors import BackendFatal, ForeignOutput, ScoringError
 from cje_fp.scoring._progress import NoProgress, ScoringProgress
 from cje_fp.scoring._resume import ResumePlan, plan_run
-from cje_fp.scoring._sampler import CellOutcome, MultiTargetSampler, Sample
+from cje_fp.scoring._sample import CellOutcome, Sample
+from cje_fp.scoring._sampler import MultiTargetSampler
 from cje_fp.scoring._scored_rows import FATAL_CAUSES, ID_FIELD, output_row
 from cje_fp.scoring._summary import ScoringSummary
 
@@ -95,9 +96,9 @@ def _retrying(config: ScoreConfig) -> list[Policy | AsyncPolicy]:
     wrapped: list[Policy | AsyncPolicy] = []
     for configured in config.policies:
         policy = configured.policy
-        if isinstance(policy, DualPolicy):
-            wrapped.append(wrap(policy))
-        elif isinstance(policy, Policy):
+        # retrying keeps every calling convention the object offers (a dual policy stays dual);
+        # the branches only bind its constrained TypeVar for mypy
+        if isinstance(policy, Policy):
             wrapped.append(wrap(policy))
         else:
             wrapped.append(wrap(policy))

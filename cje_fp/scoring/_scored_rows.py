@@ -17,8 +17,21 @@ from typing import Any, Final
 
 from returns.result import Failure, Result, Success
 
-from cje_fp.errors import ConnectionFailed, ModelNotFound, Unauthorized, root_cause, sealed
-from cje_fp.io import ERRORS_FIELD, SOURCE_FIELD, STATUS_FIELD, InputRow, error_from_record, error_to_record
+from cje_fp.errors import (
+    ConnectionFailed,
+    ModelNotFound,
+    Unauthorized,
+    root_cause,
+    sealed,
+)
+from cje_fp.io import (
+    ERRORS_FIELD,
+    SOURCE_FIELD,
+    STATUS_FIELD,
+    InputRow,
+    error_from_record,
+    error_to_record,
+)
 from cje_fp.policy import LogProbResult
 from cje_fp.scoring._config import ScoreConfig
 

@@ -9,8 +9,13 @@ from typing import Literal
 import attrs
 import pytest
 
-from cje_fp.backends._registry import backend_kinds, check_options, fields_of, resolve_backend
-from tests.helpers import error_of, value_of
+from cje_fp.backends._registry import (
+    backend_kinds,
+    check_options,
+    fields_of,
+    resolve_backend,
+)
+from tests.helpers.results import error_of, value_of
 
 
 def _modules_after(code: str) -> set[str]:

@@ -6,8 +6,8 @@ import os
 import re
 from pathlib import Path
 
-from tests.helpers import run_cli
-from tests.helpers._png import png_size
+from tests.helpers.cli import run_cli
+from tests.helpers.png import png_size
 
 
 def test_demo_reports_estimates_truth_and_accounting(tmp_path: Path) -> None:

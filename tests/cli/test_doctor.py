@@ -7,9 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from cje_fp.testing._server import FakeServer, FakeServerConfig
-from tests.helpers import run_cli
-from tests.helpers._scoring import CANARY, environment, write_inputs, write_tabular_config
+from cje_fp.testing import FakeServer, FakeServerConfig
+from tests.helpers.cli import run_cli
+from tests.helpers.scoring import (
+    CANARY,
+    environment,
+    write_inputs,
+    write_tabular_config,
+)
 
 
 def _doctor(config: Path, key: str | None = CANARY) -> subprocess.CompletedProcess[str]:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import arena_file, run_cli
-from tests.helpers._png import png_size
+from tests.helpers.cli import run_cli
+from tests.helpers.optional import arena_dir
+from tests.helpers.png import png_size
 
 
 def test_estimate_on_the_arena_sample_refuses_poor_overlap(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
-    result = run_cli("estimate", arena_file(), "--json", report)
+    result = run_cli("estimate", arena_dir() / "logged_data.jsonl", "--json", report)
     assert result.returncode == 1, result.stderr  # refusals exit 1
     document = json.loads(report.read_text())
     unhelpful = document["estimates"]["unhelpful"]
@@ -30,7 +31,7 @@ def test_estimate_on_the_arena_sample_refuses_poor_overlap(tmp_path: Path) -> No
 
 def test_estimate_with_flagged_numbers_follows_the_stable_schema(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
-    result = run_cli("estimate", arena_file(), "--allow-flagged", "--estimator", "snips", "--json", report)
+    result = run_cli("estimate", arena_dir() / "logged_data.jsonl", "--allow-flagged", "--estimator", "snips", "--json", report)
     assert result.returncode == 0, result.stderr
     estimates = json.loads(report.read_text())["estimates"]
     assert set(estimates) == {"clone", "parallel_universe_prompt", "unhelpful"}
@@ -47,13 +48,13 @@ def test_estimate_with_flagged_numbers_follows_the_stable_schema(tmp_path: Path)
 
 
 def test_unknown_target_is_a_usage_error() -> None:
-    result = run_cli("estimate", arena_file(), "--target", "gpt-7")
+    result = run_cli("estimate", arena_dir() / "logged_data.jsonl", "--target", "gpt-7")
     assert result.returncode == 2
     assert "unknown target policy ['gpt-7']" in result.stderr
 
 
 def test_estimate_writes_figures(tmp_path: Path) -> None:
-    result = run_cli("estimate", arena_file(), "--allow-flagged", "--estimator", "snips", "--plot", tmp_path / "figures")
+    result = run_cli("estimate", arena_dir() / "logged_data.jsonl", "--allow-flagged", "--estimator", "snips", "--plot", tmp_path / "figures")
     assert result.returncode == 0, result.stderr
     for name in ("forest.png", "log_weights.png", "calibration.png"):
         width, height = png_size(tmp_path / "figures" / name)

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.helpers import run_cli
+from tests.helpers.cli import run_cli
 
 
 def test_the_console_script_is_installed() -> None:

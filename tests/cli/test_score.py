@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -15,12 +14,13 @@ from typing import Any
 
 import pytest
 
-from cje_fp.testing._server import FakeServer, FakeServerConfig, expected_log_prob
-from tests.helpers import ROOT, run_cli
-from tests.helpers._scoring import (
+from cje_fp.testing import FakeServer, FakeServerConfig, expected_log_prob
+from tests.helpers.cli import run_cli
+from tests.helpers.optional import ROOT
+from tests.helpers.scoring import (
     CANARY,
-    KEY_ENV,
     FAILING_ROWS,
+    KEY_ENV,
     MODELS,
     N_ROWS,
     environment,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import arena_file, run_cli
+from tests.helpers.cli import run_cli
+from tests.helpers.optional import arena_dir
 
 
 def _row(index: int, **changes: object) -> str:
@@ -118,6 +119,6 @@ def test_a_clean_file_passes_and_counts_null_log_probs(tmp_path: Path) -> None:
 
 
 def test_validate_accepts_the_arena_sample() -> None:
-    result = run_cli("validate", arena_file())
+    result = run_cli("validate", arena_dir() / "logged_data.jsonl")
     assert result.returncode == 0, result.stdout
     assert "OK: 1000 rows" in result.stdout and "480 oracle labels" in result.stdout

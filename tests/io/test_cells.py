@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from cje_fp.io._cells import slow_record
@@ -9,7 +11,7 @@ from cje_fp.io._problems import ProblemList
 from cje_fp.io._schema import Schema
 
 
-def _slow(line: bytes) -> tuple[object, list[str], list[str]]:
+def _slow(line: bytes) -> tuple[Any, list[str], list[str]]:
     sink = ProblemList()
     schema = Schema.build("judge_score", "oracle_label", [])
     record, extras = slow_record(sink, 7, line, ValueError("rejected"), schema, judge_field="judge_score", oracle_field="oracle_label")
@@ -26,13 +28,13 @@ def test_usable_cells_survive_beside_the_bad_ones() -> None:
         "line 7: target_policy_logprobs.t: wrong_type: Expected `float | null`, got `str`",
     ]
     assert sorted(extras) == ["metadata.note", "model"]
-    assert getattr(record, "base_policy_logprob") == -1.5
-    assert getattr(record, "target_policy_logprobs") == {"t": msgspec.UNSET, "u": -2.0}
-    assert getattr(record, "judge") is msgspec.UNSET and getattr(record, "metadata").judge == 0.25
+    assert record.base_policy_logprob == -1.5
+    assert record.target_policy_logprobs == {"t": msgspec.UNSET, "u": -2.0}
+    assert record.judge is msgspec.UNSET and record.metadata.judge == 0.25
 
 
 def test_a_line_that_is_not_an_object_has_no_record() -> None:
     assert _slow(b"[1]") == (None, [], ["line 7: <line>: not_an_object: a JSON list, not an object"])
     record, _, problems = _slow(b'{"prompt": "q", "response": "a", "metadata": 3, "prompt_id": ""}')
     assert problems == ["line 7: metadata: wrong_type: expected an object", "line 7: prompt_id: wrong_type: prompt_id is empty"]
-    assert getattr(record, "prompt_id") == "<bad id, line 7>"
+    assert record.prompt_id == "<bad id, line 7>"

@@ -7,11 +7,13 @@ import math
 from pathlib import Path
 
 from cje_fp.io import find_problems, load_dataset
-from tests.helpers import arena_file, error_of, logged_row, value_of, write_lines
+from tests.helpers.jsonl import logged_row, write_lines
+from tests.helpers.optional import arena_dir
+from tests.helpers.results import error_of, value_of
 
 
 def test_arena_loads_with_every_column() -> None:
-    data = value_of(load_dataset(arena_file()))
+    data = value_of(load_dataset(arena_dir() / "logged_data.jsonl"))
     assert data.n_rows == 1000
     assert data.target_names == ("clone", "parallel_universe_prompt", "unhelpful")
     assert data.n_oracle == 480
@@ -19,7 +21,7 @@ def test_arena_loads_with_every_column() -> None:
     assert data.prompt_ids[0] == "arena_1574"
     assert data.lines[0] == 1 and data.lines[-1] == 1000
     assert all(data.usable_mask(name).all() for name in data.target_names)
-    assert find_problems(arena_file()) == ()
+    assert find_problems(arena_dir() / "logged_data.jsonl") == ()
 
 
 def test_every_problem_is_reported_with_line_field_and_kind(tmp_path: Path) -> None:
@@ -33,8 +35,10 @@ def test_every_problem_is_reported_with_line_field_and_kind(tmp_path: Path) -> N
         json.dumps(logged_row(6, metadata={"prompt_id": "p0"})),
         json.dumps(logged_row(7, judge_score="high")),
         json.dumps({k: v for k, v in logged_row(8).items() if k != "response"}),
-        '{"prompt": "q9", "response": "r", "base_policy_logprob": NaN, '
-        '"target_policy_logprobs": {"t1": -1.0}, "metadata": {"prompt_id": "p9"}}',
+        (
+            '{"prompt": "q9", "response": "r", "base_policy_logprob": NaN, '
+            '"target_policy_logprobs": {"t1": -1.0}, "metadata": {"prompt_id": "p9"}}'
+        ),
         "[1, 2]",
         "",
         json.dumps(logged_row(12, target_policy_logprobs={"t1": -1.0, "t2": -math.inf})),

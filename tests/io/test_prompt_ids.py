@@ -10,7 +10,7 @@ import pytest
 
 from cje_fp.io import hashed_prompt_id, load_dataset, read_input
 from cje_fp.io._prompt_ids import BadPromptId, prompt_id_of
-from tests.helpers import error_of, value_of
+from tests.helpers.results import error_of, value_of
 
 _LOGGED = {"base_policy_logprob": -1.0, "target_policy_logprobs": {"t": -1.0}}
 

@@ -6,7 +6,8 @@ import math
 from pathlib import Path
 
 from cje_fp.io import read_input
-from tests.helpers import error_of, value_of, write_lines
+from tests.helpers.jsonl import write_lines
+from tests.helpers.results import error_of, value_of
 
 
 def test_every_field_is_kept_as_read(tmp_path: Path) -> None:

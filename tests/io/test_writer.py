@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 
 from cje_fp.io import load_dataset, write_jsonl
-from tests.helpers import arena_file, value_of
+from tests.helpers.optional import arena_dir
+from tests.helpers.results import value_of
 
 
 def test_write_then_load_round_trips(tmp_path: Path) -> None:
-    source = value_of(load_dataset(arena_file()))
+    source = value_of(load_dataset(arena_dir() / "logged_data.jsonl"))
     path = tmp_path / "copy.jsonl"
     write_jsonl(path, source, prompts=lambda i: f"prompt {i}", responses=lambda i: "x" * int(source.response_length[i]))
     copy = value_of(load_dataset(path))

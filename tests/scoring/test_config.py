@@ -11,7 +11,7 @@ import pytest
 from cje_fp.backends import TabularPolicy
 from cje_fp.backends.openai import OpenAICompatiblePolicy
 from cje_fp.scoring import load_config
-from tests.helpers import error_of, value_of
+from tests.helpers.results import error_of, value_of
 
 _MIXED = """
 base_policy = "base"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from cje_fp.scoring import ApiKeysMissing, ConfigInvalid, diagnose_config
-from cje_fp.testing._server import FakeServer, FakeServerConfig
-from tests.helpers import error_of, value_of
-from tests.helpers._scoring import write_tabular_config
+from cje_fp.testing import FakeServer, FakeServerConfig
+from tests.helpers.results import error_of, value_of
+from tests.helpers.scoring import write_tabular_config
 
 
 def _mixed(folder: Path, base_url: str, key_env: str = "") -> Path:

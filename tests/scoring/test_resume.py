@@ -6,8 +6,8 @@ from pathlib import Path
 
 from cje_fp.scoring import StoredCellUnreadable, load_config, score_file
 from cje_fp.scoring._resume import plan_run
-from tests.helpers import error_of, value_of
-from tests.helpers._scoring import write_rows, write_tabular_config
+from tests.helpers.results import error_of, value_of
+from tests.helpers.scoring import write_rows, write_tabular_config
 
 
 def test_the_plan_counts_done_and_pending_cells_per_policy(tmp_path: Path) -> None:

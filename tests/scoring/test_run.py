@@ -18,8 +18,8 @@ from cje_fp.scoring import (
     load_config,
     score_file,
 )
-from tests.helpers import error_of, value_of
-from tests.helpers._scoring import write_rows, write_tabular_config
+from tests.helpers.results import error_of, value_of
+from tests.helpers.scoring import write_rows, write_tabular_config
 
 PROMPTS = [f"q{index}" for index in range(8)]
 TABLES = {
@@ -82,7 +82,7 @@ def test_a_loaded_config_is_left_open_for_the_caller(inputs: tuple[Path, Path], 
 
 
 def test_input_problems_are_typed_errors(inputs: tuple[Path, Path], tmp_path: Path) -> None:
-    config, data = inputs
+    config, _ = inputs
     assert error_of(score_file(config, tmp_path / "absent.jsonl", tmp_path / "out.jsonl")) == DataNotFound(
         path=str(tmp_path / "absent.jsonl")
     )

@@ -12,8 +12,8 @@ from cje_fp.io import InputRow
 from cje_fp.policy import LogProbResult
 from cje_fp.scoring import ScoreConfig, load_config
 from cje_fp.scoring._scored_rows import known_cells, output_row
-from tests.helpers import error_of, value_of
-from tests.helpers._scoring import write_tabular_config
+from tests.helpers.results import error_of, value_of
+from tests.helpers.scoring import write_tabular_config
 
 ROW = InputRow(line=1, row_id="r1", prompt="q", response="a", fields={"prompt": "q", "response": "a", "extra": [1]})
 

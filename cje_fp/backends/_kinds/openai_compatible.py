@@ -20,7 +20,13 @@ from typing import Final
 
 from returns.result import Failure, Result, Success
 
-from cje_fp.backends._registry import Backend, ConfiguredPolicy, Diagnosis, PolicySettings, fields_of
+from cje_fp.backends._registry import (
+    Backend,
+    ConfiguredPolicy,
+    Diagnosis,
+    PolicySettings,
+    fields_of,
+)
 from cje_fp.backends.openai import OpenAICompatiblePolicy, doctor, from_jinja
 
 _FIELDS, _REQUIRED = fields_of(

@@ -22,7 +22,13 @@ from typing import Final
 import msgspec
 from returns.result import Failure, Result, Success
 
-from cje_fp.backends._registry import Backend, ConfiguredPolicy, Diagnosis, PolicySettings, fields_of
+from cje_fp.backends._registry import (
+    Backend,
+    ConfiguredPolicy,
+    Diagnosis,
+    PolicySettings,
+    fields_of,
+)
 from cje_fp.backends._tabular import TabularPolicy
 
 Table = dict[str, dict[str, float]]

@@ -8,7 +8,7 @@ from pathlib import Path
 from cje_fp.backends._kinds.openai_compatible import BACKEND
 from cje_fp.backends._registry import PolicySettings
 from cje_fp.backends.openai import OpenAICompatiblePolicy
-from tests.helpers import error_of, value_of
+from tests.helpers.results import error_of, value_of
 
 _BASE = {"base_url": "http://127.0.0.1:8000/v1", "model": "m"}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from cje_fp.backends import TabularPolicy
 from cje_fp.backends._kinds.tabular import BACKEND
 from cje_fp.backends._registry import PolicySettings
-from tests.helpers import error_of, value_of
+from tests.helpers.results import error_of, value_of
 
 TABLE = {"q": {"a": -0.5, "b": -1.5}}
 

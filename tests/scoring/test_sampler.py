@@ -18,40 +18,18 @@ from cje_fp.errors._log_prob import (
     BaseFailed,
     LogProbError,
     PolicyCrashed,
-    RateLimited,
     RetriesExhausted,
-    ServerError,
     TargetFailed,
     Timeout,
     Unauthorized,
 )
 from cje_fp.policy._protocol import AsyncFunctionPolicy, AsyncPolicy, FunctionPolicy, LogProbResult, Policy
 from cje_fp.policy._retry import retrying
-from cje_fp.scoring._sampler import CellOutcome, MultiTargetSampler, Sample
+from cje_fp.scoring import CellOutcome, MultiTargetSampler, Sample
 from cje_fp.policy._faults import Fault, FaultPlan, inject_faults
 from cje_fp.policy._validation import validated
 from tests.conftest import error_of, value_of
-
-CONTEXTS = [f"prompt {index}" for index in range(6)]
-RESPONSES = ["yes", "no", "maybe"]
-
-
-def _table(seed: int) -> dict[str, dict[str, float]]:
-    rng = np.random.default_rng(seed)
-    table = {}
-    for context in CONTEXTS:
-        probabilities = rng.dirichlet(np.ones(len(RESPONSES)))
-        table[context] = {r: float(np.log(p)) for r, p in zip(RESPONSES, probabilities, strict=True)}
-    return table
-
-
-TABLES = {name: _table(seed) for seed, name in enumerate(["base", "t1", "t2", "t3"])}
-SAMPLES = [Sample(sample_id=f"s{i}", context=CONTEXTS[i % 6], response=RESPONSES[i // 6]) for i in range(12)]
-
-
-def _tabular(name: str) -> TabularPolicy:
-    return TabularPolicy(name=name, table=TABLES[name])
-
+from tests.helpers.tabular import FAULTS, SAMPLES, TABLES, fault_specs, tabular as _tabular
 
 def _sampler(policies: list[Policy | AsyncPolicy], max_concurrency: int = 16) -> MultiTargetSampler:
     return MultiTargetSampler(policies=policies, base_policy_name="base", max_concurrency=max_concurrency)
@@ -253,25 +231,6 @@ def test_throughput_and_summary() -> None:
 
 
 # The property the design exists for --------------------------------------------------
-
-FAULTS: dict[str, LogProbError | Exception] = {
-    "timeout": Timeout(),
-    "rate_limited": RateLimited(retry_after=0.5),
-    "server_error": ServerError(status=503),
-    "bad_request": BadRequest(),
-    "unauthorized": Unauthorized(),
-    "crash": RuntimeError("backend bug"),
-}
-
-fault_specs = st.lists(
-    st.tuples(
-        st.sampled_from(sorted(FAULTS)),
-        st.floats(min_value=0.0, max_value=0.3),
-        st.one_of(st.none(), st.integers(min_value=1, max_value=5)),
-    ),
-    max_size=3,
-)
-
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fault_specs, st.integers(min_value=0, max_value=2**32 - 1), st.sampled_from([1, 3]))

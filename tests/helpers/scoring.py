@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cje_fp.testing._server import FakeServer, fault_marker
+from cje_fp.testing import FakeServer, fault_marker
 
 KEY_ENV = "CJE_FP_TEST_KEY"
 CANARY = "sk-canary-" + "".join(random.Random(7).choices("abcdefghijkmnopqrstuvwxyz0123456789", k=24))

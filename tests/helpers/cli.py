@@ -7,7 +7,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from tests.helpers._paths import ROOT
+from tests.helpers.optional import ROOT
 
 
 def run_cli(
@@ -17,6 +17,7 @@ def run_cli(
     return subprocess.run(
         [sys.executable, "-m", "cje_fp.cli", *map(str, arguments)],
         capture_output=True,
+        check=False,
         text=True,
         timeout=timeout,
         cwd=ROOT,

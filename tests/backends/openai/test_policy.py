@@ -40,8 +40,8 @@ from cje_fp.errors._log_prob import (
 )
 from cje_fp.policy._protocol import DualPolicy, LogProbResult
 from cje_fp.policy._retry import retrying
-from cje_fp.scoring._sampler import MultiTargetSampler
-from cje_fp.testing._server import FakeServer, FakeServerConfig, expected_log_prob, fault_marker
+from cje_fp.scoring import MultiTargetSampler
+from cje_fp.testing import FakeServer, FakeServerConfig, expected_log_prob, fault_marker
 from tests.conftest import error_of, value_of
 
 MODELS = ("m", "m2")
