@@ -1,5 +1,5 @@
-"""pytest configuration; the shared helpers live in ``tests.helpers`` (re-exported here for older imports)."""
+"""Shared test helpers live in ``tests.helpers``; these names stay importable from here."""
 
-from tests.helpers.results import error_of, value_of
+from __future__ import annotations
 
-__all__ = ["error_of", "value_of"]
+from tests.helpers.results import error_of as error_of, value_of as value_of

@@ -36,6 +36,6 @@ def test_usage_errors_exit_2_without_a_traceback(arguments: tuple[str, ...], mes
 
 def test_the_estimator_choices_match_the_library() -> None:
     from cje_fp.cli.main import ESTIMATOR_CHOICES
-    from cje_fp.estimation._results import ESTIMATORS
+    from cje_fp.estimation import ESTIMATORS
 
     assert ESTIMATOR_CHOICES == ESTIMATORS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from cje_fp.io import read_input
+from cje_fp.io import hashed_prompt_id, read_input
 from tests.helpers.jsonl import write_lines
 from tests.helpers.results import error_of, value_of
 
@@ -48,3 +48,9 @@ def test_empty_and_missing_files_are_file_problems(tmp_path: Path) -> None:
     assert [problem.kind for problem in error_of(read_input(empty)).problems] == ["empty_file"]
     missing = error_of(read_input(tmp_path / "absent.jsonl"))
     assert [problem.kind for problem in missing.problems] == ["unreadable_file"]
+
+
+def test_score_and_load_derive_the_same_id_for_a_row_without_one(tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"prompt": "hello", "response": "a"}\n')
+    assert [row.row_id for row in value_of(read_input(path))] == [hashed_prompt_id("hello")]
