@@ -1,5 +1,5 @@
-"""``cje-fp score`` and ``cje-fp doctor``: run the library's ``score_file`` / ``diagnose_config``
-and print the outcome; each ``ScoringError`` case maps to its exit code here."""
+"""``cje-fp score``: run the library's ``score_file`` and print its summary; each ``ScoringError``
+case maps to its exit code here (``cje-fp doctor`` uses the same map)."""
 
 from __future__ import annotations
 
