@@ -17,7 +17,8 @@ from typing import Any, Final
 import attrs
 from returns.result import Failure, Result, Success
 
-from cje_fp.errors import LOG_PROB_ERROR_TYPES, HttpDetail, LogProbError, sealed
+from cje_fp.errors import LOG_PROB_ERROR_TYPES, HttpDetail, LogProbError
+from cje_fp.errors import sealed
 
 _BY_KIND: Final = {error_type.kind: error_type for error_type in LOG_PROB_ERROR_TYPES}
 _NESTED_ERRORS: Final = frozenset({"last"})

@@ -1,1 +1,0 @@
-"""Tests of `cje_fp.backends`, one module per library module."""

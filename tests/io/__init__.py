@@ -1,1 +1,0 @@
-"""Tests of `cje_fp.io`, one module per library module."""

@@ -1,1 +1,0 @@
-"""Tests of `cje_fp.scoring`, one module per library module."""
