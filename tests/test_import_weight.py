@@ -44,4 +44,5 @@ def test_the_top_level_list_is_short_and_every_name_resolves() -> None:
     for name in cje_fp.__all__:
         assert getattr(cje_fp, name) is not None
     with pytest.raises(AttributeError):
-        getattr(cje_fp, "no_such_name")
+        missing = "no_such_name"
+        getattr(cje_fp, missing)
