@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.helpers.cli import run_cli as cje_fp
 from tests.helpers.scored_files import write_scored_file
-from tests.test_cli import cje_fp
 
 
 def _renamed(source: Path, target: Path) -> Path:

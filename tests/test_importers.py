@@ -12,7 +12,7 @@ from returns.result import Failure, Success
 from cje_fp.io import import_inspect, import_lm_eval, read_input
 from tests.conftest import error_of, value_of
 from tests.helpers import import_examples
-from tests.test_cli import cje_fp
+from tests.helpers.cli import run_cli as cje_fp
 
 LM_EVAL = import_examples.EXAMPLES / import_examples.LM_EVAL_NAME
 INSPECT = import_examples.EXAMPLES / import_examples.INSPECT_NAME

@@ -20,7 +20,7 @@ from cje_fp.policy._retry import retrying
 from cje_fp.scoring._checkpoint import RowJournal, read_rows
 from cje_fp.testing import FakeServer, FakeServerConfig, fault_marker
 from tests.conftest import error_of
-from tests.test_cli import ROOT
+from tests.helpers.optional import ROOT
 
 
 def _flaky(outcomes: list[LogProbResult]) -> Policy:
@@ -147,8 +147,8 @@ def test_refusals_are_logged_with_their_reason(tmp_path: Path, caplog: pytest.Lo
 
 
 def test_estimate_verbose_shows_refusals_in_the_log(tmp_path: Path) -> None:
+    from tests.helpers.cli import run_cli as cje_fp
     from tests.helpers.scored_files import write_scored_file
-    from tests.test_cli import cje_fp
 
     scored = write_scored_file(tmp_path / "scored.jsonl")
     quiet, verbose = cje_fp("estimate", scored), cje_fp("estimate", scored, "--verbose")

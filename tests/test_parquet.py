@@ -17,8 +17,9 @@ from cje_fp.io import find_problems, load_dataset
 from cje_fp.io._parquet import write_parquet
 from cje_fp.testing import FakeServer, FakeServerConfig, fault_marker
 from tests.conftest import error_of, value_of
+from tests.helpers.cli import run_cli as cje_fp
+from tests.helpers.optional import ROOT
 from tests.helpers.scored_files import write_scored_file
-from tests.test_cli import ROOT, cje_fp
 
 
 def _rows(path: Path) -> list[dict[str, object]]:

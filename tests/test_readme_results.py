@@ -9,8 +9,9 @@ import sys
 import textwrap
 from pathlib import Path
 
+from tests.helpers.cli import run_cli as cje_fp
+from tests.helpers.optional import ROOT
 from tests.helpers.scored_files import write_scored_file
-from tests.test_cli import ROOT, cje_fp
 
 README = (ROOT / "README.md").read_text()
 

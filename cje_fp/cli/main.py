@@ -158,19 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_validate(arguments.data, console=console, errors=errors, verbose=verbose)
         case "score":
-            from cje_fp.cli.score import ID_FIELD, ScoreOptions, run_score
-            from cje_fp.cli.scored_parquet import finish_parquet, journal_for, parquet_missing
-
-            if (missing := parquet_missing(arguments.out)) is not None:
-                return report(missing, errors, verbose=verbose)
-            journal = journal_for(arguments.out)
-            options = ScoreOptions(
-                config=arguments.config, data=arguments.data, out=journal, retry_failed=arguments.retry_failed
-            )
-            scored = run_score(options, console=console, errors=errors, verbose=verbose)
-            if scored != ExitCode.OK or journal == arguments.out:
-                return scored
-            return finish_parquet(arguments.out, journal, id_field=ID_FIELD, console=console, errors=errors)
+            return _score(arguments, console=console, errors=errors, verbose=verbose)
         case "doctor":
             from cje_fp.cli.doctor import run_doctor
 
@@ -192,6 +180,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_report(arguments.report, html_out=arguments.html, console=console, errors=errors, verbose=verbose)
     raise AssertionError(f"unhandled command {arguments.command}")
+
+
+def _score(arguments: argparse.Namespace, *, console: Console, errors: Console, verbose: bool) -> int:
+    """``score``: into SCORED, or into a JSONL journal beside a ``.parquet`` SCORED, written at the end."""
+    from cje_fp.cli.score import ScoreOptions, run_score
+    from cje_fp.cli.scored_parquet import finish_parquet, journal_for, parquet_missing
+
+    if (missing := parquet_missing(arguments.out)) is not None:
+        return report(missing, errors, verbose=verbose)
+    journal = journal_for(arguments.out)
+    options = ScoreOptions(config=arguments.config, data=arguments.data, out=journal, retry_failed=arguments.retry_failed)
+    scored = run_score(options, console=console, errors=errors, verbose=verbose)
+    if scored != ExitCode.OK or journal == arguments.out:
+        return scored
+    return finish_parquet(arguments.out, journal, console=console, errors=errors)
 
 
 def entry_point() -> None:

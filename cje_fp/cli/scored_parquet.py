@@ -19,6 +19,7 @@ from cje_fp.cli.outcome import ExitCode, Problem, report
 from cje_fp.errors import sealed
 from cje_fp.io._parquet import is_parquet, write_parquet
 from cje_fp.scoring._checkpoint import read_rows
+from cje_fp.scoring._scored_rows import ID_FIELD
 
 
 def journal_for(out: Path) -> Path:
@@ -40,9 +41,9 @@ def parquet_missing(out: Path) -> Problem | None:
     return None
 
 
-def finish_parquet(out: Path, journal: Path, *, id_field: str, console: Console, errors: Console) -> int:
+def finish_parquet(out: Path, journal: Path, *, console: Console, errors: Console) -> int:
     """Write the journal's rows to ``out`` as Parquet; exit 0, or 2 if the journal cannot be read."""
-    match sealed(read_rows(journal, id_field=id_field)):
+    match sealed(read_rows(journal, id_field=ID_FIELD)):
         case Failure(corrupt):
             return report(Problem(code=ExitCode.USAGE, message=corrupt.describe()), errors, verbose=False)
         case Success(written):

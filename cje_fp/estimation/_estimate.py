@@ -44,7 +44,6 @@ from cje_fp.estimation._uncertainty import uncertainty
 from cje_fp.estimation.diagnostics import GateStatus, ess_fraction_of_weights, evaluate_gates
 from cje_fp.estimation.estimators import Estimator, EstimatorName, EstimatorRun, ExtraInputs, PointRun
 
-
 logger = logging.getLogger(__name__)
 
 

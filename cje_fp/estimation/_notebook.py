@@ -45,4 +45,7 @@ def estimates_html(results: Iterable[tuple[str, str, EstimateResult]]) -> str:
     )
     refused = sum(row["status"] == "refused" for row in rows)
     caption = f"{len(rows) - refused} estimate(s), {refused} refused"
-    return f'<table class="cje-fp-estimates"><caption>{caption}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return (
+        f'<table class="cje-fp-estimates"><caption>{caption}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )

@@ -2,39 +2,77 @@
 
 from ._error_records import (
     error_from_record as error_from_record,
+)
+from ._error_records import (
     error_to_record as error_to_record,
 )
 from ._import_inspect import import_inspect as import_inspect
 from ._import_lm_eval import import_lm_eval as import_lm_eval
 from ._imports import (
-    ImportFailed as ImportFailed,
     Imported as Imported,
+)
+from ._imports import (
+    ImportFailed as ImportFailed,
+)
+from ._imports import (
     SkippedRecord as SkippedRecord,
+)
+from ._imports import (
     write_rows as write_rows,
 )
-from ._jsonl import (
+from ._load import (
     find_problems as find_problems,
+)
+from ._load import (
     load_dataset as load_dataset,
-    write_jsonl as write_jsonl,
 )
 from ._parquet import write_parquet as write_parquet
+from ._prompt_ids import (
+    hashed_prompt_id as hashed_prompt_id,
+)
+from ._reader import (
+    RepeatedPrompts as RepeatedPrompts,
+)
 from ._score_input import (
     InputRow as InputRow,
+)
+from ._score_input import (
     read_input as read_input,
+)
+from ._status import (
+    ERRORS_FIELD as ERRORS_FIELD,
+)
+from ._status import (
+    SOURCE_FIELD as SOURCE_FIELD,
+)
+from ._status import (
+    STATUS_FIELD as STATUS_FIELD,
+)
+from ._status import (
+    with_status_reasons as with_status_reasons,
+)
+from ._writer import (
+    write_jsonl as write_jsonl,
 )
 
 __all__ = [
+    "ERRORS_FIELD",
+    "SOURCE_FIELD",
+    "STATUS_FIELD",
     "ImportFailed",
     "Imported",
     "InputRow",
+    "RepeatedPrompts",
     "SkippedRecord",
     "error_from_record",
     "error_to_record",
     "find_problems",
+    "hashed_prompt_id",
     "import_inspect",
     "import_lm_eval",
     "load_dataset",
     "read_input",
+    "with_status_reasons",
     "write_jsonl",
     "write_parquet",
     "write_rows",

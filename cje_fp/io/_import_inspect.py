@@ -186,7 +186,7 @@ def _rows(
             cje_row(
                 prompt_id=prompt_id, prompt=prompt, response=response, judge_score=judge, oracle_label=oracle,
                 metadata=metadata,
-            )  # fmt: skip
+            )
         )
     return finished(source, rows, skipped)
 

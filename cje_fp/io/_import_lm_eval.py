@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Final
 
@@ -101,6 +101,47 @@ def _chosen(metric: str | None, metrics: Mapping[str, float]) -> tuple[float | N
     return None, f"no metric {metric!r} (it has {sorted(metrics)})"
 
 
+_Document = tuple[str, str, dict[str, object]]
+"""A generation request's prompt, response and metadata."""
+
+
+def _records(lines: list[str]) -> Iterator[tuple[int, dict[str, object] | SkippedRecord]]:
+    """Each non-empty line's sample, or why it is not one."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            yield number, SkippedRecord(where=f"line {number}", reason=f"not JSON ({error.msg})")
+            continue
+        if not isinstance(record, dict) or "doc_id" not in record:
+            yield number, SkippedRecord(where=f"line {number}", reason="not an lm-eval sample (no doc_id)")
+            continue
+        yield number, record
+
+
+def _document(record: Mapping[str, object], task: str, number: int) -> _Document | str:
+    """The row's makings of a generation request, or why the record has none."""
+    request = _request(record.get("arguments"))
+    response = _generation(record.get("resps"))
+    if request is None or not isinstance(request[0], str):
+        return "no prompt in arguments.gen_args_0.arg_0"
+    if isinstance(request[1], str):
+        return "a log-likelihood request (multiple choice): no generated response"
+    if response is None:
+        return "no generated text in resps"
+    metadata: dict[str, object] = {
+        "source": "lm-eval",
+        "task": task,
+        "doc_id": record["doc_id"],
+        "target": record.get("target"),
+        "filtered_response": record.get("filtered_resps"),
+        "line": number,
+    }
+    return request[0], response, metadata
+
+
 def import_lm_eval(
     path: str | os.PathLike[str],
     *,
@@ -119,55 +160,41 @@ def import_lm_eval(
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as error:
         return Failure(ImportFailed(path=source, reason=f"unreadable: {error}"))
-    rows: dict[str, tuple[str, str, dict[str, object]]] = {}  # prompt id -> prompt, response, metadata
+    documents: dict[str, _Document] = {}
     by_filter: dict[str, dict[str, float]] = {}
     skipped: list[SkippedRecord] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"line {number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            skipped.append(SkippedRecord(where=where, reason=f"not JSON ({error.msg})"))
-            continue
-        if not isinstance(record, dict) or "doc_id" not in record:
-            skipped.append(SkippedRecord(where=where, reason="not an lm-eval sample (no doc_id)"))
+    for number, record in _records(lines):
+        if isinstance(record, SkippedRecord):
+            skipped.append(record)
             continue
         prompt_id = f"{name}:{record['doc_id']}"
         metrics = _metrics(record)
         filter_name = record.get("filter") if isinstance(record.get("filter"), str) else "none"
-        if prompt_id in rows:  # the same document under another filter
-            by_filter[prompt_id].update({f"{key},{filter_name}": value for key, value in metrics.items()})
+        named = {f"{key},{filter_name}": value for key, value in metrics.items()}
+        if prompt_id in documents:  # the same document under another filter
+            by_filter[prompt_id].update(named)
             continue
-        request = _request(record.get("arguments"))
-        response = _generation(record.get("resps"))
-        if request is None or not isinstance(request[0], str):
-            skipped.append(SkippedRecord(where=where, reason="no prompt in arguments.gen_args_0.arg_0"))
+        document = _document(record, name, number)
+        if isinstance(document, str):
+            skipped.append(SkippedRecord(where=f"line {number}", reason=document))
             continue
-        if isinstance(request[1], str):
-            skipped.append(
-                SkippedRecord(where=where, reason="a log-likelihood request (multiple choice): no generated response")
-            )
-            continue
-        if response is None:
-            skipped.append(SkippedRecord(where=where, reason="no generated text in resps"))
-            continue
-        by_filter[prompt_id] = {**metrics, **{f"{key},{filter_name}": value for key, value in metrics.items()}}
-        rows[prompt_id] = (
-            request[0],
-            response,
-            {
-                "source": "lm-eval",
-                "task": name,
-                "doc_id": record["doc_id"],
-                "target": record.get("target"),
-                "filtered_response": record.get("filtered_resps"),
-                "line": number,
-            },
-        )
+        by_filter[prompt_id] = {**metrics, **named}
+        documents[prompt_id] = document
+    made = _scored(documents, by_filter, judge_metric, oracle_metric, skipped)
+    return finished(source, made, sorted(skipped, key=lambda skip: int(skip.where.removeprefix("line "))))
+
+
+def _scored(
+    documents: Mapping[str, _Document],
+    by_filter: Mapping[str, Mapping[str, float]],
+    judge_metric: str | None,
+    oracle_metric: str | None,
+    skipped: list[SkippedRecord],
+) -> list[dict[str, object]]:
+    """The rows, with the chosen metrics as judge score and oracle label (skipping, into
+    ``skipped``, documents that lack one)."""
     made = []
-    for prompt_id, (prompt, generated, metadata) in rows.items():
+    for prompt_id, (prompt, generated, metadata) in documents.items():
         metrics = by_filter[prompt_id]
         judge, judge_problem = _chosen(judge_metric, metrics)
         oracle, oracle_problem = _chosen(oracle_metric, metrics)
@@ -182,7 +209,7 @@ def import_lm_eval(
                 response=generated,
                 judge_score=judge,
                 oracle_label=oracle,
-                metadata={**metadata, "lm_eval": metrics},
+                metadata={**metadata, "lm_eval": dict(metrics)},
             )
         )
-    return finished(source, made, sorted(skipped, key=lambda skip: int(skip.where.removeprefix("line "))))
+    return made

@@ -51,7 +51,9 @@ orange: flagged (shown although a gate would refuse); refused entries have no nu
 {% for entry in entries %}
 <tr data-policy="{{ entry.policy }}" data-estimator="{{ entry.estimator }}" data-status="{{ entry.status }}">
 <td>{{ entry.policy }}</td><td>{{ entry.estimator }}</td>
-<td class="status-{{ 'refused' if entry.refused else 'ok' }}">{{ 'refused' if entry.refused else 'ok' }}{{ ' (flagged)' if entry.flagged else '' }}</td>
+<td class="status-{{ 'refused' if entry.refused else 'ok' }}">
+{{- 'refused' if entry.refused else 'ok' }}{{ ' (flagged)' if entry.flagged else '' -}}
+</td>
 {{ number(entry.value, "value") }}{{ number(entry.se, "se") }}
 {{ number(entry.ci[0] if entry.ci else none, "ci_low") }}{{ number(entry.ci[1] if entry.ci else none, "ci_high") }}
 {{ number(entry.level, "level", "{:.0%}") }}
@@ -115,11 +117,13 @@ orange: flagged (shown although a gate would refuse); refused entries have no nu
 {% if calibrations %}
 <h3>Judge calibration</h3>
 <table id="calibration">
-<thead><tr><th>policy</th><th>estimator</th><th>oracle labels</th><th>folds</th><th>out-of-fold RMSE</th><th>mode</th></tr></thead>
+<thead><tr><th>policy</th><th>estimator</th><th>oracle labels</th><th>folds</th><th>out-of-fold RMSE</th>
+<th>mode</th></tr></thead>
 <tbody>
 {% for entry in calibrations %}
 <tr><td>{{ entry.policy }}</td><td>{{ entry.estimator }}</td>
-{{ number(entry.calibration.get("n_labels"), "n_labels", "{:.0f}") }}{{ number(entry.calibration.get("n_folds"), "n_folds", "{:.0f}") }}
+{{ number(entry.calibration.get("n_labels"), "n_labels", "{:.0f}") }}
+{{ number(entry.calibration.get("n_folds"), "n_folds", "{:.0f}") }}
 {{ number(entry.calibration.get("rmse_out_of_fold"), "rmse_out_of_fold", "{:.4f}") }}
 <td>{{ entry.calibration.get("mode", "") }}</td></tr>
 {% endfor %}

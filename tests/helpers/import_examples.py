@@ -96,7 +96,7 @@ def inspect_log() -> dict[str, object]:
              {"role": "user", "content": "Is fire hot?"}],
             "Yes.",
             {"match": "C", "model_graded_qa": 1.0},
-        ),  # fmt: skip
+        ),
         _inspect_sample(4, "Is ice cold?", None, {}),
     ]
     return {

@@ -9,7 +9,7 @@ import numpy as np
 
 
 def write_scored_file(path: Path, *, n: int = 400, seed: int = 3) -> Path:
-    """``close`` (log weights N(-0.045, 0.3²): mean weight 1, estimable) and ``far`` (σ = 3: refused)."""
+    """``close`` (log weights N(-0.045, 0.3²): mean weight 1, estimable) and ``far`` (sd 3: refused)."""
     rng = np.random.default_rng(seed)
     base = rng.uniform(-40.0, -5.0, size=n)
     judge = rng.uniform(0.0, 1.0, size=n)

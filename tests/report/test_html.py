@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from cje_fp.report import json_html, report_fragment, report_page
+from tests.helpers.cli import run_cli as cje_fp
 from tests.helpers.scored_files import write_scored_file
-from tests.test_cli import cje_fp
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,9 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
+from tests.helpers.cli import run_cli as cje_fp
 from tests.helpers.optional import require
 from tests.helpers.scored_files import write_scored_file
-from tests.test_cli import cje_fp
 
 FLAGS = (
     "--headless",
