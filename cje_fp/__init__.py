@@ -73,7 +73,7 @@ if TYPE_CHECKING:
     from cje_fp.io.jsonl import find_problems, load_dataset, write_jsonl
     from cje_fp.legacy import LogProbFailed, log_prob  # type: ignore[deprecated]  # re-exported for old callers
     from cje_fp.policy import AsyncPolicy, DualPolicy, LogProbResult, Policy
-    from cje_fp.results import sealed
+    from cje_fp.results import is_failure, is_success, sealed
     from cje_fp.retry import retrying
     from cje_fp.sampling import (
         BatchResult,
@@ -172,6 +172,8 @@ __all__ = [
     "estimate_all",
     "evaluate_estimators",
     "find_problems",
+    "is_failure",
+    "is_success",
     "load_dataset",
     "log_normalized_weights",
     "log_prob",

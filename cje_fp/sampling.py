@@ -40,7 +40,7 @@ import attrs
 import numpy as np
 from returns.result import Failure, Result, Success
 
-from cje_fp.errors import WeightError, weight_error_reason
+from cje_fp.errors import PolicyCrashed, WeightError, weight_error_reason
 from cje_fp.policy import AsyncCall, AsyncPolicy, LogProbResult, Policy, SyncCall
 from cje_fp.redaction import crashed
 from cje_fp.retry import count_retries_in_task, counting_retries
@@ -134,10 +134,23 @@ def assemble(sample: Sample, cells: Mapping[str, Cell], base_policy_name: str) -
 # Interpreters: the only place policies are called ---------------------------------
 
 
+def either_case(result: LogProbResult) -> LogProbResult:
+    """``result`` if it is a ``Success`` or a ``Failure``; a bare ``Result`` (neither, as
+    ``Result(-1.0)`` builds) is a ``PolicyCrashed`` failure, never a value."""
+    if isinstance(result, (Success, Failure)):
+        return result
+    return Failure(
+        PolicyCrashed(
+            exception_type=type(result).__name__,
+            message="the policy returned a Result that is neither Success nor Failure",
+        )
+    )
+
+
 def _call_sync(call: SyncCall, context: str, response: str) -> Cell:
     with counting_retries() as retries:
         try:
-            result = call(context, response)
+            result = either_case(call(context, response))
         except Exception as error:  # noqa: BLE001 - a crash becomes PolicyCrashed, never a value
             result = Failure(crashed(error))
     return result, retries[0]
@@ -265,7 +278,7 @@ async def _run_in_tasks(grid: _Grid, workers: int) -> list[Cell]:
                 if call is not None:
                     retries[0] = 0
                     try:
-                        result = await call(sample.context, sample.response)
+                        result = either_case(await call(sample.context, sample.response))
                     except Exception as error:  # noqa: BLE001 - a crash becomes PolicyCrashed, never a value
                         result = Failure(crashed(error))
                     cell: Cell = (result, retries[0])

@@ -246,7 +246,7 @@ def test_null_log_probs_take_their_reason_from_the_scoring_status(tmp_path: Path
     ]
     path = tmp_path / "scored.jsonl"
     path.write_text("\n".join(rows) + "\n")
-    match load_dataset(path):
+    match sealed(load_dataset(path)):
         case Success(dataset):
             assert dataset.targets["t"].excluded_by_reason() == {"timeout": 1}
             assert dataset.base.excluded_by_reason() == {"unauthorized": 1}
