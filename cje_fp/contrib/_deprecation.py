@@ -1,4 +1,5 @@
-"""Make mypy report every *reference* to an unsafe unwrapping method, called or not.
+"""How the unsafe-unwrap check reports: every *reference* to an unsafe unwrapping method,
+called or not, and its own errors regardless of mypy's overload trials.
 
 mypy runs plugin hooks only on calls, so ``f = r.unwrap`` or ``map(Result.unwrap, rs)``
 would pass. PEP 702's ``deprecated`` reporting fires on references too: during semantic
@@ -14,12 +15,13 @@ from __future__ import annotations
 from mypy.checker import TypeChecker
 from mypy.errorcodes import DEPRECATED
 from mypy.errors import ErrorInfo
-from mypy.nodes import Decorator, FuncDef, Var
-from mypy.plugin import ClassDefContext, MethodContext
+from mypy.nodes import Context, Decorator, FuncDef, Var
+from mypy.plugin import CheckerPluginInterface, ClassDefContext, MethodContext
 
 from cje_fp.contrib._unwrap_rules import (
     PROVEN_SAFE,
     REFERENCE_MARKER,
+    UNSAFE_UNWRAP,
     UNWRAPPING_METHODS,
     is_unwrapping_class,
     reference_message,
@@ -97,3 +99,27 @@ def _is_note_about_deprecated(note: ErrorInfo, error: ErrorInfo) -> bool:
     )
 
 
+
+
+def report_unsafe(api: CheckerPluginInterface, message: str, context: Context) -> None:
+    """Report an ``unsafe-unwrap`` error even while mypy is trying overload items.
+
+    mypy checks each item of an overloaded callee (``sum``, ``max``...) with errors
+    held back, and an item that reported an error does not match: reported there, the
+    error would make a well-typed call fail with a misleading ``arg-type``. The report
+    is about the source, not about one item, so it skips the holding watchers (mypy
+    removes the duplicates an overload's several items produce).
+    """
+    if not isinstance(api, TypeChecker):
+        api.fail(message, context, code=UNSAFE_UNWRAP)
+        return
+    errors = api.msg.errors
+    watchers = getattr(errors, "_watchers", None)
+    if watchers is None:
+        api.fail(message, context, code=UNSAFE_UNWRAP)
+        return
+    errors._watchers = []
+    try:
+        api.fail(message, context, code=UNSAFE_UNWRAP)
+    finally:
+        errors._watchers = watchers

@@ -38,12 +38,22 @@ This module must stay light: mypy imports it into its own process.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Final
 
 from mypy.checker import TypeChecker
 from mypy.nodes import ARG_STAR, CallExpr, Expression, MemberExpr, StrExpr, TypeInfo
-from mypy.plugin import AttributeContext, ClassDefContext, FunctionContext, MethodContext, Plugin
+from mypy.options import Options
+from mypy.plugin import (
+    AttributeContext,
+    ClassDefContext,
+    FunctionContext,
+    MethodContext,
+    Plugin,
+    ReportConfigContext,
+)
 from mypy.types import (
     CallableType,
     Instance,
@@ -53,7 +63,7 @@ from mypy.types import (
     get_proper_type,
 )
 
-from cje_fp.contrib._deprecation import mark_unsafe_methods, retract_reference_report
+from cje_fp.contrib._deprecation import mark_unsafe_methods, report_unsafe, retract_reference_report
 from cje_fp.contrib._unwrap_rules import (
     HANDLING,
     PROVEN_SAFE,
@@ -80,7 +90,7 @@ def _judge_call(class_name: str, method: str) -> Callable[[MethodContext], MypyT
         if (class_name, method) not in PROVEN_SAFE and not impossible_case_proves_safe(
             ctx.type, method
         ):
-            ctx.api.fail(call_message(class_name, method), ctx.context, code=UNSAFE_UNWRAP)
+            report_unsafe(ctx.api, call_message(class_name, method), ctx.context)
         _check_iterated_arguments(ctx)
         return ctx.default_return_type
 
@@ -126,7 +136,7 @@ def _check_iterated_arguments(ctx: MethodContext | FunctionContext) -> None:
             for signature in signatures
         )
         if iterated:
-            ctx.api.fail(call_message(name, "__iter__", passed=True), ctx.context, code=UNSAFE_UNWRAP)
+            report_unsafe(ctx.api, call_message(name, "__iter__", passed=True), ctx.context)
             return
 
 
@@ -157,20 +167,20 @@ def _string_values(expressions: list[Expression], types: list[MypyType]) -> set[
 
 
 def _report_unsafe_function(ctx: FunctionContext) -> MypyType:
-    ctx.api.fail(
+    report_unsafe(
+        ctx.api,
         '"unsafe_perform_io" leaves the IO world without handling it',
         ctx.context,
-        code=UNSAFE_UNWRAP,
     )
     return ctx.default_return_type
 
 
 def _report_bare_constructor(ctx: FunctionContext) -> MypyType:
-    ctx.api.fail(
+    report_unsafe(
+        ctx.api,
         "A bare container is neither a success nor a failure: build it with "
         "Success/Failure, Some/Nothing or IOSuccess/IOFailure",
         ctx.context,
-        code=UNSAFE_UNWRAP,
     )
     return ctx.default_return_type
 
@@ -183,10 +193,10 @@ def _report_reflection(ctx: FunctionContext | MethodContext) -> MypyType:
         [typ for group in ctx.arg_types for typ in group],
     )
     if names & _REFLECTED_NAMES:
-        ctx.api.fail(
+        report_unsafe(
+            ctx.api,
             "Reaching an unwrapping method by name hides an unsafe unwrap from type checking",
             ctx.context,
-            code=UNSAFE_UNWRAP,
         )
     _check_iterated_arguments(ctx)
     return ctx.default_return_type
@@ -194,16 +204,31 @@ def _report_reflection(ctx: FunctionContext | MethodContext) -> MypyType:
 
 def _report_inner_value(ctx: AttributeContext) -> MypyType:
     if isinstance(ctx.context, MemberExpr):
-        ctx.api.fail(
+        report_unsafe(
+            ctx.api,
             '"._inner_value" takes the value out without handling the failure. ' + HANDLING,
             ctx.context,
-            code=UNSAFE_UNWRAP,
         )
     return ctx.default_attr_type
 
 
+def _rules_digest() -> str:
+    """A digest of this plugin's modules: mypy's cache is stale when they change."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 class UnsafeUnwrapPlugin(Plugin):
     """Reports ``unsafe-unwrap`` errors; see the module docstring."""
+
+    def __init__(self, options: Options) -> None:
+        super().__init__(options)
+        self._digest = _rules_digest()
+
+    def report_config_data(self, ctx: ReportConfigContext) -> str:
+        return self._digest
 
     def _class(self, class_name: str) -> TypeInfo | None:
         symbol = self.lookup_fully_qualified(class_name)
