@@ -12,6 +12,8 @@ Part of the mypy plugin ``cje_fp.contrib.mypy``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from mypy.checker import TypeChecker
 from mypy.errorcodes import DEPRECATED
 from mypy.errors import ErrorInfo
@@ -73,32 +75,37 @@ def retract_reference_report(ctx: MethodContext, method: str) -> None:
     The report names the class that defines the method (``Maybe.unwrap`` for a ``Some``
     receiver), so it is found by method name and line, newest first: in the errors held
     by mypy's active error watchers (a call checked inside a return or an overload), or
-    else in the file's errors.
+    else in the file's errors. A ``# type: ignore[unsafe-unwrap]`` on the line made mypy
+    add a note that the ignore does not cover the report; the note goes too.
     """
     if not isinstance(ctx.api, TypeChecker):
         return
     marker = f'.{method}" {REFERENCE_MARKER}'
     errors = ctx.api.msg.errors
     held = [getattr(watcher, "_filtered", None) for watcher in errors.get_watchers()]
-    for reported in [*(errors for errors in held if errors), errors.error_info_map.get(errors.file, [])]:
+    places = [*(found for found in held if found), errors.error_info_map.get(errors.file, [])]
+    report = _delete_newest(
+        places,
+        lambda info: info.code == DEPRECATED and info.line == ctx.context.line and marker in info.message,
+    )
+    if report is not None:
+        _delete_newest(places, lambda info: _is_note_about(info, report))
+
+
+def _delete_newest(places: list[list[ErrorInfo]], matches: Callable[[ErrorInfo], bool]) -> ErrorInfo | None:
+    for reported in places:
         for index in range(len(reported) - 1, -1, -1):
-            info = reported[index]
-            if info.code == DEPRECATED and info.line == ctx.context.line and marker in info.message:
-                del reported[index]
-                # A "type: ignore[unsafe-unwrap]" on the line added a note about this report.
-                while index < len(reported) and _is_note_about_deprecated(reported[index], info):
-                    del reported[index]
-                return
+            if matches(reported[index]):
+                return reported.pop(index)
+    return None
 
 
-def _is_note_about_deprecated(note: ErrorInfo, error: ErrorInfo) -> bool:
+def _is_note_about(note: ErrorInfo, error: ErrorInfo) -> bool:
     return (
         note.severity == "note"
         and (note.line, note.column) == (error.line, error.column)
-        and note.message.startswith('Error code "deprecated"')
+        and note.message.startswith('Error code "deprecated" not covered')
     )
-
-
 
 
 def report_unsafe(api: CheckerPluginInterface, message: str, context: Context) -> None:

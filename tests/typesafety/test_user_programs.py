@@ -91,5 +91,9 @@ def test_the_held_out_programs_are_judged_as_annotated(tmp_path: Path) -> None:
     assert verdicts == {program.stem: expected(program) for program in programs}, result.stdout
     off_promise = {name: found for name, found in codes.items() if set(found) - PROMISE_CODES}
     assert off_promise == {}, result.stdout
+    # an accepted program gets no message at all, not even a note about an ignore comment
+    noisy = [line for line in result.stdout.splitlines() if line.startswith("programs/")
+             and verdicts[line.split("/")[1].split(".py")[0]] == "accept"]
+    assert noisy == [], result.stdout
     assert sum(verdict == "reject" for verdict in verdicts.values()) >= 30
     assert sum(verdict == "accept" for verdict in verdicts.values()) >= 25

@@ -1,5 +1,6 @@
 # expect: accept (building Success/Failure)
-from cje_fp import LogProbResult, Timeout
+from cje_fp import LogProbResult
+from cje_fp.errors import Timeout
 from returns.result import Failure, Success
 from cje_fp.policy import FunctionPolicy
 def call(context: str, response: str) -> LogProbResult:

@@ -4,7 +4,8 @@ policy = TabularPolicy(name="t", table={"q": {"a": -1.0}})
 result = policy.compute_log_prob("q", "a")
 from typing import assert_never
 from returns.result import Failure, Success
-from cje_fp import RateLimited, Timeout, sealed
+from cje_fp import sealed
+from cje_fp.errors import RateLimited, Timeout
 match sealed(result):
     case Success(value):
         print(value)
