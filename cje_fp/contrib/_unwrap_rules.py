@@ -11,8 +11,10 @@ from typing import Final
 from mypy.errorcodes import ErrorCode
 from mypy.maptype import map_instance_to_supertype
 from mypy.nodes import TypeInfo
+from mypy.typeops import make_simplified_union
 from mypy.types import (
     Instance,
+    TupleType,
     ProperType,
     Type as MypyType,
     TypeVarType,
@@ -134,3 +136,28 @@ def is_iterable_protocol(typ: MypyType) -> bool:
     )
 
 
+def is_iterable_of_iterables(typ: MypyType) -> bool:
+    """``Iterable[Iterable[T]]`` and kin: a callee that iterates each item it is given."""
+    proper = get_proper_type(typ)
+    if isinstance(proper, UnionType):
+        return any(is_iterable_of_iterables(item) for item in proper.items)
+    return (
+        isinstance(proper, Instance)
+        and is_iterable_protocol(proper)
+        and bool(proper.args)
+        and is_iterable_protocol(proper.args[0])
+    )
+
+
+def item_type(typ: MypyType) -> MypyType | None:
+    """What iterating ``typ`` gives (a list, tuple, set... of ``T`` gives ``T``)."""
+    proper = get_proper_type(typ)
+    if isinstance(proper, TupleType):
+        return make_simplified_union(proper.items)
+    if not isinstance(proper, Instance):
+        return None
+    for info in proper.type.mro:
+        if info.fullname == "typing.Iterable":
+            mapped = map_instance_to_supertype(proper, info)
+            return mapped.args[0] if mapped.args else None
+    return None

@@ -44,7 +44,18 @@ from pathlib import Path
 from typing import Final
 
 from mypy.checker import TypeChecker
-from mypy.nodes import ARG_STAR, CallExpr, Expression, MemberExpr, StrExpr, TypeInfo
+from mypy.nodes import (
+    ARG_STAR,
+    ArgKind,
+    CallExpr,
+    Expression,
+    ListExpr,
+    MemberExpr,
+    SetExpr,
+    StrExpr,
+    TupleExpr,
+    TypeInfo,
+)
 from mypy.options import Options
 from mypy.plugin import (
     AttributeContext,
@@ -71,7 +82,9 @@ from cje_fp.contrib._unwrap_rules import (
     UNWRAPPING_METHODS,
     call_message,
     impossible_case_proves_safe,
+    is_iterable_of_iterables,
     is_iterable_protocol,
+    item_type,
     is_unwrapping_class,
     unsafe_container,
 )
@@ -120,21 +133,37 @@ def _callee_definition(ctx: FunctionContext) -> str | None:
     return definition.fullname if definition is not None else None
 
 
+def _unsafe_item(ctx: MethodContext | FunctionContext, typ: MypyType, expression: Expression) -> str | None:
+    """The unsafe container an iterable argument holds. A display (``[r]``) is typed from
+    the callee's context (``list[Iterable[int]]``), so its items are looked at one by one."""
+    if isinstance(expression, (ListExpr, SetExpr, TupleExpr)) and isinstance(ctx.api, TypeChecker):
+        names = (unsafe_container(ctx.api.lookup_type_or_none(item) or typ) for item in expression.items)
+        return next((name for name in names if name is not None), None)
+    item = item_type(typ)
+    return unsafe_container(item) if item is not None else None
+
+
 def _check_iterated_arguments(ctx: MethodContext | FunctionContext) -> None:
-    suspects = [
-        (formal, kind, name)
-        for formal, (types, kinds) in enumerate(zip(ctx.arg_types, ctx.arg_kinds))
-        for typ, kind in zip(types, kinds)
-        if (name := unsafe_container(typ)) is not None
-    ]
+    """A container that may fail, given where an iterable is expected, is iterated:
+    ``list(r)``, ``f(*r)``; or one level down, ``chain.from_iterable([r])``, ``chain(*rs)``."""
+    suspects: list[tuple[int, ArgKind, str, bool]] = []
+    for formal, (types, kinds, expressions) in enumerate(zip(ctx.arg_types, ctx.arg_kinds, ctx.args)):
+        for typ, kind, expression in zip(types, kinds, expressions):
+            if (name := unsafe_container(typ)) is not None:
+                suspects.append((formal, kind, name, False))
+            elif (name := _unsafe_item(ctx, typ, expression)) is not None:
+                suspects.append((formal, kind, name, True))
     if not suspects:
         return
     signatures = _callee_signatures(ctx)
-    for formal, kind, name in suspects:
-        iterated = kind == ARG_STAR or any(
-            formal < len(signature.arg_types) and is_iterable_protocol(signature.arg_types[formal])
-            for signature in signatures
-        )
+    for formal, kind, name, inside in suspects:
+        formals = [signature.arg_types[formal] for signature in signatures if formal < len(signature.arg_types)]
+        if not inside:
+            iterated = kind == ARG_STAR or any(is_iterable_protocol(typ) for typ in formals)
+        elif kind == ARG_STAR:
+            iterated = any(is_iterable_protocol(typ) for typ in formals)
+        else:
+            iterated = any(is_iterable_of_iterables(typ) for typ in formals)
         if iterated:
             report_unsafe(ctx.api, call_message(name, "__iter__", passed=True), ctx.context)
             return
