@@ -20,6 +20,7 @@ from mypy.errors import ErrorInfo
 from mypy.nodes import Context, Decorator, FuncDef, Var
 from mypy.plugin import CheckerPluginInterface, ClassDefContext, MethodContext
 
+from cje_fp.contrib._safe_overrides import add_safe_overrides
 from cje_fp.contrib._unwrap_rules import (
     PROVEN_SAFE,
     REFERENCE_MARKER,
@@ -52,6 +53,7 @@ def mark_unsafe_methods(ctx: ClassDefContext) -> None:
     info = ctx.cls.info
     if not is_unwrapping_class(info):
         return
+    add_safe_overrides(ctx)
     body = ctx.cls.defs.body
     for index, statement in enumerate(body):
         if isinstance(statement, Decorator) and statement.func.deprecated is None:
