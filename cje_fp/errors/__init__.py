@@ -78,7 +78,11 @@ from ._redaction import (
 )
 from ._sealed import (
     is_failure as is_failure,
+)
+from ._sealed import (
     is_success as is_success,
+)
+from ._sealed import (
     sealed as sealed,
 )
 from ._settled import (
