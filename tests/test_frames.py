@@ -13,6 +13,7 @@ from returns.result import Failure, Success
 
 from cje_fp import MultiTargetSampler, TabularPolicy, dataset_from_batch
 from cje_fp._extras import MissingExtra
+from cje_fp.errors import sealed
 from cje_fp.errors._log_prob import Timeout, Unauthorized
 from cje_fp.estimation import estimate_all
 from cje_fp.io import load_dataset
@@ -43,7 +44,7 @@ def test_batch_frame_has_one_row_per_cell_and_failures_without_numbers() -> None
     assert set(failed["weight_error"]) == {f"target_failed:{kind}" for kind in batch.failures_by_policy["t"]}
     ok = targets[targets["error"].isna()].set_index("sample_id")
     for result in batch.results:
-        match result.log_probs["t"]:
+        match sealed(result.log_probs["t"]):
             case Success(value):
                 assert ok.loc[result.sample_id, "log_prob"] == value
                 assert ok.loc[result.sample_id, "log_weight"] == value - math.log(0.5)
@@ -72,7 +73,7 @@ def test_estimates_frame_matches_the_estimates_and_refusals_have_no_number(tmp_p
     rows = {(row["policy"], row["estimator"]): row for row in frame.to_dict("records")}
     for target, estimator, result in table:
         row = rows[(target, estimator)]
-        match result:
+        match sealed(result):
             case Success(estimate):
                 assert (row["status"], row["value"], row["se"]) == ("ok", estimate.value, estimate.se)
                 assert (row["ci_low"], row["ci_high"], row["n_used"]) == (*estimate.ci, estimate.n_used)

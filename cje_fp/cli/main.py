@@ -179,7 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cje_fp.cli.report import run_report
 
             return run_report(arguments.report, html_out=arguments.html, console=console, errors=errors, verbose=verbose)
-    raise AssertionError(f"unhandled command {arguments.command}")
+        case _:
+            raise AssertionError(f"unhandled command {arguments.command}")
 
 
 def _score(arguments: argparse.Namespace, *, console: Console, errors: Console, verbose: bool) -> int:

@@ -1,5 +1,5 @@
 """The error algebra: every way a log-prob call or a weight can fail, and ``sealed``, the
-exhaustive view of a ``Result``."""
+exhaustive view of a ``Result`` (with its guards ``is_success``/``is_failure``)."""
 
 from ._log_prob import (
     LOG_PROB_ERROR_TYPES as LOG_PROB_ERROR_TYPES,
@@ -77,6 +77,12 @@ from ._redaction import (
     redact as redact,
 )
 from ._sealed import (
+    is_failure as is_failure,
+)
+from ._sealed import (
+    is_success as is_success,
+)
+from ._sealed import (
     sealed as sealed,
 )
 from ._settled import (
@@ -106,6 +112,8 @@ __all__ = [
     "WeightError",
     "crashed",
     "excerpt",
+    "is_failure",
+    "is_success",
     "redact",
     "root_cause",
     "sealed",
