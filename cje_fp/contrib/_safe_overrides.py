@@ -15,8 +15,9 @@ from typing import Final, Literal
 
 from mypy.nodes import ARG_POS, MDEF, Argument, Block, FuncDef, SymbolTableNode, TypeInfo, Var
 from mypy.plugin import ClassDefContext
+from mypy.types import CallableType, Instance, NoneType
+from mypy.types import Type as MypyType
 from mypy.typevars import fill_typevars
-from mypy.types import CallableType, Instance, NoneType, Type as MypyType
 
 _Returns = Literal["value", "io", "iterator", "none"]
 _OVERRIDES: Final[dict[str, tuple[tuple[str, _Returns], ...]]] = {

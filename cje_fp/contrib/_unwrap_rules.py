@@ -14,13 +14,15 @@ from mypy.nodes import TypeInfo
 from mypy.typeops import make_simplified_union
 from mypy.types import (
     Instance,
-    TupleType,
     ProperType,
-    Type as MypyType,
+    TupleType,
     TypeVarType,
     UninhabitedType,
     UnionType,
     get_proper_type,
+)
+from mypy.types import (
+    Type as MypyType,
 )
 
 UNSAFE_UNWRAP: Final = ErrorCode(
