@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from itertools import accumulate
 
+import attrs
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -187,13 +188,48 @@ def test_offsets_that_do_not_match_the_tokens_are_refused() -> None:
     assert boundary_reason(score_response(echo, context="Hello", response=" world")) == OFFSETS_INCONSISTENT
 
 
-def test_offsets_with_a_gap_place_the_boundary_at_either_side_of_it() -> None:
-    # Offsets from a tokenizer that skips the space before "world".
+def test_a_space_no_token_spells_belongs_to_the_token_after_it() -> None:
+    # Offsets from a tokenizer that drops the space before "world" (a SentencePiece
+    # token "▁world" decoded alone): the token is " world", so the boundary may
+    # lie before the space, never after it.
     echo = Echo(text="Hello world", tokens=("Hello", "world"), log_probs=(None, -1.5), text_offset=(0, 6))
-    for context, response in (("Hello", " world"), ("Hello ", "world")):
-        assert value_of(score_response(echo, context=context, response=response)) == ScoredResponse(
-            log_prob=-1.5, start=1, end=2, method="text_offset"
-        )
+    assert value_of(score_response(echo, context="Hello", response=" world")) == ScoredResponse(
+        log_prob=-1.5, start=1, end=2, method="text_offset"
+    )
+    assert boundary_reason(score_response(echo, context="Hello ", response="world")) == BOUNDARY_SPANS_TOKEN
+
+
+def test_a_character_echoed_as_empty_byte_tokens_belongs_to_the_side_it_is_on() -> None:
+    # llama.cpp servers echo each byte token of a split character as "" at the
+    # character's offset: the response starts with them when they sit at the boundary.
+    echo = Echo(
+        text="Mood:😀 great!",
+        tokens=("Mood", ":", "", "", "", "", " great", "!"),
+        log_probs=(None, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0),
+        text_offset=(0, 4, 5, 5, 5, 5, 6, 12),
+    )
+    assert value_of(score_response(echo, context="Mood:", response="😀 great")).log_prob == -20.0
+    assert value_of(score_response(echo, context="Mood:😀", response=" great")).log_prob == -6.0
+    # A response made only of the split character, the generated "!" after it.
+    assert value_of(score_response(echo, context="Mood:", response="😀")).log_prob == -14.0
+    # More empty tokens than the character has bytes, or a gap over ASCII text: not byte tokens.
+    too_many = attrs.evolve(echo, tokens=("Mood", ":", "", "", "", "", "", " great", "!"),
+                            log_probs=(None, -1.0, -2.0, -3.0, -4.0, -5.0, -5.0, -6.0, -7.0),
+                            text_offset=(0, 4, 5, 5, 5, 5, 5, 6, 12))
+    assert boundary_reason(score_response(too_many, context="Mood:", response="😀 great")) == OFFSETS_INCONSISTENT
+
+
+def test_a_split_character_at_both_sides_of_the_boundary_is_undecidable() -> None:
+    # The last byte token of the context's emoji may also hold the first byte of
+    # the response's: only the two-request fallback can tell.
+    echo = Echo(
+        text="a😀😀",
+        tokens=("a", "", "", "", "", "", "", "", ""),
+        log_probs=(None, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0),
+        text_offset=(0, 1, 1, 1, 1, 2, 2, 2, 2),
+    )
+    assert boundary_reason(score_response(echo, context="a😀", response="😀")) == BOUNDARY_SPANS_TOKEN
+    assert value_of(score_response(echo, context="a", response="😀😀")).log_prob == -8.0
 
 
 def test_byte_tokens_are_counted_in_bytes() -> None:

@@ -201,8 +201,10 @@ def _locate_offsets(
     if contiguous == list(offsets[k:]) and "".join(tokens[k:]).startswith(text[:full_end]):
         return _locate_contiguous(lengths, k, context_end, full_end)
     starts: list[int] = []
+    ends: list[int] = []
     previous_end = 0
     end = len(tokens)
+    run = 0  # empty tokens in a row at ``previous_end``
     for index in range(k, len(tokens)):
         offset = offsets[index] - base
         if offset >= full_end:
@@ -211,30 +213,57 @@ def _locate_offsets(
         token = tokens[index]
         if offset < previous_end or text[offset : offset + len(token)] != token:
             return None
-        starts.append(offset)
+        start = offset
+        if offset > previous_end and not _split_character(text, previous_end, offset, run):
+            if run or not text[previous_end:offset].isspace():
+                return None
+            # Whitespace no token spells (a tokenizer that drops a token's
+            # leading space): it belongs to the token after it.
+            start = previous_end
+        starts.append(start)
+        ends.append(offset + len(token))
+        run = run + 1 if not token and offset == previous_end else (1 if not token else 0)
         previous_end = offset + len(token)
     if previous_end > full_end:
         return _boundary(END_SPANS_TOKEN)
     next_start = offsets[end] - base if end < len(tokens) else None
-    if previous_end != full_end and next_start != full_end:
-        return _boundary(ECHO_TOO_SHORT if next_start is None else END_SPANS_TOKEN)
-    return _start_from_offsets(lengths, starts, k, context_end, end)
+    if previous_end != full_end:
+        if next_start not in (None, full_end):
+            return _boundary(END_SPANS_TOKEN)
+        if not _split_character(text, previous_end, full_end, run):
+            return _boundary(ECHO_TOO_SHORT if next_start is None else END_SPANS_TOKEN)
+    return _start_from_offsets(starts, ends, k, context_end, end)
+
+
+def _split_character(text: str, gap_start: int, gap_end: int, run: int) -> bool:
+    """Whether text no token spells, ``text[gap_start:gap_end]``, is one character split
+    into byte tokens: a run of ``run`` empty tokens at its start (llama.cpp servers echo
+    a token ending inside a UTF-8 sequence as ``""`` at the offset of the character it
+    starts), one non-ASCII character, at most one token per byte."""
+    if gap_end - gap_start != 1 or run < 1:
+        return False
+    character = text[gap_start]
+    return not character.isascii() and run <= len(character.encode("utf-8", "surrogatepass"))
 
 
 def _start_from_offsets(
-    lengths: Sequence[int], starts: Sequence[int], k: int, context_end: int, end: int
+    starts: Sequence[int], ends: Sequence[int], k: int, context_end: int, end: int
 ) -> Span | LogProbError:
+    """The response is every token from the first one starting at or after the boundary.
+
+    Tokens before it must end by the boundary. When the context's last character
+    was echoed as empty byte tokens (a gap ending at the boundary) and the
+    response also starts with an empty token, the last of those byte tokens may
+    hold the response's first bytes: that cannot be decided from the echo.
+    """
     previous_end = 0
-    for position, offset in enumerate(starts):
-        token_end = offset + lengths[k + position]
-        if token_end > context_end:
-            # The first token reaching past the context: it must start at the
-            # boundary, or just after a gap that begins exactly there.
-            if offset < context_end or (offset != context_end and previous_end != context_end):
+    for position, (start, token_end) in enumerate(zip(starts, ends, strict=True)):
+        if start >= context_end:
+            if start != context_end or (previous_end < context_end and token_end == start):
                 return _boundary(BOUNDARY_SPANS_TOKEN)
-            if k + position >= end:
-                return _boundary(NO_RESPONSE_TOKENS)
             return (k + position, end)
+        if token_end > context_end:
+            return _boundary(BOUNDARY_SPANS_TOKEN)
         previous_end = token_end
     return _boundary(NO_RESPONSE_TOKENS)
 
