@@ -271,7 +271,28 @@ def test_two_requests_refuse_a_context_that_tokenizes_differently() -> None:
 def test_two_requests_with_a_generated_token_need_the_prompt_end() -> None:
     full = Echo(text=None, tokens=("Ga", "Gb", "Gc"), log_probs=(None, -1.0, -0.5), text_offset=None)
     assert boundary_reason(prompt_token_count(full, "a b", max_tokens=1)) == END_NOT_FOUND
-    counted = Echo(
-        text=None, tokens=("Ga", "Gb", "Gc"), log_probs=(None, -1.0, -0.5), text_offset=None, finish_reason="length"
-    )
+    # ``max_tokens`` and ``finish_reason`` say nothing sure: llama.cpp generates
+    # more tokens than asked while its text ends inside a UTF-8 sequence.
+    length = attrs.evolve(full, finish_reason="length")
+    assert boundary_reason(prompt_token_count(length, "a b", max_tokens=1)) == END_NOT_FOUND
+    # The server's own count of generated tokens does.
+    counted = attrs.evolve(full, completion_tokens=1, prompt_tokens=3)
     assert value_of(prompt_token_count(counted, "a b", max_tokens=1)) == 2
+    two_generated = attrs.evolve(full, completion_tokens=2)
+    assert value_of(prompt_token_count(two_generated, "a b", max_tokens=1)) == 1
+    # A count that the echo contradicts: more than a BOS unechoed, or generated text not spelled.
+    assert boundary_reason(prompt_token_count(attrs.evolve(counted, prompt_tokens=5), "a b", 1)) == END_NOT_FOUND
+    spelled = Echo(text="a b!", tokens=("a", " b", "!"), log_probs=(None, -1.0, -0.5), text_offset=None)
+    assert value_of(prompt_token_count(attrs.evolve(spelled, completion_tokens=1), "a b", 1)) == 2
+    assert boundary_reason(prompt_token_count(attrs.evolve(spelled, completion_tokens=2), "a b", 1)) == END_NOT_FOUND
+
+
+def test_two_requests_refuse_a_prefix_whose_log_probs_differ() -> None:
+    # Control and byte tokens all echo as "" on llama.cpp: equal strings, other tokens.
+    full = Echo(text=None, tokens=("", "", " yes"), log_probs=(None, -1.0, -2.0), text_offset=None,
+                completion_tokens=0)
+    alone = attrs.evolve(full, tokens=("", ""), log_probs=(None, -4.0))
+    result = score_two_request(full, alone, context="<|a|><|b|>", response=" yes", max_tokens=1)
+    assert boundary_reason(result) == PREFIX_MISMATCH
+    same = attrs.evolve(alone, log_probs=(None, -1.0 + 1e-6))
+    assert value_of(score_two_request(full, same, context="<|a|><|b|>", response=" yes", max_tokens=1)).log_prob == -2.0

@@ -401,16 +401,40 @@ def score_response(echo: Echo, *, context: str, response: str) -> Result[ScoredR
 
 
 def _prompt_token_count(echo: Echo, prompt: str, max_tokens: int) -> int | LogProbError:
+    """How many echoed tokens belong to ``prompt``: from the server's own count of
+    generated tokens when it gave one, else where offsets or bytes place the
+    prompt's end, else (``max_tokens`` 0) all of them if nothing was generated.
+    Never from ``max_tokens`` alone: servers generate more than asked (llama.cpp
+    finishes a UTF-8 sequence; some treat 0 as unlimited)."""
     if not echo.tokens:
         return MalformedResponse(reason="no tokens echoed")
-    if max_tokens == 0:
-        return len(echo.tokens)
+    if echo.completion_tokens is not None:
+        return _counted(echo, prompt, echo.completion_tokens)
     located = _locate(echo, "", prompt)
     if isinstance(located, tuple):
         return located[0][1]
-    if echo.finish_reason == "length" and len(echo.tokens) > max_tokens:
-        return len(echo.tokens) - max_tokens
+    if max_tokens == 0 and echo.text == prompt:
+        return len(echo.tokens)
     return _boundary(END_NOT_FOUND)
+
+
+def _counted(echo: Echo, prompt: str, generated: int) -> int | LogProbError:
+    """The prompt's tokens when the server says it generated ``generated`` tokens,
+    checked against what else the answer says."""
+    count = len(echo.tokens) - generated
+    if count < 1:
+        return _boundary(END_NOT_FOUND)
+    if echo.prompt_tokens is not None and not 0 <= echo.prompt_tokens - count <= 1:
+        return _boundary(END_NOT_FOUND)  # at most a BOS is counted but not echoed
+    if echo.text is not None:
+        if not echo.text.startswith(prompt):
+            return _boundary(classify_echo_mismatch(prompt, echo.text))
+        spelled = "".join(echo.tokens[count:])
+        generated_text = echo.text[len(prompt) :]
+        # Byte tokens of a generated character echo as "": then only a shorter spelling.
+        if spelled != generated_text and not ("" in echo.tokens[count:] and len(spelled) < len(generated_text)):
+            return _boundary(END_NOT_FOUND)
+    return count
 
 
 def prompt_token_count(echo: Echo, prompt: str, max_tokens: int) -> Result[int, LogProbError]:
@@ -419,11 +443,16 @@ def prompt_token_count(echo: Echo, prompt: str, max_tokens: int) -> Result[int, 
     return Success(count) if isinstance(count, int) else Failure(count)
 
 
+#: The two requests' log probs of their shared prefix may differ by this much (nats).
+PREFIX_TOLERANCE: Final = 1e-3
+
+
 def score_two_request(
     full_echo: Echo, context_echo: Echo, *, context: str, response: str, max_tokens: int
 ) -> Result[ScoredResponse, LogProbError]:
-    """``lp(context + response) - lp(context)``, only if the context's tokens are a
-    prefix of the full text's tokens.
+    """The full text's log probs after the context's tokens, only if the context
+    alone has the same tokens with the same log probs (within ``PREFIX_TOLERANCE``):
+    ``lp(context + response) - lp(context)`` without the cancellation.
 
     >>> full = Echo(text=None, tokens=("Q", ":", " yes"), log_probs=(None, -1.0, -2.0), text_offset=None)
     >>> alone = Echo(text=None, tokens=("Q", ":"), log_probs=(None, -1.0), text_offset=None)
@@ -432,6 +461,60 @@ def score_two_request(
     """
     outcome = _two_request(full_echo, context_echo, context, response, max_tokens)
     return Success(outcome) if isinstance(outcome, ScoredResponse) else Failure(outcome)
+
+
+def _same_prefix(full: Echo, alone: Echo, n_context: int) -> bool:
+    if full.tokens[:n_context] != alone.tokens[:n_context]:
+        return False
+    if None not in (full.prompt_tokens, alone.prompt_tokens, full.completion_tokens, alone.completion_tokens):
+        # Both requests must skip the same number of counted tokens (a BOS).
+        n_full = len(full.tokens) - cast(int, full.completion_tokens)
+        if cast(int, full.prompt_tokens) - n_full != cast(int, alone.prompt_tokens) - n_context:
+            return False
+    # Empty tokens (control or byte tokens) all look alike: their log probs tell them apart.
+    for a, b in zip(full.log_probs[1:n_context], alone.log_probs[1:n_context], strict=True):
+        if a is None or b is None or not abs(a - b) <= PREFIX_TOLERANCE:
+            return False
+    return True
+
+
+def may_spell(tokens: Sequence[str], text: str) -> bool:
+    """Whether ``tokens`` can spell ``text``, each empty token standing for any text
+    (llama.cpp servers echo control tokens and partial UTF-8 byte tokens as ``""``).
+
+    >>> may_spell([" ", "", " yes"], " <|im_end|> yes"), may_spell([" ", "", " ", " yes"], " <|x|> yes")
+    (True, False)
+    """
+    literals = _literals(tokens)
+    if len(literals) == 1:
+        return literals[0] == text
+    first, *middle, last = literals
+    if not (text.startswith(first) and text.endswith(last) and len(first) + len(last) <= len(text)):
+        return False
+    position, stop = len(first), len(text) - len(last)
+    for literal in middle:
+        found = text.find(literal, position, stop)
+        if found < 0:
+            return False
+        position = found + len(literal)
+    return True
+
+
+def _literals(tokens: Sequence[str]) -> list[str]:
+    """The text of the tokens between runs of empty tokens: one more than there are runs."""
+    literals: list[str] = []
+    current = ""
+    in_run = False
+    for token in tokens:
+        if token:
+            current += token
+            in_run = False
+        elif not in_run:
+            literals.append(current)
+            current = ""
+            in_run = True
+    literals.append(current)
+    return literals
 
 
 def _two_request(
@@ -452,13 +535,12 @@ def _two_request(
     )
     if problem is not None:
         return problem
-    total = _span_sum(full_echo.log_probs, 1, n_full)
-    prefix = _span_sum(context_echo.log_probs, 1, n_context)
-    if not isinstance(total, float):
-        return total
-    if not isinstance(prefix, float):
-        return prefix
-    value = total - prefix
-    if value > 0.0:
-        return InvalidLogProb(value=value)
+    if not _same_prefix(full_echo, context_echo, n_context):
+        return _boundary(PREFIX_MISMATCH)
+    if not may_spell(full_echo.tokens[n_context:n_full], response):
+        # A tokenizer that adds text (a space after a special token, say).
+        return _boundary(ECHO_MISMATCH)
+    value = _span_sum(full_echo.log_probs, n_context, n_full)
+    if not isinstance(value, float):
+        return value
     return ScoredResponse(log_prob=value, start=n_context, end=n_full, method="two_request")
