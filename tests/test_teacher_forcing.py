@@ -199,6 +199,14 @@ def test_a_space_no_token_spells_belongs_to_the_token_after_it() -> None:
     assert boundary_reason(score_response(echo, context="Hello ", response="world")) == BOUNDARY_SPANS_TOKEN
 
 
+def test_a_space_the_tokenizer_adds_before_the_text_is_counted_in_the_offsets() -> None:
+    # SentencePiece's "add space prefix": the first token is " Hello" for the text "Hello".
+    echo = Echo(text="Hello there!", tokens=(" Hello", " there", "!"), log_probs=(None, -1.5, -0.5),
+                text_offset=(0, 6, 12))
+    assert value_of(score_response(echo, context="Hello", response=" there")).log_prob == -1.5
+    assert boundary_reason(score_response(echo, context="Hello ", response="there")) == BOUNDARY_SPANS_TOKEN
+
+
 def test_a_character_echoed_as_empty_byte_tokens_belongs_to_the_side_it_is_on() -> None:
     # llama.cpp servers echo each byte token of a split character as "" at the
     # character's offset: the response starts with them when they sit at the boundary.

@@ -184,6 +184,12 @@ def _span_from_offsets(
         span = _locate_offsets(echo.tokens, offsets, k, text, len(context), len(full))
         if span is not None:
             return span
+    if echo.tokens[0].startswith(" ") and not full.startswith(" "):
+        # A SentencePiece tokenizer that adds a space before the text: the
+        # offsets count it.
+        span = _locate_offsets(echo.tokens, offsets, 0, " " + text, len(context) + 1, len(full) + 1)
+        if span is not None:
+            return span
     return _boundary(OFFSETS_INCONSISTENT)
 
 
