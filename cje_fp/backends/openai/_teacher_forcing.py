@@ -506,6 +506,12 @@ def may_spell(tokens: Sequence[str], text: str) -> bool:
     return True
 
 
+def _tokens_are_text(tokens: Sequence[str], text: str) -> bool:
+    """Whether these tokens are text (they may spell ``text``, maybe after a space the
+    tokenizer adds), not raw vocabulary entries such as ``Ġword``."""
+    return may_spell(tokens, text) or may_spell(tokens, " " + text)
+
+
 def _literals(tokens: Sequence[str]) -> list[str]:
     """The text of the tokens between runs of empty tokens: one more than there are runs."""
     literals: list[str] = []
@@ -543,7 +549,9 @@ def _two_request(
         return problem
     if not _same_prefix(full_echo, context_echo, n_context):
         return _boundary(PREFIX_MISMATCH)
-    if not may_spell(full_echo.tokens[n_context:n_full], response):
+    if _tokens_are_text(full_echo.tokens[:n_context], context) and not may_spell(
+        full_echo.tokens[n_context:n_full], response
+    ):
         # A tokenizer that adds text (a space after a special token, say).
         return _boundary(ECHO_MISMATCH)
     value = _span_sum(full_echo.log_probs, n_context, n_full)
