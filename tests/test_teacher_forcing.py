@@ -295,6 +295,22 @@ def test_two_requests_with_a_generated_token_need_the_prompt_end() -> None:
     assert boundary_reason(prompt_token_count(attrs.evolve(spelled, completion_tokens=2), "a b", 1)) == END_NOT_FOUND
 
 
+def test_two_requests_refuse_a_response_whose_tokens_spell_other_text() -> None:
+    # SentencePiece on llama.cpp puts a space before the text after a special token:
+    # the context's tokens show it is text, the response's tokens spell "  literal".
+    context = "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+    context_tokens = ("", " user", "\n", "H", "i", "", " ", "\n", "", " assistant", "\n")
+    response_tokens = (" ", "", " ", " literal", "")
+    full = Echo(text=None, tokens=context_tokens + response_tokens, log_probs=(None,) + (-1.0,) * 15,
+                text_offset=None, completion_tokens=0)
+    alone = attrs.evolve(full, tokens=context_tokens, log_probs=(None,) + (-1.0,) * 10)
+    result = score_two_request(full, alone, context=context, response=" <|im_end|> literal<|im_end|>", max_tokens=1)
+    assert boundary_reason(result) == ECHO_MISMATCH
+    right = attrs.evolve(full, tokens=context_tokens + (" ", "", " literal", ""), log_probs=(None,) + (-1.0,) * 14)
+    scored = score_two_request(right, alone, context=context, response=" <|im_end|> literal<|im_end|>", max_tokens=1)
+    assert value_of(scored).log_prob == -4.0
+
+
 def test_two_requests_refuse_a_prefix_whose_log_probs_differ() -> None:
     # Control and byte tokens all echo as "" on llama.cpp: equal strings, other tokens.
     full = Echo(text=None, tokens=("", "", " yes"), log_probs=(None, -1.0, -2.0), text_offset=None,

@@ -99,7 +99,6 @@ PROMPT_FAULTS: Final = frozenset(
 )
 #: What the server "generates" after the echo, one token per ``max_tokens``.
 GENERATED_TOKEN: Final = " the"
-GENERATED_LOG_PROB: Final = -0.5
 CONTEXT_LENGTH_MESSAGE: Final = (
     "This model's maximum context length is {limit} tokens. However, you requested "
     "{tokens} tokens in the messages. Please reduce the length of the messages."
@@ -280,7 +279,8 @@ def _choice(
         tokens, values = ["<s>", *tokens], [None, token_log_prob(model, prompt_tokens[0]), *values[1:]]
         offsets = [0, *(offset + shift for offset in offsets)]
     tokens += [GENERATED_TOKEN] * max_tokens
-    values += [GENERATED_LOG_PROB] * max_tokens
+    # Generated with the same log prob it has when echoed (``doctor`` checks that).
+    values += [token_log_prob(model, GENERATED_TOKEN)] * max_tokens
     offsets += [shift + len(echoed) + len(GENERATED_TOKEN) * i for i in range(max_tokens)]
     if values and "nan" in quirks:
         values[-1 - max_tokens] = math.nan

@@ -49,9 +49,10 @@ JsonObject: TypeAlias = dict[str, object]
 
 
 def request_payload(
-    *, model: str, prompts: Sequence[str], temperature: float, max_tokens: int
+    *, model: str, prompts: Sequence[str], temperature: float, max_tokens: int, echo: bool = True
 ) -> JsonObject:
-    """The JSON body asking to echo ``prompts`` with their tokens' log probs.
+    """The JSON body asking to echo ``prompts`` with their tokens' log probs
+    (or, with ``echo=False``, the generated tokens' only: for ``doctor``).
 
     A single prompt is sent as a string, several as a list.
     """
@@ -61,7 +62,7 @@ def request_payload(
         "max_tokens": max_tokens,
         "temperature": temperature,
         "logprobs": 1,
-        "echo": True,
+        "echo": echo,
         "stream": False,
     }
 

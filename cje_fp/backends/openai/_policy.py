@@ -178,14 +178,24 @@ class OpenAICompatiblePolicy:
     # Requests -----------------------------------------------------------------
 
     async def request_echoes(
-        self, prompts: Sequence[str], *, max_tokens: int | None = None
+        self,
+        prompts: Sequence[str],
+        *,
+        max_tokens: int | None = None,
+        echo: bool = True,
+        temperature: float | None = None,
     ) -> list[EchoResult]:
         """Send ``prompts`` in one request (within the in-flight bound) and return
-        each echo as parsed, without scoring it: for diagnostics."""
+        each echo as parsed, without scoring it: for diagnostics. ``echo=False``
+        returns the generated tokens only; ``temperature`` overrides the policy's."""
         session = self._runtime.clients.get().session
         async with self._runtime.limiter.slot():
             return await self._runtime.wire.send(
-                session, prompts, self.max_tokens if max_tokens is None else max_tokens
+                session,
+                prompts,
+                self.max_tokens if max_tokens is None else max_tokens,
+                echo=echo,
+                temperature=temperature,
             )
 
     # Scoring ------------------------------------------------------------------

@@ -484,14 +484,18 @@ def _same_prefix(full: Echo, alone: Echo, n_context: int) -> bool:
     return True
 
 
-def may_spell(tokens: Sequence[str], text: str) -> bool:
+def may_spell(tokens: Sequence[str], text: str, *, added_spaces: bool = False) -> bool:
     """Whether ``tokens`` can spell ``text``, each empty token standing for any text
-    (llama.cpp servers echo control tokens and partial UTF-8 byte tokens as ``""``).
+    (llama.cpp servers echo control tokens and partial UTF-8 byte tokens as ``""``),
+    and with ``added_spaces`` each run of text maybe after a space the tokenizer added.
 
     >>> may_spell([" ", "", " yes"], " <|im_end|> yes"), may_spell([" ", "", " ", " yes"], " <|x|> yes")
     (True, False)
     """
     literals = _literals(tokens)
+    if added_spaces:
+        # A SentencePiece tokenizer may put a space before each run of text.
+        literals = [literal[1:] if literal.startswith(" ") else literal for literal in literals]
     if len(literals) == 1:
         return literals[0] == text
     first, *middle, last = literals
@@ -509,7 +513,7 @@ def may_spell(tokens: Sequence[str], text: str) -> bool:
 def _tokens_are_text(tokens: Sequence[str], text: str) -> bool:
     """Whether these tokens are text (they may spell ``text``, maybe after a space the
     tokenizer adds), not raw vocabulary entries such as ``Ġword``."""
-    return may_spell(tokens, text) or may_spell(tokens, " " + text)
+    return may_spell(tokens, text, added_spaces=True)
 
 
 def _literals(tokens: Sequence[str]) -> list[str]:
