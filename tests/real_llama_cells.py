@@ -50,7 +50,8 @@ class Tally:
         return Tally(exact=verdicts.count("exact"), failed=verdicts.count("failed"), wrong=verdicts.count("wrong"))
 
 
-def _verdict(value: float | None, truth: float | None) -> Verdict:
+def verdict(value: float | None, truth: float | None) -> Verdict:
+    """Exact, failed or wrong: a value beside the truth (``None``: no value, or no truth)."""
     if value is None:
         return "failed"
     if truth is not None and abs(value - truth) <= TOLERANCE:
@@ -88,7 +89,7 @@ def score_cells(
                 expected = truth.truth(prompt.context, prompt.scored).log_prob
             case Failure(_):
                 pass
-        judged.append(attrs.evolve(cell, truth=expected, verdict=_verdict(cell.value, expected)))
+        judged.append(attrs.evolve(cell, truth=expected, verdict=verdict(cell.value, expected)))
     return judged
 
 

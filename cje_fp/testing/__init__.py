@@ -1,5 +1,5 @@
-"""Tools for users' own tests: deterministic fault injection and a fake vLLM-shaped server
-(also ``python -m cje_fp.testing``)."""
+"""Tools for users' own tests: deterministic fault injection, a fake vLLM-shaped server
+(also ``python -m cje_fp.testing``) and a tiny GGUF model for a real llama.cpp server."""
 
 from cje_fp.policy import (
     Fault as Fault,
@@ -9,6 +9,9 @@ from cje_fp.policy import (
 from ._background import (
     BackgroundServer as BackgroundServer,
     listening_socket as listening_socket,
+)
+from ._tiny_gguf import (
+    write_tiny_model as write_tiny_model,
 )
 from ._server import (
     CONTEXT_LENGTH_MESSAGE as CONTEXT_LENGTH_MESSAGE,
@@ -35,4 +38,5 @@ __all__ = [
     "listening_socket",
     "token_log_prob",
     "tokenize",
+    "write_tiny_model",
 ]

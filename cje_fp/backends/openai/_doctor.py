@@ -50,6 +50,7 @@ from cje_fp.backends.openai._teacher_forcing import (
     check_log_probs,
     prompt_token_count,
     score_response,
+    score_two_request,
 )
 from cje_fp.backends.openai._templates import RenderedPrompt
 from cje_fp.errors import LogProbError, MalformedResponse
@@ -213,9 +214,21 @@ async def _probe_further(
 ) -> DoctorReport:
     """The probes of ``_doctor_probes``, once the echo itself is sound."""
     text = prompt.context + prompt.scored
-    checks = [*report.checks, generation_check(echo, text, policy.max_tokens)]
+    generation = generation_check(echo, text, policy.max_tokens)
+    checks = [*report.checks, generation]
+    boundary = next(index for index, check in enumerate(checks) if check.name == "boundary")
+    if not checks[boundary].passed and policy.two_request_fallback:
+        [alone] = await policy.request_echoes([prompt.context])
+        two = alone.bind(
+            lambda context_echo: score_two_request(
+                echo, context_echo, context=prompt.context, response=prompt.scored, max_tokens=policy.max_tokens
+            )
+        )
+        checks[boundary] = _check("boundary", two, _located)
     basics = {check.name: check.passed for check in report.checks}
-    if not all(basics.get(name, False) for name in ("prompt_logprobs", "counts_align", "values_valid")):
+    needed = ("prompt_logprobs", "counts_align", "values_valid")
+    if not generation.passed or not all(basics.get(name, False) for name in needed):
+        # Unbounded generation makes every further probe slow; fix it first.
         return attrs.evolve(report, checks=tuple(checks))
     tolerance = agreement_tolerance(report.noise_floor)
     checks.append(await alignment_check(policy, tolerance))
