@@ -123,7 +123,7 @@ class GroundTruth:
         if boundary is None or skip + boundary == 0 or skip + boundary >= len(tokens):
             return Truth(log_prob=None, n_tokens=0)
         start = skip + boundary
-        llm.reset()  # type: ignore[no-untyped-call]
+        llm.reset()
         llm.eval(tokens)
         logits = np.asarray(llm.scores[: len(tokens)], dtype=np.float64)
         total = 0.0

@@ -3,6 +3,7 @@ format, token-boundary detection, chat templates, batching and the ``doctor`` pr
 
 from ._doctor import (
     DoctorReport as DoctorReport,
+    alignment_problems as alignment_problems,
     doctor as doctor,
 )
 from ._policy import (
@@ -17,6 +18,7 @@ __all__ = [
     "ChatTemplate",
     "DoctorReport",
     "OpenAICompatiblePolicy",
+    "alignment_problems",
     "doctor",
     "from_jinja",
 ]

@@ -293,3 +293,28 @@ def doctor(
     return asyncio.run(
         doctor_async(policy, context=context, response=response, noise_tolerance=noise_tolerance)
     )
+
+
+async def _alignment_problems(policies: Sequence[OpenAICompatiblePolicy]) -> list[tuple[str, str]]:
+    checks = await asyncio.gather(*(alignment_check(policy) for policy in policies))
+    return [
+        (policy.name, check.detail)
+        for policy, check in zip(policies, checks, strict=True)
+        if check.required and not check.passed
+    ]
+
+
+def alignment_problems(policies: Sequence[OpenAICompatiblePolicy]) -> list[tuple[str, str]]:
+    """``doctor``'s ``aligned`` probe for each policy (a few requests each): the names of
+    those whose echoed log probs belong to another position, with why. An endpoint
+    that cannot be probed (down, or no token to force back) is not listed: the run
+    itself reports what is wrong with it.
+
+    >>> from cje_fp.testing._server import FakeServer, FakeServerConfig
+    >>> with FakeServer(FakeServerConfig(models=("m",))) as server:
+    ...     with OpenAICompatiblePolicy(name="p", base_url=server.base_url, model="m") as policy:
+    ...         alignment_problems([policy])
+    []
+    """
+    return asyncio.run(_alignment_problems(policies))
+
