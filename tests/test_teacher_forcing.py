@@ -25,11 +25,10 @@ from cje_fp.backends.openai._teacher_forcing import (
     WHITESPACE_NORMALIZATION,
     ScoredResponse,
     classify_echo_mismatch,
-    prompt_token_count,
     score_response,
-    score_two_request,
     token_bytes,
 )
+from cje_fp.backends.openai._two_request import prompt_token_count, score_two_request
 from cje_fp.errors._log_prob import InvalidLogProb, LogProbError, MalformedResponse, TokenBoundaryError
 from tests.conftest import error_of, value_of
 

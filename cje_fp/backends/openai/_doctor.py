@@ -45,13 +45,9 @@ from cje_fp.backends.openai._doctor_probes import (
     temperature_check,
 )
 from cje_fp.backends.openai._policy import OpenAICompatiblePolicy
-from cje_fp.backends.openai._teacher_forcing import (
-    ScoredResponse,
-    check_log_probs,
-    prompt_token_count,
-    score_response,
-    score_two_request,
-)
+from cje_fp.backends.openai._log_probs import check_log_probs
+from cje_fp.backends.openai._teacher_forcing import ScoredResponse, score_response
+from cje_fp.backends.openai._two_request import prompt_token_count, score_two_request
 from cje_fp.backends.openai._templates import RenderedPrompt
 from cje_fp.errors import LogProbError, MalformedResponse
 from cje_fp.errors import sealed

@@ -24,12 +24,8 @@ from typing import TYPE_CHECKING, Final, Literal, TypeAlias
 import attrs
 
 from cje_fp.backends.openai._completions import Echo, EchoResult
-from cje_fp.backends.openai._teacher_forcing import (
-    ScoredResponse,
-    prompt_token_count,
-    score_echo,
-    score_two_request,
-)
+from cje_fp.backends.openai._teacher_forcing import ScoredResponse, score_echo
+from cje_fp.backends.openai._two_request import prompt_token_count, score_two_request
 from cje_fp.backends.openai._templates import RenderedPrompt
 from cje_fp.errors import sealed
 from returns.result import Failure, Success

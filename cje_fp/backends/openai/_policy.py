@@ -44,7 +44,8 @@ from cje_fp.backends.openai._coalescer import Coalescer
 from cje_fp.backends.openai._completions import Echo, EchoResult
 from cje_fp.backends.openai._limiter import SlotLimiter
 from cje_fp.backends.openai._loops import BackgroundLoop, PerLoop
-from cje_fp.backends.openai._teacher_forcing import ScoredResponse, log_prob_of, score_echo, score_two_request
+from cje_fp.backends.openai._teacher_forcing import ScoredResponse, log_prob_of, score_echo
+from cje_fp.backends.openai._two_request import score_two_request
 from cje_fp.backends.openai._templates import ChatTemplate, RenderedPrompt, resolve_template
 from cje_fp.backends.openai._wire import CompletionsWire
 from cje_fp.errors import LogProbError, TokenBoundaryError

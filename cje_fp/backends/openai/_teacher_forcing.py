@@ -19,6 +19,11 @@ pathology is its own error, never a guess:
 - a NaN, infinite or positive log prob: ``InvalidLogProb``.
 
 Leading special tokens the server adds (a BOS such as ``<s>``) are skipped.
+Text no token spells must be explained: one non-ASCII character after a run of
+empty tokens (llama.cpp echoes the byte tokens of a split character as ``""``
+at its offset; they belong to the side the character is on, and when both
+sides end and start with one, the boundary is undecidable), or whitespace a
+tokenizer dropped from the token after it. Two requests: ``_two_request``.
 
 >>> from cje_fp.backends.openai._completions import Echo
 >>> echo = Echo(text="2+2= 4", tokens=("2", "+", "2", "=", " 4"),
@@ -31,23 +36,18 @@ Leading special tokens the server adds (a BOS such as ``<s>``) are skipped.
 
 from __future__ import annotations
 
-import math
 import re
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from itertools import accumulate
-from typing import Final, Literal, TypeAlias, cast
+from typing import Final, Literal, TypeAlias
 
 import attrs
 from returns.result import Failure, Result, Success
 
 from cje_fp.backends.openai._completions import Echo
-from cje_fp.errors import (
-    InvalidLogProb,
-    LogProbError,
-    MalformedResponse,
-    TokenBoundaryError,
-)
+from cje_fp.backends.openai._log_probs import response_sum
+from cje_fp.errors import LogProbError, MalformedResponse, TokenBoundaryError
 
 ECHO_MISMATCH: Final = "echo_mismatch"
 CRLF_NORMALIZATION: Final = "crlf_normalization"
@@ -87,7 +87,8 @@ class ScoredResponse:
         return self.end - self.start
 
 
-def _boundary(reason: str) -> TokenBoundaryError:
+def boundary_error(reason: str) -> TokenBoundaryError:
+    """The ``TokenBoundaryError`` for ``reason``."""
     return TokenBoundaryError(reason=reason)
 
 
@@ -146,14 +147,14 @@ def _span_from_bytes(echo: Echo, context: str, full: str) -> Span | LogProbError
     pieces = [token_bytes(token) for token in echo.tokens]
     decoded = [piece for piece in pieces if piece is not None]
     if len(decoded) != len(pieces):
-        return _boundary(UNDECODABLE_TOKEN)
+        return boundary_error(UNDECODABLE_TOKEN)
     full_bytes = full.encode("utf-8", "surrogatepass")
     for k in _skip_candidates(echo.tokens):
         if b"".join(decoded[k:]).startswith(full_bytes):
             context_end = len(context.encode("utf-8", "surrogatepass"))
             return _locate_contiguous(list(map(len, decoded)), k, context_end, len(full_bytes))
     echoed = b"".join(decoded).decode("utf-8", errors="replace")
-    return _boundary(classify_echo_mismatch(full, echoed))
+    return boundary_error(classify_echo_mismatch(full, echoed))
 
 
 def _locate_contiguous(lengths: Sequence[int], k: int, context_end: int, full_end: int) -> Span | LogProbError:
@@ -166,12 +167,12 @@ def _span_in_starts(starts: Sequence[int], k: int, context_end: int, full_end: i
     """The span given ``starts[i - k]``, the start of token ``i`` (and, last, the end of all)."""
     start = bisect_left(starts, context_end)
     if start >= len(starts) or starts[start] != context_end:
-        return _boundary(BOUNDARY_SPANS_TOKEN)
+        return boundary_error(BOUNDARY_SPANS_TOKEN)
     end = bisect_left(starts, full_end, lo=start)
     if end >= len(starts) or starts[end] != full_end:
-        return _boundary(END_SPANS_TOKEN)
+        return boundary_error(END_SPANS_TOKEN)
     if start >= end:
-        return _boundary(NO_RESPONSE_TOKENS)
+        return boundary_error(NO_RESPONSE_TOKENS)
     return (k + start, k + end)
 
 
@@ -179,7 +180,7 @@ def _span_from_offsets(
     echo: Echo, text: str, offsets: Sequence[int], context: str, full: str
 ) -> Span | LogProbError:
     if not text.startswith(full):
-        return _boundary(classify_echo_mismatch(full, text))
+        return boundary_error(classify_echo_mismatch(full, text))
     for k in _skip_candidates(echo.tokens):
         span = _locate_offsets(echo.tokens, offsets, k, text, len(context), len(full))
         if span is not None:
@@ -190,7 +191,7 @@ def _span_from_offsets(
         span = _locate_offsets(echo.tokens, offsets, 0, " " + text, len(context) + 1, len(full) + 1)
         if span is not None:
             return span
-    return _boundary(OFFSETS_INCONSISTENT)
+    return boundary_error(OFFSETS_INCONSISTENT)
 
 
 def _locate_offsets(
@@ -231,13 +232,13 @@ def _locate_offsets(
         run = run + 1 if not token and offset == previous_end else (1 if not token else 0)
         previous_end = offset + len(token)
     if previous_end > full_end:
-        return _boundary(END_SPANS_TOKEN)
+        return boundary_error(END_SPANS_TOKEN)
     next_start = offsets[end] - base if end < len(tokens) else None
     if previous_end != full_end:
         if next_start not in (None, full_end):
-            return _boundary(END_SPANS_TOKEN)
+            return boundary_error(END_SPANS_TOKEN)
         if not _split_character(text, previous_end, full_end, run):
-            return _boundary(ECHO_TOO_SHORT if next_start is None else END_SPANS_TOKEN)
+            return boundary_error(ECHO_TOO_SHORT if next_start is None else END_SPANS_TOKEN)
     return _start_from_offsets(starts, ends, k, context_end, end)
 
 
@@ -266,58 +267,12 @@ def _start_from_offsets(
     for position, (start, token_end) in enumerate(zip(starts, ends, strict=True)):
         if start >= context_end:
             if start != context_end or (previous_end < context_end and token_end == start):
-                return _boundary(BOUNDARY_SPANS_TOKEN)
+                return boundary_error(BOUNDARY_SPANS_TOKEN)
             return (k + position, end)
         if token_end > context_end:
-            return _boundary(BOUNDARY_SPANS_TOKEN)
+            return boundary_error(BOUNDARY_SPANS_TOKEN)
         previous_end = token_end
-    return _boundary(NO_RESPONSE_TOKENS)
-
-
-def _log_prob_problem(log_probs: Sequence[float | None], end: int) -> LogProbError | None:
-    """The first reason the log probs before ``end`` are unusable, if any."""
-    values = [value for value in log_probs[1:end] if value is not None]
-    if len(values) == max(0, min(end, len(log_probs)) - 1):
-        try:
-            total = math.fsum(values)
-        except (OverflowError, ValueError):  # inf - inf
-            total = math.nan
-        if math.isfinite(total) and (not values or max(values) <= 0.0):
-            return _invalid_first(log_probs[:1])
-    for index in range(min(end, len(log_probs))):
-        value = log_probs[index]
-        if value is None:
-            if index > 0:
-                return MalformedResponse(reason=f"null log prob at token {index}")
-        elif not (math.isfinite(value) and value <= 0.0):
-            return InvalidLogProb(value=value)
-    return None
-
-
-def _invalid_first(first: Sequence[float | None]) -> LogProbError | None:
-    if not first or first[0] is None or (math.isfinite(first[0]) and first[0] <= 0.0):
-        return None
-    return InvalidLogProb(value=first[0])
-
-
-def check_log_probs(log_probs: Sequence[float | None], end: int) -> Result[None, LogProbError]:
-    """Every log prob before ``end`` is a number <= 0 (only the first may be null).
-
-    >>> check_log_probs([None, -1.0, 0.5], 3)
-    <Failure: InvalidLogProb(value=0.5)>
-    >>> check_log_probs([None, None, -1.0], 3)
-    <Failure: MalformedResponse(reason='null log prob at token 1', http=None)>
-    """
-    problem = _log_prob_problem(log_probs, end)
-    return Success(None) if problem is None else Failure(problem)
-
-
-def _span_sum(log_probs: Sequence[float | None], start: int, end: int) -> float | LogProbError:
-    """The sum of the (already checked) log probs in ``[start, end)``."""
-    values = [value for value in log_probs[start:end] if value is not None]
-    if len(values) != end - start:
-        return MalformedResponse(reason=f"null log prob at response token {start}")
-    return math.fsum(values)
+    return boundary_error(NO_RESPONSE_TOKENS)
 
 
 def _usual_span(
@@ -336,7 +291,8 @@ def _usual_span(
     return _span_in_starts(starts, 0, context_end, len(full))
 
 
-def _locate(echo: Echo, context: str, response: str) -> tuple[Span, Method] | LogProbError:
+def locate(echo: Echo, context: str, response: str) -> tuple[Span, Method] | LogProbError:
+    """``locate_response`` as a plain union (no container)."""
     if not echo.tokens:
         return MalformedResponse(reason="no tokens echoed")
     full = context + response
@@ -351,41 +307,17 @@ def _locate(echo: Echo, context: str, response: str) -> tuple[Span, Method] | Lo
 
 def locate_response(echo: Echo, *, context: str, response: str) -> Result[tuple[Span, Method], LogProbError]:
     """The response's token span, by offsets when the server gave them, else by bytes."""
-    located = _locate(echo, context, response)
+    located = locate(echo, context, response)
     return Success(located) if isinstance(located, tuple) else Failure(located)
-
-
-def _response_sum(log_probs: Sequence[float | None], start: int, end: int) -> float | LogProbError:
-    """The sum of the log probs in ``[start, end)`` once every one before ``end`` is valid."""
-    head = log_probs[1:end]
-    if start >= 1 and None not in head:
-        # The usual case in a few C calls: no null after the first token, all
-        # finite and <= 0, the first null or valid.
-        numbers = cast("Sequence[float]", head)
-        try:
-            head_total = math.fsum(numbers)
-        except (OverflowError, ValueError):  # inf - inf
-            head_total = math.nan
-        first = log_probs[0]
-        if (
-            math.isfinite(head_total)
-            and (not numbers or max(numbers) <= 0.0)
-            and (first is None or (math.isfinite(first) and first <= 0.0))
-        ):
-            return math.fsum(numbers[start - 1 :])
-    problem = _log_prob_problem(log_probs, end)
-    if problem is not None:
-        return problem
-    return _span_sum(log_probs, start, end)
 
 
 def score_echo(echo: Echo, context: str, response: str) -> ScoredResponse | LogProbError:
     """``score_response`` as a plain union (no container): for hot paths."""
-    located = _locate(echo, context, response)
+    located = locate(echo, context, response)
     if not isinstance(located, tuple):
         return located
     (start, end), method = located
-    total = _response_sum(echo.log_probs, start, end)
+    total = response_sum(echo.log_probs, start, end)
     if not isinstance(total, float):
         return total
     return ScoredResponse(log_prob=total, start=start, end=end, method=method)
@@ -393,172 +325,14 @@ def score_echo(echo: Echo, context: str, response: str) -> ScoredResponse | LogP
 
 def log_prob_of(echo: Echo, context: str, response: str) -> float | LogProbError:
     """Just the response's log prob (``score_echo`` without the span): the hottest path."""
-    located = _locate(echo, context, response)
+    located = locate(echo, context, response)
     if not isinstance(located, tuple):
         return located
     start, end = located[0]
-    return _response_sum(echo.log_probs, start, end)
+    return response_sum(echo.log_probs, start, end)
 
 
 def score_response(echo: Echo, *, context: str, response: str) -> Result[ScoredResponse, LogProbError]:
     """Sum the echoed log probs of ``response`` after ``context`` (one request)."""
     scored = score_echo(echo, context, response)
     return Success(scored) if isinstance(scored, ScoredResponse) else Failure(scored)
-
-
-def _prompt_token_count(echo: Echo, prompt: str, max_tokens: int) -> int | LogProbError:
-    """How many echoed tokens belong to ``prompt``: from the server's own count of
-    generated tokens when it gave one, else where offsets or bytes place the
-    prompt's end, else (``max_tokens`` 0) all of them if nothing was generated.
-    Never from ``max_tokens`` alone: servers generate more than asked (llama.cpp
-    finishes a UTF-8 sequence; some treat 0 as unlimited)."""
-    if not echo.tokens:
-        return MalformedResponse(reason="no tokens echoed")
-    if echo.completion_tokens is not None:
-        return _counted(echo, prompt, echo.completion_tokens)
-    located = _locate(echo, "", prompt)
-    if isinstance(located, tuple):
-        return located[0][1]
-    if max_tokens == 0 and echo.text == prompt:
-        return len(echo.tokens)
-    return _boundary(END_NOT_FOUND)
-
-
-def _counted(echo: Echo, prompt: str, generated: int) -> int | LogProbError:
-    """The prompt's tokens when the server says it generated ``generated`` tokens,
-    checked against what else the answer says."""
-    count = len(echo.tokens) - generated
-    if count < 1:
-        return _boundary(END_NOT_FOUND)
-    if echo.prompt_tokens is not None and not 0 <= echo.prompt_tokens - count <= 1:
-        return _boundary(END_NOT_FOUND)  # at most a BOS is counted but not echoed
-    if echo.text is not None:
-        if not echo.text.startswith(prompt):
-            return _boundary(classify_echo_mismatch(prompt, echo.text))
-        spelled = "".join(echo.tokens[count:])
-        generated_text = echo.text[len(prompt) :]
-        # Byte tokens of a generated character echo as "": then only a shorter spelling.
-        if spelled != generated_text and not ("" in echo.tokens[count:] and len(spelled) < len(generated_text)):
-            return _boundary(END_NOT_FOUND)
-    return count
-
-
-def prompt_token_count(echo: Echo, prompt: str, max_tokens: int) -> Result[int, LogProbError]:
-    """How many echoed tokens belong to ``prompt`` (the rest were generated)."""
-    count = _prompt_token_count(echo, prompt, max_tokens)
-    return Success(count) if isinstance(count, int) else Failure(count)
-
-
-#: The two requests' log probs of their shared prefix may differ by this much (nats).
-PREFIX_TOLERANCE: Final = 1e-3
-
-
-def score_two_request(
-    full_echo: Echo, context_echo: Echo, *, context: str, response: str, max_tokens: int
-) -> Result[ScoredResponse, LogProbError]:
-    """The full text's log probs after the context's tokens, only if the context
-    alone has the same tokens with the same log probs (within ``PREFIX_TOLERANCE``):
-    ``lp(context + response) - lp(context)`` without the cancellation.
-
-    >>> full = Echo(text=None, tokens=("Q", ":", " yes"), log_probs=(None, -1.0, -2.0), text_offset=None)
-    >>> alone = Echo(text=None, tokens=("Q", ":"), log_probs=(None, -1.0), text_offset=None)
-    >>> score_two_request(full, alone, context="Q:", response=" yes", max_tokens=0)
-    <Success: ScoredResponse(log_prob=-2.0, start=2, end=3, method='two_request')>
-    """
-    outcome = _two_request(full_echo, context_echo, context, response, max_tokens)
-    return Success(outcome) if isinstance(outcome, ScoredResponse) else Failure(outcome)
-
-
-def _same_prefix(full: Echo, alone: Echo, n_context: int) -> bool:
-    if full.tokens[:n_context] != alone.tokens[:n_context]:
-        return False
-    if None not in (full.prompt_tokens, alone.prompt_tokens, full.completion_tokens, alone.completion_tokens):
-        # Both requests must skip the same number of counted tokens (a BOS).
-        n_full = len(full.tokens) - cast(int, full.completion_tokens)
-        if cast(int, full.prompt_tokens) - n_full != cast(int, alone.prompt_tokens) - n_context:
-            return False
-    # Empty tokens (control or byte tokens) all look alike: their log probs tell them apart.
-    for a, b in zip(full.log_probs[1:n_context], alone.log_probs[1:n_context], strict=True):
-        if a is None or b is None or not abs(a - b) <= PREFIX_TOLERANCE:
-            return False
-    return True
-
-
-def may_spell(tokens: Sequence[str], text: str, *, added_spaces: bool = False) -> bool:
-    """Whether ``tokens`` can spell ``text``, each empty token standing for any text
-    (llama.cpp servers echo control tokens and partial UTF-8 byte tokens as ``""``),
-    and with ``added_spaces`` each run of text maybe after a space the tokenizer added.
-
-    >>> may_spell([" ", "", " yes"], " <|im_end|> yes"), may_spell([" ", "", " ", " yes"], " <|x|> yes")
-    (True, False)
-    """
-    literals = _literals(tokens)
-    if added_spaces:
-        # A SentencePiece tokenizer may put a space before each run of text.
-        literals = [literal[1:] if literal.startswith(" ") else literal for literal in literals]
-    if len(literals) == 1:
-        return literals[0] == text
-    first, *middle, last = literals
-    if not (text.startswith(first) and text.endswith(last) and len(first) + len(last) <= len(text)):
-        return False
-    position, stop = len(first), len(text) - len(last)
-    for literal in middle:
-        found = text.find(literal, position, stop)
-        if found < 0:
-            return False
-        position = found + len(literal)
-    return True
-
-
-def _tokens_are_text(tokens: Sequence[str], text: str) -> bool:
-    """Whether these tokens are text (they may spell ``text``, maybe after a space the
-    tokenizer adds), not raw vocabulary entries such as ``Ġword``."""
-    return may_spell(tokens, text, added_spaces=True)
-
-
-def _literals(tokens: Sequence[str]) -> list[str]:
-    """The text of the tokens between runs of empty tokens: one more than there are runs."""
-    literals: list[str] = []
-    current = ""
-    in_run = False
-    for token in tokens:
-        if token:
-            current += token
-            in_run = False
-        elif not in_run:
-            literals.append(current)
-            current = ""
-            in_run = True
-    literals.append(current)
-    return literals
-
-
-def _two_request(
-    full_echo: Echo, context_echo: Echo, context: str, response: str, max_tokens: int
-) -> ScoredResponse | LogProbError:
-    n_full = _prompt_token_count(full_echo, context + response, max_tokens)
-    if not isinstance(n_full, int):
-        return n_full
-    n_context = _prompt_token_count(context_echo, context, max_tokens)
-    if not isinstance(n_context, int):
-        return n_context
-    if full_echo.tokens[:n_context] != context_echo.tokens[:n_context]:
-        return _boundary(PREFIX_MISMATCH)
-    if n_full <= n_context:
-        return _boundary(NO_RESPONSE_TOKENS)
-    problem = _log_prob_problem(full_echo.log_probs, n_full) or _log_prob_problem(
-        context_echo.log_probs, n_context
-    )
-    if problem is not None:
-        return problem
-    if not _same_prefix(full_echo, context_echo, n_context):
-        return _boundary(PREFIX_MISMATCH)
-    if _tokens_are_text(full_echo.tokens[:n_context], context) and not may_spell(
-        full_echo.tokens[n_context:n_full], response
-    ):
-        # A tokenizer that adds text (a space after a special token, say).
-        return _boundary(ECHO_MISMATCH)
-    value = _span_sum(full_echo.log_probs, n_context, n_full)
-    if not isinstance(value, float):
-        return value
-    return ScoredResponse(log_prob=value, start=n_context, end=n_full, method="two_request")
