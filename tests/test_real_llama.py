@@ -153,6 +153,13 @@ def test_doctor_passes_a_correct_server(servers: Servers) -> None:
 def test_doctor_passes_a_sentencepiece_server(servers: Servers) -> None:
     report = _doctor(servers["spm"], template="chatml", two_request_fallback=True)
     assert report.usable, report.summary()
+    assert "two_request" in _check(report, "boundary")[1]
+
+
+def test_doctor_says_when_only_the_two_request_fallback_places_the_response(servers: Servers) -> None:
+    report = _doctor(servers["bpe"], template="chatml")
+    passed, detail = _check(report, "boundary")
+    assert not passed and "set two_request_fallback = true" in detail
 
 
 def test_doctor_refuses_echoed_log_probs_paired_with_the_wrong_position(servers: Servers) -> None:

@@ -213,14 +213,18 @@ async def _probe_further(
     generation = generation_check(echo, text, policy.max_tokens)
     checks = [*report.checks, generation]
     boundary = next(index for index, check in enumerate(checks) if check.name == "boundary")
-    if not checks[boundary].passed and policy.two_request_fallback:
+    if not checks[boundary].passed:
         [alone] = await policy.request_echoes([prompt.context])
         two = alone.bind(
             lambda context_echo: score_two_request(
                 echo, context_echo, context=prompt.context, response=prompt.scored, max_tokens=policy.max_tokens
             )
         )
-        checks[boundary] = _check("boundary", two, _located)
+        if policy.two_request_fallback:
+            checks[boundary] = _check("boundary", two, _located)
+        elif isinstance(two, Success):
+            hint = "; two requests place it: set two_request_fallback = true"
+            checks[boundary] = attrs.evolve(checks[boundary], detail=checks[boundary].detail + hint)
     basics = {check.name: check.passed for check in report.checks}
     needed = ("prompt_logprobs", "counts_align", "values_valid")
     if not generation.passed or not all(basics.get(name, False) for name in needed):
