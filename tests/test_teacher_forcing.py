@@ -319,3 +319,47 @@ def test_two_requests_refuse_a_prefix_whose_log_probs_differ() -> None:
     assert boundary_reason(result) == PREFIX_MISMATCH
     same = attrs.evolve(alone, log_probs=(None, -1.0 + 1e-6))
     assert value_of(score_two_request(full, same, context="<|a|><|b|>", response=" yes", max_tokens=1)).log_prob == -2.0
+
+
+CHAT_CONTEXT = "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+#: How llama-cpp-python echoes a chat prompt: control tokens as "" with offsets that skip them.
+CHAT_TOKENS = ("", "user", "\n", "Hi", "", "\n", "", "assistant", "\n", " yes", "", "!")
+CHAT_LOG_PROBS = (None, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -2.0, -3.0, -9.0)
+CHAT_OFFSETS = (0, 0, 4, 5, 7, 7, 8, 8, 17, 18, 22, 22)
+CHAT_ECHO = Echo(
+    text=CHAT_CONTEXT + " yes<|im_end|>!",
+    tokens=CHAT_TOKENS,
+    log_probs=CHAT_LOG_PROBS,
+    text_offset=CHAT_OFFSETS,
+    completion_tokens=1,
+)
+#: The same without the end-of-turn token (dropped by a server, or not in the prompt).
+WITHOUT_END = attrs.evolve(
+    CHAT_ECHO,
+    tokens=CHAT_TOKENS[:10] + ("!",),
+    log_probs=CHAT_LOG_PROBS[:10] + (-9.0,),
+    text_offset=CHAT_OFFSETS[:10] + (22,),
+)
+
+
+def test_control_tokens_echoed_as_empty_are_placed_when_every_one_is_accounted_for() -> None:
+    scored = value_of(score_response(CHAT_ECHO, context=CHAT_CONTEXT, response=" yes<|im_end|>"))
+    assert (scored.log_prob, scored.start, scored.end) == (-5.0, 9, 11)
+    without = attrs.evolve(WITHOUT_END, text=CHAT_CONTEXT + " yes!")
+    assert value_of(score_response(without, context=CHAT_CONTEXT, response=" yes")).log_prob == -2.0
+
+
+def test_control_tokens_that_cannot_all_be_accounted_for_fail_typed() -> None:
+    # A control token missing from the echo: its log prob would be silently lost.
+    assert boundary_reason(
+        score_response(WITHOUT_END, context=CHAT_CONTEXT, response=" yes<|im_end|>")
+    ) == OFFSETS_INCONSISTENT
+    # No usage count and an empty generated token after the last control token: which is which?
+    unsure = attrs.evolve(CHAT_ECHO, completion_tokens=None, tokens=CHAT_TOKENS[:11] + ("",))
+    assert boundary_reason(score_response(unsure, context=CHAT_CONTEXT, response=" yes<|im_end|>")) == (
+        OFFSETS_INCONSISTENT
+    )
+    # A context that ends with control text: the empty token at the boundary could be either side's.
+    assert boundary_reason(
+        score_response(CHAT_ECHO, context=CHAT_CONTEXT + " yes<|im_end|>", response="!")
+    ) == OFFSETS_INCONSISTENT

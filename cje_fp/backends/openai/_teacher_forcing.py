@@ -46,6 +46,7 @@ import attrs
 from returns.result import Failure, Result, Success
 
 from cje_fp.backends.openai._completions import Echo
+from cje_fp.backends.openai._control_text import span_without_control_text
 from cje_fp.backends.openai._log_probs import response_sum
 from cje_fp.errors import LogProbError, MalformedResponse, TokenBoundaryError
 
@@ -182,23 +183,25 @@ def _span_from_offsets(
     if not text.startswith(full):
         return boundary_error(classify_echo_mismatch(full, text))
     for k in _skip_candidates(echo.tokens):
-        span = _locate_offsets(echo.tokens, offsets, k, text, len(context), len(full))
+        span = locate_offsets(echo.tokens, offsets, k, text, len(context), len(full))
         if span is not None:
             return span
     if echo.tokens[0].startswith(" ") and not full.startswith(" "):
         # A SentencePiece tokenizer that adds a space before the text: the
         # offsets count it.
-        span = _locate_offsets(echo.tokens, offsets, 0, " " + text, len(context) + 1, len(full) + 1)
+        span = locate_offsets(echo.tokens, offsets, 0, " " + text, len(context) + 1, len(full) + 1)
         if span is not None:
             return span
-    return boundary_error(OFFSETS_INCONSISTENT)
+    placed = span_without_control_text(echo, context=context, full=full, locate=locate_offsets)
+    return placed if placed is not None else boundary_error(OFFSETS_INCONSISTENT)
 
 
-def _locate_offsets(
+def locate_offsets(
     tokens: Sequence[str], offsets: Sequence[int], k: int, text: str, context_end: int, full_end: int
 ) -> Span | LogProbError | None:
     """The span, a boundary error, or ``None`` if the offsets (rebased after ``k``
-    skipped tokens) do not place each token on its own text."""
+    skipped tokens) do not place each token on its own text (``text`` holds the
+    prompt of ``full_end`` characters, then what was generated)."""
     if k >= len(tokens):
         return None
     base = offsets[k]
