@@ -140,8 +140,9 @@ def test_a_server_that_rejects_batches_is_sent_one_prompt_per_request(servers: S
     assert Tally.of(batched).wrong == 0 and Tally.of(batched).exact > 0
 
 
-def test_doctor_passes_a_correct_server(servers: Servers) -> None:
-    report = _doctor(servers["bpe"])
+@pytest.mark.parametrize("template", [None, "chatml"])
+def test_doctor_passes_a_correct_server(servers: Servers, template: str | None) -> None:
+    report = _doctor(servers["bpe"], template=template)
     assert report.usable, report.summary()
     for name in ("generation", "aligned", "non_ascii", "boundary", "repeatable"):
         assert _check(report, name)[0], report.summary()
@@ -157,7 +158,9 @@ def test_doctor_passes_a_sentencepiece_server(servers: Servers) -> None:
 
 
 def test_doctor_says_when_only_the_two_request_fallback_places_the_response(servers: Servers) -> None:
-    report = _doctor(servers["bpe"], template="chatml")
+    # SentencePiece on llama.cpp adds a space after each control token: offsets cannot place
+    # the response, two requests can.
+    report = _doctor(servers["spm"], template="chatml")
     passed, detail = _check(report, "boundary")
     assert not passed and "set two_request_fallback = true" in detail
 
