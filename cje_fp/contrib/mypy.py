@@ -70,16 +70,15 @@ from mypy.types import (
     Instance,
     LiteralType,
     Overloaded,
-    get_proper_type,
-)
-from mypy.types import (
     Type as MypyType,
+    get_proper_type,
 )
 
 from cje_fp.contrib._deprecation import mark_unsafe_methods, report_unsafe, retract_reference_report
 from cje_fp.contrib._unwrap_rules import (
     HANDLING,
     PROVEN_SAFE,
+    UNSAFE_UNWRAP as UNSAFE_UNWRAP,
     UNWRAPPING_METHODS,
     call_message,
     impossible_case_proves_safe,
@@ -148,8 +147,8 @@ def _check_iterated_arguments(ctx: MethodContext | FunctionContext) -> None:
     """A container that may fail, given where an iterable is expected, is iterated:
     ``list(r)``, ``f(*r)``; or one level down, ``chain.from_iterable([r])``, ``chain(*rs)``."""
     suspects: list[tuple[int, ArgKind, str, bool]] = []
-    for formal, (types, kinds, expressions) in enumerate(zip(ctx.arg_types, ctx.arg_kinds, ctx.args, strict=True)):
-        for typ, kind, expression in zip(types, kinds, expressions, strict=True):
+    for formal, (types, kinds, expressions) in enumerate(zip(ctx.arg_types, ctx.arg_kinds, ctx.args, strict=False)):
+        for typ, kind, expression in zip(types, kinds, expressions, strict=False):
             if (name := unsafe_container(typ)) is not None:
                 suspects.append((formal, kind, name, False))
             elif (name := _unsafe_item(ctx, typ, expression)) is not None:
