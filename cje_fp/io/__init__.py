@@ -2,28 +2,18 @@
 
 from ._error_records import (
     error_from_record as error_from_record,
-)
-from ._error_records import (
     error_to_record as error_to_record,
 )
 from ._import_inspect import import_inspect as import_inspect
 from ._import_lm_eval import import_lm_eval as import_lm_eval
 from ._imports import (
     Imported as Imported,
-)
-from ._imports import (
     ImportFailed as ImportFailed,
-)
-from ._imports import (
     SkippedRecord as SkippedRecord,
-)
-from ._imports import (
     write_rows as write_rows,
 )
 from ._load import (
     find_problems as find_problems,
-)
-from ._load import (
     load_dataset as load_dataset,
 )
 from ._parquet import write_parquet as write_parquet
@@ -35,20 +25,12 @@ from ._reader import (
 )
 from ._score_input import (
     InputRow as InputRow,
-)
-from ._score_input import (
     read_input as read_input,
 )
 from ._status import (
     ERRORS_FIELD as ERRORS_FIELD,
-)
-from ._status import (
     SOURCE_FIELD as SOURCE_FIELD,
-)
-from ._status import (
     STATUS_FIELD as STATUS_FIELD,
-)
-from ._status import (
     with_status_reasons as with_status_reasons,
 )
 from ._writer import (

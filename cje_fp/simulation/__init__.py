@@ -5,20 +5,10 @@ from ._evaluation import (
 )
 from ._worlds import (
     FaultRates as FaultRates,
-)
-from ._worlds import (
     TargetSpec as TargetSpec,
-)
-from ._worlds import (
     WorldConfig as WorldConfig,
-)
-from ._worlds import (
     build_world as build_world,
-)
-from ._worlds import (
     demo as demo,
-)
-from ._worlds import (
     simulate as simulate,
 )
 
