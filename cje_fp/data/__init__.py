@@ -10,6 +10,9 @@ from ._dataset import (
     factorize as factorize,
     hash_ids as hash_ids,
 )
+from ._clusters import (
+    clustered_by as clustered_by,
+)
 from ._errors import (
     DataErrors as DataErrors,
     FILE_LINE as FILE_LINE,
@@ -32,6 +35,7 @@ __all__ = [
     "ProblemKind",
     "RowProblem",
     "assign_folds",
+    "clustered_by",
     "factorize",
     "hash_ids",
 ]

@@ -163,6 +163,9 @@ class Dataset:
     extras: Mapping[str, tuple[bytes | None, ...]] = attrs.field(factory=dict)
     dropped: Mapping[str, int] = attrs.field(factory=dict)
     problems: tuple[RowProblem, ...] = ()
+    label_propensity: MaskedColumn | None = None
+    """Each row's probability of having been chosen for an oracle label (the
+    ``oracle_label_propensity`` field), for ``label_design="known_propensity"``; None when absent."""
 
     def __attrs_post_init__(self) -> None:
         n = len(self.prompt_ids)
@@ -193,6 +196,7 @@ class Dataset:
         judge_score: Sequence[float | None] | MaskedColumn | None = None,
         oracle_label: Sequence[float | None] | MaskedColumn | None = None,
         response_length: npt.ArrayLike | None = None,
+        label_propensity: Sequence[float | None] | MaskedColumn | None = None,
         source: str = "<arrays>",
     ) -> Dataset:
         """Build a dataset from in-memory columns (``None`` = missing)."""
@@ -223,6 +227,7 @@ class Dataset:
             ),
             clusters=clusters,
             cluster_hashes=hashes,
+            label_propensity=None if label_propensity is None else column(label_propensity, "absent"),
         )
 
     @property
@@ -274,6 +279,7 @@ class Dataset:
             targets={name: column.take(rows) for name, column in self.targets.items()},
             judge=self.judge.take(rows),
             oracle=self.oracle.take(rows),
+            label_propensity=None if self.label_propensity is None else self.label_propensity.take(rows),
             response_length=self.response_length[rows],
             clusters=clusters,
             cluster_hashes=hashes,

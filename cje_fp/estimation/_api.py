@@ -58,8 +58,19 @@ from cje_fp.estimation.diagnostics import (
     missingness_check,
     overlap_diagnostics,
 )
+from cje_fp.estimation._label_design import (
+    LABEL_DESIGNS,
+    LabelDependence,
+    LabelDesign,
+    effective_labels,
+    estimated_label_weights,
+    known_label_weights,
+    label_dependence,
+    stratified_by_fold,
+)
 from cje_fp.estimation._errors import (
     EstimationError,
+    LabelsNotRandom,
     InformativeMissingness,
     InsufficientOverlap,
     InvalidOption,
@@ -79,6 +90,7 @@ from cje_fp.estimation._inference import (
     cluster_se,
     interval,
     jackknife_se,
+    satterthwaite_df,
 )
 from cje_fp.estimation._results import (
     ESTIMATORS,
@@ -139,6 +151,59 @@ class _Rewards:
     calibration: Calibration | None
     labelled: BoolArray | None = None
     residuals: FloatArray | None = None
+    label_weights: FloatArray | None = None
+    label_check: LabelDependence | None = None
+    """The label-dependence check (calibrated rewards under the ``random`` design only)."""
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class _Design:
+    """The declared label design, its label weights over every dataset row, and the check of ``random``."""
+
+    name: LabelDesign
+    weights: FloatArray | None
+    check: LabelDependence | None
+
+
+def _label_design(dataset: Dataset, design: str) -> Result[_Design, EstimationError]:
+    """Resolve ``design`` on ``dataset``: ``1 / p`` label weights, or the label-dependence check for ``random``."""
+    judged = dataset.judge.present
+    labelled = dataset.oracle.present
+    match design:
+        case "random":
+            unlabelled_judged = bool(np.any(judged & ~labelled))
+            check = (
+                label_dependence(dataset.judge.values[judged], labelled[judged])
+                if unlabelled_judged and bool(np.any(labelled & judged))
+                else None
+            )
+            return Success(_Design(name="random", weights=None, check=check))
+        case "by_judge_score":
+            weights = np.zeros(dataset.n_rows)
+            weights[judged] = estimated_label_weights(dataset.judge.values[judged], labelled[judged])
+            return Success(_Design(name="by_judge_score", weights=weights, check=None))
+        case "known_propensity":
+            column = dataset.label_propensity
+            if column is None:
+                return Failure(InvalidOption(
+                    option="label_design",
+                    reason="known_propensity needs each labelled row's oracle_label_propensity; the data has none",
+                ))
+            values = np.where(column.present, column.values, np.nan)
+            bad = labelled & ~((values > 0.0) & (values <= 1.0))
+            if bad.any():
+                lines = ", ".join(str(int(line)) for line in dataset.lines[bad][:_QUOTED_LINES])
+                return Failure(InvalidOption(
+                    option="label_design",
+                    reason=f"known_propensity: {int(bad.sum())} labelled row(s) have no oracle_label_propensity "
+                    f"in (0, 1] (lines {lines})",
+                ))
+            return Success(_Design(name="known_propensity", weights=known_label_weights(values, labelled), check=None))
+        case _:
+            return Failure(InvalidOption(option="label_design", reason=f"{design!r} is not one of {list(LABEL_DESIGNS)}"))
+
+
+_RANDOM: Final = _Design(name="random", weights=None, check=None)
 
 
 def _rewards(
@@ -148,6 +213,7 @@ def _rewards(
     reward: RewardSource,
     fitted: _Fitted,
     config: EstimationConfig,
+    design: _Design = _RANDOM,
 ) -> Result[_Rewards, EstimationError]:
     """Rewards on the usable rows, their residuals or per-fold rewards, the weight-calibration index."""
     oracle, judge = dataset.oracle, dataset.judge
@@ -182,13 +248,18 @@ def _rewards(
                     )
                 )
             calibration: Result[Calibration, EstimationError] = (
-                calibrate(dataset, config.calibration) if fitted is None else fitted
+                _fit(dataset, config.calibration, design) if fitted is None else fitted
             )
-            return calibration.bind(partial(_calibrated_rewards, dataset, target, usable, config))
+            return calibration.bind(partial(_calibrated_rewards, dataset, target, usable, config, design))
 
 
 def _calibrated_rewards(
-    dataset: Dataset, target: str, usable: BoolArray, config: EstimationConfig, calibration: Calibration
+    dataset: Dataset,
+    target: str,
+    usable: BoolArray,
+    config: EstimationConfig,
+    design: _Design,
+    calibration: Calibration,
 ) -> Result[_Rewards, EstimationError]:
     scores = dataset.judge.values[usable]
     index = calibration.rewards(scores)
@@ -229,6 +300,12 @@ def _calibrated_rewards(
             calibration=calibration,
             labelled=labelled,
             residuals=np.where(labelled, dataset.oracle.values[usable] - out_of_fold, 0.0),
+            label_weights=stratified_by_fold(
+                labelled.astype(np.float64) if design.weights is None else design.weights[usable],
+                labelled,
+                calibration.folds[usable],
+            ),
+            label_check=design.check,
         )
     )
 
@@ -294,6 +371,7 @@ def _arrays(dataset: Dataset, target: str, rewards: _Rewards, config: Estimation
         inner_folds=assign_folds(hashes, clusters, simcal.inner_folds, simcal.inner_seed)[rows],
         labelled=rewards.labelled,
         residuals=rewards.residuals,
+        label_weights=rewards.label_weights,
     )
 
 
@@ -365,28 +443,69 @@ def _sampling_se(
     return jackknife_se(replicates)
 
 
-def _uncertainty(run: PointRun, clusters: IntArray, level: float) -> _Uncertainty:
+def _label_df(arrays: TargetArrays) -> float | None:
+    """Degrees of freedom of the residual correction: effective labels (Kish, with ``1 / p`` weights),
+    at most the labelled clusters, minus one; None without a correction."""
+    labelled = arrays.labelled
+    if labelled is None or arrays.residuals is None:
+        return None
+    per_label = labelled.astype(np.float64) if arrays.label_weights is None else arrays.label_weights
+    clusters = int(np.count_nonzero(np.bincount(arrays.clusters[labelled]))) if labelled.any() else 0
+    return max(1.0, min(effective_labels(per_label), float(clusters)) - 1.0)
+
+
+def _small_sample_labels(run: PointRun, label_df: float | None) -> PointRun:
+    """The correction's part of the influence (and replicates) scaled by ``sqrt(m / (m - 1))`` for m
+    effective labels: the small-sample factor of a mean over m labels (the clustered SE applies
+    ``G / (G - 1)`` for all G clusters, which is about 1 when the labels are a small subset)."""
+    influence, replicates = run.correction_influence, run.correction_replicates
+    if label_df is None or influence is None or replicates is None:
+        return run
+    extra = math.sqrt((label_df + 1.0) / label_df) - 1.0
+    return attrs.evolve(
+        run,
+        influence=run.influence + extra * influence,
+        group_replicates=run.group_replicates + extra * replicates,
+        correction_influence=(1.0 + extra) * influence,
+        correction_replicates=(1.0 + extra) * replicates,
+    )
+
+
+def _uncertainty(run: PointRun, arrays: TargetArrays, level: float) -> _Uncertainty:
     """SE, df and CI; and the breakdown into sampling and oracle parts.
 
     With the residual correction, one component carries both (they are
     correlated, so they are estimated together); ``se_sampling`` and
-    ``se_oracle`` are the SEs of the plug-in part and of the correction alone.
+    ``se_oracle`` are the SEs of the plug-in part and of the correction alone,
+    and the interval's degrees of freedom combine the sampling df (clusters - 1)
+    with the labels' (effective labels - 1) by Satterthwaite, weighted by the
+    two parts' variances: with few labels the correction's SE is itself noisy.
     With the plug-in (``oracle_correction=False``) the fold jackknife (OUA) is
     a second component, combined in quadrature with Satterthwaite df.
     """
+    clusters = arrays.clusters
+    label_df = _label_df(arrays)
+    run = _small_sample_labels(run, label_df)
     se, df = _sampling_se(run, clusters, "total")
     corrected = run.correction is not None
-    components = [VarianceComponent(name="sampling_and_labels" if corrected else "sampling", se=se, df=df)]
+    if corrected and label_df is not None:
+        se_sampling = _sampling_se(run, clusters, "plug-in")[0]
+        se_oracle = _sampling_se(run, clusters, "correction")[0]
+        combined = satterthwaite_df(
+            (
+                VarianceComponent(name="sampling", se=se_sampling, df=df),
+                VarianceComponent(name="labels", se=se_oracle, df=label_df),
+            )
+        )
+        component = VarianceComponent(name="sampling_and_labels", se=se, df=min(float(df), combined))
+        return _Uncertainty(
+            interval=interval(run.value, (component,), level), se_sampling=se_sampling, se_oracle=se_oracle
+        )
+    components = [VarianceComponent(name="sampling", se=se, df=df)]
     if run.oracle_replicates is not None:
         oracle_se, oracle_df = jackknife_se(run.oracle_replicates)
         components.append(VarianceComponent(name="oracle", se=oracle_se, df=oracle_df))
     result = interval(run.value, tuple(components), level)
-    if corrected:
-        return _Uncertainty(
-            interval=result,
-            se_sampling=_sampling_se(run, clusters, "plug-in")[0],
-            se_oracle=_sampling_se(run, clusters, "correction")[0],
-        )
     return _Uncertainty(
         interval=result, se_sampling=components[0].se, se_oracle=components[1].se if len(components) > 1 else None
     )
@@ -416,6 +535,15 @@ class _Prepared:
     overlap: OverlapDiagnostics
     missingness: MissingnessCheck
 
+    @property
+    def labels(self) -> GateStatus:
+        """The label-dependence check's verdict (``random`` design, calibrated rewards)."""
+        check = self.rewards.label_check
+        if check is None or not check.warns:
+            return GateStatus()
+        message = check.describe() + ": labels not chosen at random? declare label_design"
+        return GateStatus(refusals=(message,)) if check.refuses else GateStatus(warnings=(message,))
+
 
 def _prepare(
     dataset: Dataset,
@@ -424,13 +552,14 @@ def _prepare(
     fitted: _Fitted,
     config: EstimationConfig,
     extra_rows: BoolArray | None = None,
+    design: _Design = _RANDOM,
 ) -> Result[_Prepared, EstimationError]:
     usable = dataset.usable_mask(target)
     excluded = dataset.exclusions(target)
     if extra_rows is not None:
         excluded["not_usable_for_baseline"] = int(np.sum(usable & ~extra_rows))
         usable = usable & extra_rows
-    return _rewards(dataset, target, usable, reward, fitted, config).bind(
+    return _rewards(dataset, target, usable, reward, fitted, config, design).bind(
         lambda rewards: _gated(dataset, target, usable, rewards, excluded, config)
     )
 
@@ -467,16 +596,19 @@ def _gated(
 
 
 def _refusal(
-    target: str, overlap: OverlapDiagnostics, gates: GateStatus, missingness: MissingnessCheck, allow_flagged: bool
+    target: str, gates: GateStatus, prepared: _Prepared, allow_flagged: bool
 ) -> Result[bool, EstimationError]:
     """Success(flagged) when the estimate may go ahead, else the refusal."""
+    missingness, check = prepared.missingness, prepared.rewards.label_check
     if gates.refusals and not allow_flagged:
-        return Failure(InsufficientOverlap(target=target, diagnostics=overlap, reasons=gates.refusals))
+        return Failure(InsufficientOverlap(target=target, diagnostics=prepared.overlap, reasons=gates.refusals))
     if missingness.status.refusals and not allow_flagged:
         return Failure(
             InformativeMissingness(target=target, check=missingness, reasons=missingness.status.refusals)
         )
-    return Success(bool(gates.refusals or missingness.status.refusals))
+    if check is not None and check.refuses and not allow_flagged:
+        return Failure(LabelsNotRandom(check=check))
+    return Success(bool(gates.refusals or missingness.status.refusals or prepared.labels.refusals))
 
 
 def estimate(
@@ -489,14 +621,18 @@ def estimate(
     allow_flagged: bool = False,
     config: EstimationConfig = EstimationConfig(),
     calibration: Calibration | None = None,
+    label_design: LabelDesign = "random",
 ) -> Result[Estimate, EstimationError]:
     """The value of ``target`` with SE and CI, or why the data cannot support one.
 
     ``calibration`` reuses a judge -> oracle map fitted by ``calibrate`` (else it
-    is fitted here when the rewards are calibrated).
+    is fitted here when the rewards are calibrated). ``label_design`` says how
+    the oracle labels were chosen (see ``cje_fp.estimation._label_design``).
     """
     fitted: _Fitted = None if calibration is None else Success(calibration)
-    return _estimate(dataset, target, estimator, level, reward, allow_flagged, config, fitted)
+    return _label_design(dataset, label_design).bind(
+        lambda design: _estimate(dataset, target, estimator, level, reward, allow_flagged, config, fitted, design)
+    )
 
 
 def _estimate(
@@ -508,11 +644,12 @@ def _estimate(
     allow_flagged: bool,
     config: EstimationConfig,
     fitted: _Fitted,
+    design: _Design,
 ) -> Result[Estimate, EstimationError]:
     return (
         _check_options(level, estimator, reward)
         .bind(lambda _: _check_target(dataset, target))
-        .bind(lambda _: _prepare(dataset, target, reward, fitted, config))
+        .bind(lambda _: _prepare(dataset, target, reward, fitted, config, design=design))
         .bind(lambda prepared: _estimate_prepared(target, estimator, level, allow_flagged, config, prepared))
     )
 
@@ -535,7 +672,7 @@ def _estimate_prepared(
             .bind(_finite_estimate)
         )
 
-    return _refusal(target, prepared.overlap, gates, prepared.missingness, allow_flagged).bind(run)
+    return _refusal(target, gates, prepared, allow_flagged).bind(run)
 
 
 def _assemble(
@@ -549,7 +686,7 @@ def _assemble(
 ) -> Estimate:
     run, weight_calibration = outcome
     arrays = prepared.arrays
-    uncertainty = _uncertainty(run, arrays.clusters, level)
+    uncertainty = _uncertainty(run, arrays, level)
     result = uncertainty.interval
     weights = run.final_weights
     return Estimate(
@@ -569,7 +706,7 @@ def _assemble(
         excluded=dict(+prepared.excluded),
         diagnostics=Diagnostics(
             overlap=prepared.overlap,
-            gates=_with_calibration_note(gates, weight_calibration),
+            gates=_with_calibration_note(gates, weight_calibration) + prepared.labels,
             missingness=prepared.missingness,
             final_ess_fraction=float(weights.sum() ** 2 / np.sum(weights**2) / weights.size),
             n_clipped=run.n_clipped,
@@ -639,6 +776,7 @@ def estimate_all(
     reward: RewardSource = "auto",
     allow_flagged: bool = False,
     config: EstimationConfig = EstimationConfig(),
+    label_design: LabelDesign = "random",
 ) -> EstimateTable:
     """Every (target, estimator) pair: one ``Result`` each; the calibration is fitted once.
 
@@ -646,13 +784,14 @@ def estimate_all(
     that failure; pairs whose rows are all labelled use the labels and do not.
     """
     names = dataset.target_names if targets is None else tuple(targets)
+    resolved = _label_design(dataset, label_design)
     fitted: _Fitted = None
     if reward in ("auto", "calibrated") and not bool(np.all(dataset.oracle.present)):
-        fitted = _fit(dataset, config.calibration)
+        fitted = resolved.bind(partial(_fit, dataset, config.calibration))
     return EstimateTable(
         results={
-            (target, estimator): _estimate(
-                dataset, target, estimator, level, reward, allow_flagged, config, fitted
+            (target, estimator): resolved.bind(
+                partial(_estimate, dataset, target, estimator, level, reward, allow_flagged, config, fitted)
             )
             for target in names
             for estimator in estimators
@@ -660,9 +799,11 @@ def estimate_all(
     )
 
 
-def _fit(dataset: Dataset, config: CalibrationConfig) -> Result[Calibration, EstimationError]:
-    """``calibrate`` with its error widened to ``EstimationError``."""
-    fitted: Result[Calibration, EstimationError] = calibrate(dataset, config).alt(_widen)
+def _fit(dataset: Dataset, config: CalibrationConfig, design: _Design = _RANDOM) -> Result[Calibration, EstimationError]:
+    """``calibrate`` (with the design's label weights) with its error widened to ``EstimationError``."""
+    fitted: Result[Calibration, EstimationError] = (
+        calibrate(dataset, config) if design.weights is None else calibrate(dataset, config, design.weights)
+    ).alt(_widen)
     return fitted
 
 
@@ -681,6 +822,7 @@ def compare(
     allow_flagged: bool = False,
     config: EstimationConfig = EstimationConfig(),
     calibration: Calibration | None = None,
+    label_design: LabelDesign = "random",
 ) -> Result[Comparison, EstimationError]:
     """The paired difference ``value(target) - value(baseline)`` on rows both can use.
 
@@ -696,7 +838,9 @@ def compare(
         checks = checks.bind(lambda _: _check_target(dataset, baseline))
     common = None if baseline == BASE else dataset.usable_mask(baseline)
     fitted: _Fitted = None if calibration is None else Success(calibration)
-    return checks.bind(lambda _: _prepare(dataset, target, reward, fitted, config, common)).bind(
+    return checks.bind(lambda _: _label_design(dataset, label_design)).bind(
+        lambda design: _prepare(dataset, target, reward, fitted, config, common, design)
+    ).bind(
         lambda prepared: _compare_prepared(
             dataset, target, baseline, estimator, level, allow_flagged, config, prepared
         )
@@ -717,7 +861,7 @@ def _compare_prepared(
     kind = normalisation(estimator)
     target_gates = evaluate_gates(prepared.overlap, config.gates, kind)
     gates = target_gates
-    checked = _refusal(target, prepared.overlap, target_gates, prepared.missingness, allow_flagged)
+    checked = _refusal(target, target_gates, prepared, allow_flagged)
     second: Result[tuple[PointRun, WeightCalibration | None], EstimationError]
     if baseline == BASE:
         second = Success((on_policy(arrays), None))
@@ -738,7 +882,7 @@ def _compare_prepared(
         second = _run(other_arrays, estimator, config, allowed=not other_gates.refusals).alt(
             partial(_named, target=baseline)
         )
-    status = gates + prepared.missingness.status
+    status = gates + prepared.missingness.status + prepared.labels
     first = _run(arrays, estimator, config, allowed=not target_gates.refusals).alt(partial(_named, target=target))
 
     def pair(outcome: tuple[PointRun, WeightCalibration | None]) -> Result[Comparison, EstimationError]:

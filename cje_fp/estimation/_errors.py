@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeAlias
 import attrs
 
 if TYPE_CHECKING:
+    from cje_fp.estimation._label_design import LabelDependence
     from cje_fp.estimation.diagnostics._overlap import MissingnessCheck, OverlapDiagnostics
 
 
@@ -171,6 +172,22 @@ class InformativeMissingness:
         return f"{self.kind}: {self.target}: " + "; ".join(self.reasons)
 
 
+@attrs.frozen(kw_only=True)
+class LabelsNotRandom:
+    """Refusal: the label design says ``random`` but labelled rows' judge scores differ from the rest."""
+
+    kind: ClassVar[str] = "labels_not_random"
+    check: LabelDependence
+
+    def describe(self) -> str:
+        return (
+            f"{self.kind}: {self.check.describe()}: the oracle labels were not chosen at random, so calibrated "
+            "rewards would be biased. Declare how they were chosen: label_design='by_judge_score' "
+            "(--label-design by_judge_score) when the chance of a label depends on the judge score, or "
+            "'known_propensity' with each row's oracle_label_propensity"
+        )
+
+
 EstimationError: TypeAlias = (
     UnknownPolicy
     | InvalidOption
@@ -183,8 +200,9 @@ EstimationError: TypeAlias = (
     | NonFiniteEstimate
     | InsufficientOverlap
     | InformativeMissingness
+    | LabelsNotRandom
 )
 """Every way ``estimate`` can decline to return a number."""
 
-REFUSALS: tuple[type, ...] = (InsufficientOverlap, InformativeMissingness)
+REFUSALS: tuple[type, ...] = (InsufficientOverlap, InformativeMissingness, LabelsNotRandom)
 """The errors that mean "the data cannot support a number" rather than "bad input"."""

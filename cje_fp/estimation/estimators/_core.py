@@ -83,6 +83,8 @@ class TargetArrays:
     """Rows with an oracle label, for the residual correction (None: no correction)."""
     residuals: FloatArray | None = None
     """``Y - f_oof(S)`` on labelled rows, 0 elsewhere."""
+    label_weights: FloatArray | None = None
+    """``1 / p`` on labelled rows, 0 elsewhere, when labels were not chosen at random (None: equal)."""
 
     @property
     def n(self) -> int:
@@ -155,13 +157,16 @@ def label_correction(arrays: TargetArrays, weights: FloatArray, *, normalised: b
     """The weighted mean residual over the labelled rows (None without residuals).
 
     ``normalised``: divide by the labelled rows' weight sum (Hajek), else by
-    their count (Horvitz-Thompson, ``weights`` being raw weights).
+    their count (Horvitz-Thompson, ``weights`` being raw weights). With
+    ``label_weights`` ``v = 1 / p``, every labelled row counts ``v`` times (the
+    labelled rows then stand for all rows when labels were not chosen at random).
     """
     labelled, residuals = arrays.labelled, arrays.residuals
     if labelled is None or residuals is None:
         return None
     n = arrays.n
-    labelled_weights = np.where(labelled, weights, 0.0)
+    per_label = labelled.astype(np.float64) if arrays.label_weights is None else arrays.label_weights
+    labelled_weights = per_label * weights
     products = labelled_weights * residuals
     if normalised:
         total = float(labelled_weights.sum())
@@ -170,10 +175,10 @@ def label_correction(arrays: TargetArrays, weights: FloatArray, *, normalised: b
             influence = n * labelled_weights * (residuals - delta) / total
         replicates = group_ratio(products, labelled_weights, arrays.groups, arrays.n_groups)
     else:
-        count = int(labelled.sum())
-        delta = float(products.sum()) / count if count else math.nan
-        influence = (n / max(count, 1)) * np.where(labelled, products - delta, 0.0)
-        replicates = group_ratio(products, labelled.astype(np.float64), arrays.groups, arrays.n_groups)
+        count = float(per_label.sum())
+        delta = float(products.sum()) / count if count > 0 else math.nan
+        influence = (n / max(count, 1e-300)) * (products - per_label * delta)
+        replicates = group_ratio(products, per_label, arrays.groups, arrays.n_groups)
     return Correction(value=delta, influence=influence, replicates=replicates)
 
 
