@@ -79,7 +79,7 @@ def test_estimate_on_the_arena_sample_refuses_poor_overlap(tmp_path: Path) -> No
     for entry in unhelpful.values():
         assert entry["status"] == "refused"
         assert "value" not in entry and "ci" not in entry and "se" not in entry
-        assert "ESS fraction" in entry["reason"]
+        assert "ESS 7.8 rows < 30" in entry["reason"]
         assert entry["diagnostics"]["overlap"]["near_zero_fraction"] > 0.85
     provenance = document["provenance"]
     assert len(provenance["data"]["sha256"]) == 64 and provenance["data"]["rows"] == 1000

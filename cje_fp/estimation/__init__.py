@@ -8,6 +8,15 @@ from ._api import (
     estimate as estimate,
     estimate_all as estimate_all,
 )
+from ._attribution import (
+    VarianceAttribution as VarianceAttribution,
+    variance_attribution as variance_attribution,
+)
+from ._label_design import (
+    LABEL_DESIGNS as LABEL_DESIGNS,
+    LabelDependence as LabelDependence,
+    LabelDesign as LabelDesign,
+)
 from ._calibration import (
     CalibrationConfig as CalibrationConfig,
     calibrate as calibrate,
@@ -17,6 +26,7 @@ from ._errors import (
     InformativeMissingness as InformativeMissingness,
     InsufficientOverlap as InsufficientOverlap,
     InvalidOption as InvalidOption,
+    LabelsNotRandom as LabelsNotRandom,
     MissingJudgeScores as MissingJudgeScores,
     NonFiniteEstimate as NonFiniteEstimate,
     REFUSALS as REFUSALS,
@@ -57,6 +67,10 @@ __all__ = [
     "InformativeMissingness",
     "InsufficientOverlap",
     "InvalidOption",
+    "LABEL_DESIGNS",
+    "LabelDependence",
+    "LabelDesign",
+    "LabelsNotRandom",
     "MissingJudgeScores",
     "NonFiniteEstimate",
     "REFUSALS",
@@ -65,10 +79,12 @@ __all__ = [
     "TooFewOracleLabels",
     "TooFewRows",
     "UnknownPolicy",
+    "VarianceAttribution",
     "WeightOverflow",
     "WeightUnderflow",
     "calibrate",
     "compare",
     "estimate",
     "estimate_all",
+    "variance_attribution",
 ]

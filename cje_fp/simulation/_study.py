@@ -29,6 +29,7 @@ from cje_fp.data import MaskedColumn, clustered_by
 from cje_fp.errors import sealed
 from cje_fp.estimation._label_design import LabelDesign
 from cje_fp.estimation import REFUSALS, EstimateTable, EstimationConfig, EstimatorName, estimate_all
+from cje_fp.simulation._evaluation import EstimatorPerformance, EvaluationReport
 from cje_fp.simulation._scenarios import Scenario, ScenarioDraw
 
 Method = Callable[[ScenarioDraw], EstimateTable]
@@ -197,3 +198,48 @@ def run_study(scenario: Scenario, method: Method, *, replications: int, seed: in
                         tally.failed += 1
                     tally.errors[error.kind] = tally.errors.get(error.kind, 0) + 1
     return StudyResult(scenario=scenario.name, rows=rows)
+
+
+def _performance(target: str, estimator: EstimatorName, tally: Tally) -> EstimatorPerformance:
+    values = np.asarray(tally.values)
+    has = values.size > 0
+    return EstimatorPerformance(
+        target=target,
+        estimator=estimator,
+        truth=tally.truth,
+        replications=tally.attempts,
+        n_estimates=tally.reported,
+        n_refused=tally.refused,
+        n_failed=tally.failed,
+        bias=float(np.mean(values - tally.truth)) if has else None,
+        rmse=float(math.sqrt(np.mean((values - tally.truth) ** 2))) if has else None,
+        coverage=tally.coverage if has else None,
+        mean_se=tally.mean_se if has else None,
+        sd=tally.sd if values.size > 1 else None,
+        n_refused_would_cover=tally.refused_would_cover,
+        n_confidently_wrong=tally.reported - tally.covered,
+    )
+
+
+def evaluate_scenario(
+    scenario: Scenario,
+    *,
+    replications: int,
+    estimators: Sequence[EstimatorName] = ("snips", "calibrated-ips"),
+    seed: int = 0,
+    method: Method | None = None,
+) -> EvaluationReport:
+    """``evaluate_estimators`` for a ``Scenario``: coverage, refusals, needless refusals and confident misses.
+
+    ``method`` defaults to ``estimate_all`` with default settings.
+    """
+    analyse = default_method(estimators) if method is None else method
+    study = run_study(scenario, analyse, replications=replications, seed=seed)
+    return EvaluationReport(
+        rows=tuple(
+            _performance(target, estimator, tally)
+            for (target, name), tally in sorted(study.rows.items())
+            for estimator in estimators
+            if estimator == name
+        )
+    )
