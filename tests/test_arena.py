@@ -52,7 +52,7 @@ def flagged(
 def test_unhelpful_is_refused_by_default_by_every_estimator() -> None:
     data = arena()
     table = estimate_all(data, estimators=ESTIMATORS, targets=("unhelpful",))
-    assert len(table.results) == len(ESTIMATORS) == 5
+    assert len(table.results) == len(ESTIMATORS) >= 5  # every registered estimator, however many
     for _, _, result in table:
         match sealed(result):
             case Failure(InsufficientOverlap() as refusal):

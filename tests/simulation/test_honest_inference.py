@@ -15,7 +15,7 @@ from cje_fp.estimation._label_design import label_dependence
 from cje_fp.simulation import LabelPlan, evaluate_scenario, scenario_named
 from cje_fp.simulation._evaluation import EstimatorPerformance
 from cje_fp.simulation._study import Method, default_method, design_method, family_method
-from tests.conftest import error_of, value_of
+from tests.helpers.results import error_of, value_of
 
 SNIPS: tuple[EstimatorName, ...] = ("snips",)
 
