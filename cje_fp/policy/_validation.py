@@ -38,16 +38,6 @@ def _text_problem(field: str, value: object) -> InvalidInput | None:
     return None
 
 
-def check_text(field: str, value: object) -> Result[str, LogProbError]:
-    """A non-empty, non-whitespace ``str``, or why not.
-
-    >>> check_text("context", 3)
-    <Failure: InvalidInput(field='context', reason='expected str, got int')>
-    """
-    problem = _text_problem(field, value)
-    return Failure(problem) if problem is not None else Success(str(value))
-
-
 _VALID: Final[Result[None, LogProbError]] = Success(None)
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import cje_fp
+from tests.helpers.cli import run_cli
+from tests.helpers.optional import arena_dir
 
 
 def _row(index: int, **changes: object) -> str:
@@ -72,7 +73,7 @@ def _write(folder: Path, bad_line: str, position: int, total: int = 6) -> Path:
 def test_each_malformed_file_is_reported_on_the_right_line(
     tmp_path: Path, name: str, bad_line: str, position: int, expected: str
 ) -> None:
-    result = cje_fp("validate", _write(tmp_path, bad_line, position))
+    result = run_cli("validate", _write(tmp_path, bad_line, position))
     assert result.returncode == 1, result.stdout
     reported = [line for line in result.stdout.splitlines() if line.startswith("line ")]
     assert len(reported) == 1, reported
@@ -83,7 +84,7 @@ def test_every_problem_of_a_file_is_listed(tmp_path: Path) -> None:
     lines = [_row(1), _row(2, judge_score=3.0), "", _row(4, base_policy_logprob=1.0, oracle_label=-1.0), "{oops"]
     path = tmp_path / "many.jsonl"
     path.write_text("\n".join(lines) + "\n")
-    result = cje_fp("validate", path)
+    result = run_cli("validate", path)
     assert result.returncode == 1
     reported = [line.split(":")[0] + ":" + line.split(":")[1] for line in result.stdout.splitlines() if line.startswith("line ")]
     assert reported == [
@@ -102,7 +103,7 @@ def test_every_problem_of_a_file_is_listed(tmp_path: Path) -> None:
 def test_file_level_problems(tmp_path: Path, content: str, expected: str) -> None:
     path = tmp_path / "empty.jsonl"
     path.write_text(content)
-    result = cje_fp("validate", path)
+    result = run_cli("validate", path)
     assert result.returncode == 1
     assert expected in result.stdout
 
@@ -111,7 +112,13 @@ def test_a_clean_file_passes_and_counts_null_log_probs(tmp_path: Path) -> None:
     lines = [_row(1), _row(2, target_policy_logprobs={"t": None, "u": -1.0}), _row(3)]
     path = tmp_path / "clean.jsonl"
     path.write_text("\n".join(lines) + "\n")
-    result = cje_fp("validate", path)
+    result = run_cli("validate", path)
     assert result.returncode == 0, result.stdout
     assert "OK: 3 rows" in result.stdout
     assert "t: 2 usable rows; excluded: target_log_prob:null=1" in result.stdout
+
+
+def test_validate_accepts_the_arena_sample() -> None:
+    result = run_cli("validate", arena_dir() / "logged_data.jsonl")
+    assert result.returncode == 0, result.stdout
+    assert "OK: 1000 rows" in result.stdout and "480 oracle labels" in result.stdout

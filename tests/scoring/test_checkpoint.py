@@ -5,7 +5,7 @@ from pathlib import Path
 from returns.result import Failure, Success
 
 from cje_fp.scoring._checkpoint import RowJournal, compact, read_rows
-from tests.conftest import error_of, value_of
+from tests.helpers.results import error_of, value_of
 
 
 def test_rows_reach_the_file_before_close(tmp_path: Path) -> None:

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from cje_fp.testing import FakeServer, FakeServerConfig
-from tests.test_cli import ROOT
-from tests.test_cli_score import CANARY, _environment, _write_inputs
+from tests.helpers.cli import run_cli
+from tests.helpers.scoring import (
+    CANARY,
+    environment,
+    write_inputs,
+    write_tabular_config,
+)
 
 
 def _doctor(config: Path, key: str | None = CANARY) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cje_fp.cli", "doctor", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        env=_environment(key),
-    )
+    return run_cli("doctor", config, env=environment(key))
 
 
 @pytest.mark.parametrize(
@@ -35,8 +32,16 @@ def _doctor(config: Path, key: str | None = CANARY) -> subprocess.CompletedProce
 def test_doctor_verdicts(tmp_path: Path, generated_only: bool, key: str, code: int, expected: str) -> None:
     config = FakeServerConfig(models=("model-a", "model-b", "model-c"), api_key=CANARY, generated_only=generated_only)
     with FakeServer(config) as server:
-        config_file, _ = _write_inputs(tmp_path, server)
+        config_file, _ = write_inputs(tmp_path, server)
         result = _doctor(config_file, key)
     assert result.returncode == code, result.stdout + result.stderr
     assert expected in result.stdout + result.stderr
     assert "sk-not-the-key-1234" not in result.stdout + result.stderr
+
+
+def test_doctor_answers_for_a_tabular_config_without_any_server(tmp_path: Path) -> None:
+    table = {"q": {"a": -1.0}}
+    result = _doctor(write_tabular_config(tmp_path, {"base": table, "target": table}), key=None)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("in-process table of 1 contexts") == 2
+

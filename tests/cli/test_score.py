@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -15,14 +14,20 @@ from typing import Any
 
 import pytest
 
-from cje_fp.testing import FakeServer, FakeServerConfig, expected_log_prob, fault_marker
-from tests.test_cli import ROOT, cje_fp
-
-KEY_ENV = "CJE_FP_TEST_KEY"
-CANARY = "sk-canary-" + "".join(random.Random(7).choices("abcdefghijkmnopqrstuvwxyz0123456789", k=24))
-MODELS = ("model-a", "model-b", "model-c")
-N_ROWS = 90
-FAILING_ROWS = {4, 33, 61}  # their responses ask the server for a 400 context-length error
+from cje_fp.testing import FakeServer, FakeServerConfig, expected_log_prob
+from tests.helpers.cli import run_cli
+from tests.helpers.optional import ROOT
+from tests.helpers.scoring import (
+    CANARY,
+    FAILING_ROWS,
+    KEY_ENV,
+    MODELS,
+    N_ROWS,
+    environment,
+    write_inputs,
+    write_rows,
+    write_tabular_config,
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,45 +36,8 @@ def server() -> Iterator[FakeServer]:
         yield running
 
 
-def _rows() -> list[dict[str, Any]]:
-    rows = []
-    for index in range(N_ROWS):
-        response = f"Answer number {index}, with some words."
-        if index in FAILING_ROWS:
-            response += fault_marker("context_length")
-        rows.append({"prompt": f"Question {index}?", "response": response, "judge_score": 0.5, "prompt_id": f"q{index}"})
-    return rows
-
-
-def _write_inputs(folder: Path, server: FakeServer, *, models: tuple[str, ...] = MODELS) -> tuple[Path, Path]:
-    data = folder / "data.jsonl"
-    data.write_text("".join(json.dumps(row) + "\n" for row in _rows()))
-    config = folder / "config.toml"
-    policies = "".join(f'[policies.{name}]\nmodel = "{model}"\n' for name, model in zip(("base", "t1", "t2"), models))
-    config.write_text(
-        f'base_policy = "base"\n[defaults]\nbase_url = "{server.base_url}"\napi_key_env = "{KEY_ENV}"\n'
-        f'template = "chatml"\nbatch_size = 1\n[retry]\nmax_attempts = 3\ndeadline = 20\n'
-        f"[run]\nmax_concurrency = 6\n{policies}"
-    )
-    return config, data
-
-
-def _environment(key: str | None = CANARY) -> dict[str, str]:
-    environment = {name: value for name, value in os.environ.items() if name != KEY_ENV}
-    if key is not None:
-        environment[KEY_ENV] = key
-    return environment
-
-
 def _score(*arguments: str | Path, key: str | None = CANARY) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cje_fp.cli", "score", *map(str, arguments)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=ROOT,
-        env=_environment(key),
-    )
+    return run_cli("score", *arguments, timeout=180, env=environment(key))
 
 
 def _cells(path: Path) -> dict[tuple[str, str], tuple[str, float | None]]:
@@ -86,7 +54,7 @@ def _row_ids(path: Path) -> list[str]:
 
 
 def test_scores_every_cell_exactly(tmp_path: Path, server: FakeServer) -> None:
-    config, data = _write_inputs(tmp_path, server)
+    config, data = write_inputs(tmp_path, server)
     out = tmp_path / "scored.jsonl"
     result = _score(config, data, "--out", out)
     assert result.returncode == 0, result.stderr
@@ -107,7 +75,7 @@ def test_scores_every_cell_exactly(tmp_path: Path, server: FakeServer) -> None:
 
 
 def test_kill_9_and_resume_gives_the_same_cells_without_duplicates(tmp_path: Path, server: FakeServer) -> None:
-    config, data = _write_inputs(tmp_path, server)
+    config, data = write_inputs(tmp_path, server)
     reference = tmp_path / "reference.jsonl"
     assert _score(config, data, "--out", reference).returncode == 0
 
@@ -118,7 +86,7 @@ def test_kill_9_and_resume_gives_the_same_cells_without_duplicates(tmp_path: Pat
         process = subprocess.Popen(
             [sys.executable, "-m", "cje_fp.cli", "score", str(config), str(data), "--out", str(out)],
             cwd=ROOT,
-            env=_environment(),
+            env=environment(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -140,7 +108,7 @@ def test_kill_9_and_resume_gives_the_same_cells_without_duplicates(tmp_path: Pat
 
 
 def test_retry_failed_recomputes_only_failed_cells(tmp_path: Path, server: FakeServer) -> None:
-    config, data = _write_inputs(tmp_path, server)
+    config, data = write_inputs(tmp_path, server)
     out = tmp_path / "scored.jsonl"
     assert _score(config, data, "--out", out).returncode == 0
     before = _cells(out)
@@ -155,10 +123,10 @@ def test_retry_failed_recomputes_only_failed_cells(tmp_path: Path, server: FakeS
 
 
 def test_a_changed_model_is_rescored_for_that_policy_only(tmp_path: Path, server: FakeServer) -> None:
-    config, data = _write_inputs(tmp_path, server)
+    config, data = write_inputs(tmp_path, server)
     out = tmp_path / "scored.jsonl"
     assert _score(config, data, "--out", out).returncode == 0
-    _write_inputs(tmp_path, server, models=("model-a", "model-b", "model-a"))
+    write_inputs(tmp_path, server, models=("model-a", "model-b", "model-a"))
     server.reset_stats()
     assert _score(config, data, "--out", out).returncode == 0
     assert server.stats().prompts == N_ROWS  # only t2's cells
@@ -174,7 +142,7 @@ def test_a_changed_model_is_rescored_for_that_policy_only(tmp_path: Path, server
 def test_missing_or_wrong_key_exits_3_without_leaking_it(
     tmp_path: Path, server: FakeServer, key: str | None, message: str
 ) -> None:
-    config, data = _write_inputs(tmp_path, server)
+    config, data = write_inputs(tmp_path, server)
     result = _score(config, data, "--out", tmp_path / "scored.jsonl", "--verbose", key=key)
     assert result.returncode == 3
     assert message in result.stderr
@@ -183,7 +151,7 @@ def test_missing_or_wrong_key_exits_3_without_leaking_it(
 
 
 def test_unreachable_backend_exits_3(tmp_path: Path, server: FakeServer) -> None:
-    config, data = _write_inputs(tmp_path, server)
+    config, data = write_inputs(tmp_path, server)
     config.write_text(config.read_text().replace(server.base_url, "http://127.0.0.1:9/v1").replace("deadline = 20", "deadline = 2"))
     result = _score(config, data, "--out", tmp_path / "scored.jsonl")
     assert result.returncode == 3, result.stderr
@@ -202,7 +170,7 @@ def test_unreachable_backend_exits_3(tmp_path: Path, server: FakeServer) -> None
     ],
 )
 def test_config_errors_exit_2_naming_the_key(tmp_path: Path, server: FakeServer, edit: Any, message: str) -> None:
-    config, data = _write_inputs(tmp_path, server)
+    config, data = write_inputs(tmp_path, server)
     config.write_text(edit(config.read_text()))
     result = _score(config, data, "--out", tmp_path / "scored.jsonl")
     assert result.returncode == 2, result.stderr
@@ -210,25 +178,70 @@ def test_config_errors_exit_2_naming_the_key(tmp_path: Path, server: FakeServer,
 
 
 def test_unscoreable_rows_exit_1_by_line(tmp_path: Path, server: FakeServer) -> None:
-    config, data = _write_inputs(tmp_path, server)
+    config, data = write_inputs(tmp_path, server)
     lines = data.read_text().splitlines()
     lines[2] = json.dumps({"prompt": "only a prompt"})
     lines[5] = json.dumps({"prompt": "p", "response": "r", "prompt_id": "q0"})
     data.write_text("\n".join(lines) + "\n")
     result = _score(config, data, "--out", tmp_path / "scored.jsonl")
     assert result.returncode == 1
-    assert "line 3: response: missing or not a string" in result.stderr
-    assert "line 6: prompt_id: 'q0' already on line 1" in result.stderr
+    assert "line 3: response: missing_field: response is required" in result.stderr
+    assert "line 6: prompt_id: duplicate_prompt_id: 'q0' already on line 1" in result.stderr
 
 
 def test_scored_output_feeds_estimate(tmp_path: Path, server: FakeServer) -> None:
-    config, data = _write_inputs(tmp_path, server)
+    config, data = write_inputs(tmp_path, server)
     out = tmp_path / "scored.jsonl"
     assert _score(config, data, "--out", out).returncode == 0
-    validated = cje_fp("validate", out)
+    validated = run_cli("validate", out)
     assert validated.returncode == 0, validated.stdout
     failed = len(FAILING_ROWS)
     # the failure kind survives into the estimation layer as the reason rows were excluded
     assert (
         f"t1: {N_ROWS - failed} usable rows; excluded: base_log_prob:token_limit_exceeded={failed}" in validated.stdout
     )
+
+
+def _tables(shift: float = 0.0) -> dict[str, dict[str, dict[str, float]]]:
+    prompts = [f"Question {index}?" for index in range(6)]
+    return {
+        "base": {prompt: {"yes": -0.5, "no": -1.0} for prompt in prompts},
+        "kind": {prompt: {"yes": -0.25 - shift, "no": -2.0} for prompt in prompts},
+        "blunt": {prompt: {"yes": -3.0, "no": -0.125} for prompt in prompts},
+    }
+
+
+def test_a_tabular_config_scores_exactly_and_resumes_by_table_content(tmp_path: Path) -> None:
+    config = write_tabular_config(tmp_path, _tables())
+    rows = [{"prompt": f"Question {index}?", "response": "yes" if index % 2 else "no", "prompt_id": f"r{index}"} for index in range(6)]
+    rows.append({"prompt": "Question 0?", "response": "maybe", "prompt_id": "outside"})
+    data = write_rows(tmp_path / "data.jsonl", rows)
+    out = tmp_path / "scored.jsonl"
+    first = _score(config, data, "--out", out, key=None)
+    assert first.returncode == 0, first.stderr
+    scored = {row["prompt_id"]: row for row in map(json.loads, out.read_text().splitlines())}
+    tables = _tables()
+    for row in rows[:-1]:
+        written = scored[str(row["prompt_id"])]
+        assert written["base_policy_logprob"] == tables["base"][str(row["prompt"])][str(row["response"])]
+        assert written["target_policy_logprobs"] == {
+            name: tables[name][str(row["prompt"])][str(row["response"])] for name in ("blunt", "kind")
+        }
+    assert set(scored["outside"]["logprob_status"].values()) == {"invalid_input"}
+    assert scored["outside"]["target_policy_logprobs"] == {"blunt": None, "kind": None}
+    assert "21 cells already done, 0 to compute" in _score(config, data, "--out", out, key=None).stdout
+    write_tabular_config(tmp_path, _tables(shift=0.5))  # only kind's table changes
+    again = _score(config, data, "--out", out, key=None)
+    assert again.returncode == 0, again.stderr
+    assert "14 cells already done, 7 to compute" in again.stdout
+    assert json.loads(out.read_text().splitlines()[1])["target_policy_logprobs"]["kind"] == -0.75
+    assert run_cli("validate", out).returncode == 0
+
+
+def test_an_unknown_backend_kind_is_a_config_error_naming_the_known_ones(tmp_path: Path) -> None:
+    config = write_tabular_config(tmp_path, _tables())
+    config.write_text(config.read_text().replace('kind = "tabular"', 'kind = "carrier-pigeon"'))
+    result = _score(config, write_rows(tmp_path / "data.jsonl", [{"prompt": "p", "response": "r"}]), "--out", tmp_path / "o.jsonl")
+    assert result.returncode == 2, result.stderr
+    assert "unknown backend kind 'carrier-pigeon'; known: openai-compatible, tabular" in result.stderr
+
