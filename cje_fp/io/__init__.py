@@ -6,6 +6,11 @@ from ._error_records import (
 from ._error_records import (
     error_to_record as error_to_record,
 )
+from ._fields import (
+    PROPENSITY_FIELDS as PROPENSITY_FIELDS,
+    clustered_by_field as clustered_by_field,
+    with_label_propensity as with_label_propensity,
+)
 from ._load import (
     find_problems as find_problems,
 )
@@ -42,16 +47,19 @@ from ._writer import (
 
 __all__ = [
     "ERRORS_FIELD",
+    "PROPENSITY_FIELDS",
     "SOURCE_FIELD",
     "STATUS_FIELD",
     "InputRow",
     "RepeatedPrompts",
     "error_from_record",
+    "clustered_by_field",
     "error_to_record",
     "find_problems",
     "hashed_prompt_id",
     "load_dataset",
     "read_input",
+    "with_label_propensity",
     "with_status_reasons",
     "write_jsonl",
 ]

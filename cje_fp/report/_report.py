@@ -115,8 +115,11 @@ def estimation_report(
     allow_flagged: bool,
     lenient: bool,
     config: EstimationConfig,
+    options: Mapping[str, JsonValue] | None = None,
 ) -> Report:
-    """The report of ``estimate_all`` on the file at ``path``: its hash, rows, options and versions."""
+    """The report of ``estimate_all`` on the file at ``path``: its hash, rows, options and versions.
+
+    ``options`` adds further settings to the recorded configuration (e.g. ``label_design``)."""
     provenance = manifest(
         data={
             "path": str(path),
@@ -131,6 +134,7 @@ def estimation_report(
                 "level": level,
                 "allow_flagged": allow_flagged,
                 "lenient": lenient,
+                **({} if options is None else options),
                 "estimation": config,
             }
         ),
