@@ -8,10 +8,9 @@ from pathlib import Path
 from returns.result import Failure, Result, Success
 
 from cje_fp.cli.outcome import ExitCode, Problem
-from cje_fp.data import DataErrors
-from cje_fp.data import Dataset
-from cje_fp.io import RepeatedPrompts, load_dataset
+from cje_fp.data import DataErrors, Dataset
 from cje_fp.errors import sealed
+from cje_fp.io import RepeatedPrompts, load_dataset
 
 
 def exclusion_lines(dataset: Dataset, targets: Sequence[str]) -> list[str]:
@@ -32,8 +31,10 @@ def lenient_lines(dataset: Dataset, *, limit: int | None = 20) -> list[str]:
     dropped = sum(dataset.dropped.values())
     reasons = ", ".join(f"{reason}={count}" for reason, count in sorted(dataset.dropped.items())) or "none"
     lines = [
-        f"--lenient left out {dropped} row(s) ({reasons}) and emptied the bad log-prob cells of the others "
-        f"({len(problems)} problem(s) in all):"
+        (
+            f"--lenient left out {dropped} row(s) ({reasons}) and emptied the bad log-prob cells of the others "
+            f"({len(problems)} problem(s) in all):"
+        )
     ]
     shown = problems if limit is None else problems[:limit]
     lines.extend(f"  {problem.describe()}" for problem in shown)

@@ -15,7 +15,12 @@ import attrs
 from returns.result import Failure, Result, Success
 from rich.console import Console
 
-from cje_fp.cli.comparisons import comparison_lines, comparisons, comparisons_json, refused_comparisons
+from cje_fp.cli.comparisons import (
+    comparison_lines,
+    comparisons,
+    comparisons_json,
+    refused_comparisons,
+)
 from cje_fp.cli.data import data_problem, exclusion_lines, lenient_lines, load
 from cje_fp.cli.figures import draw_figures, plots_unavailable
 from cje_fp.cli.outcome import ExitCode, Problem, report
@@ -30,7 +35,13 @@ from cje_fp.estimation import (
     variance_attribution,
 )
 from cje_fp.io import clustered_by_field, with_label_propensity
-from cje_fp.report import estimates_table, estimation_report, refusal_lines, refused, successes
+from cje_fp.report import (
+    estimates_table,
+    estimation_report,
+    refusal_lines,
+    refused,
+    successes,
+)
 
 
 @attrs.frozen(kw_only=True)

@@ -1,22 +1,42 @@
 """Logged data as typed columns: the ``Dataset``, its masked columns, data problems, folds."""
 
-from ._dataset import (
-    BoolArray as BoolArray,
-    CodeArray as CodeArray,
-    Dataset as Dataset,
-    FloatArray as FloatArray,
-    IntArray as IntArray,
-    MaskedColumn as MaskedColumn,
-    factorize as factorize,
-    hash_ids as hash_ids,
-)
 from ._clusters import (
     clustered_by as clustered_by,
 )
+from ._dataset import (
+    BoolArray as BoolArray,
+)
+from ._dataset import (
+    CodeArray as CodeArray,
+)
+from ._dataset import (
+    Dataset as Dataset,
+)
+from ._dataset import (
+    FloatArray as FloatArray,
+)
+from ._dataset import (
+    IntArray as IntArray,
+)
+from ._dataset import (
+    MaskedColumn as MaskedColumn,
+)
+from ._dataset import (
+    factorize as factorize,
+)
+from ._dataset import (
+    hash_ids as hash_ids,
+)
+from ._errors import (
+    FILE_LINE as FILE_LINE,
+)
 from ._errors import (
     DataErrors as DataErrors,
-    FILE_LINE as FILE_LINE,
+)
+from ._errors import (
     ProblemKind as ProblemKind,
+)
+from ._errors import (
     RowProblem as RowProblem,
 )
 from ._folds import (
@@ -24,11 +44,11 @@ from ._folds import (
 )
 
 __all__ = [
+    "FILE_LINE",
     "BoolArray",
     "CodeArray",
     "DataErrors",
     "Dataset",
-    "FILE_LINE",
     "FloatArray",
     "IntArray",
     "MaskedColumn",

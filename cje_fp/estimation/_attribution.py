@@ -58,7 +58,7 @@ def attribute(*, se_sampling: float, se_oracle: float, n_labels: int, n_rows: in
     if total == 0.0 or n_labels == 0:
         return VarianceAttribution(share_labels=0.0, share_sampling=1.0, n_labels=n_labels, labels_to_halve=None)
     room = total / 4.0 - sampling
-    needed = None if room <= 0.0 else int(math.ceil(n_labels * labels / room))
+    needed = None if room <= 0.0 else math.ceil(n_labels * labels / room)
     return VarianceAttribution(
         share_labels=labels / total,
         share_sampling=sampling / total,

@@ -20,9 +20,9 @@ from returns.result import Failure, Result, Success
 from cje_fp.data import Dataset
 from cje_fp.estimation._calibration import Calibration
 from cje_fp.estimation._config import EstimationConfig
+from cje_fp.estimation._design import resolve_design
 from cje_fp.estimation._errors import EstimationError, InsufficientOverlap
 from cje_fp.estimation._finite import finite_comparison
-from cje_fp.estimation._design import resolve_design
 from cje_fp.estimation._label_design import LabelDesign
 from cje_fp.estimation._prepare import (
     Prepared,
@@ -36,8 +36,19 @@ from cje_fp.estimation._prepare import (
 from cje_fp.estimation._results import Comparison, RewardSource
 from cje_fp.estimation._rewards import Fitted
 from cje_fp.estimation._uncertainty import difference
-from cje_fp.estimation.diagnostics import GateStatus, evaluate_gates, overlap_diagnostics
-from cje_fp.estimation.estimators import Estimator, EstimatorName, EstimatorRun, ExtraInputs, PointRun, on_policy
+from cje_fp.estimation.diagnostics import (
+    GateStatus,
+    evaluate_gates,
+    overlap_diagnostics,
+)
+from cje_fp.estimation.estimators import (
+    Estimator,
+    EstimatorName,
+    EstimatorRun,
+    ExtraInputs,
+    PointRun,
+    on_policy,
+)
 
 #: How ``compare`` names the logging policy.
 BASE: Final = "<base>"

@@ -27,9 +27,9 @@ from returns.result import Result, Success
 from cje_fp.data import Dataset
 from cje_fp.estimation._calibration import Calibration
 from cje_fp.estimation._config import EstimationConfig
+from cje_fp.estimation._design import Design, resolve_design
 from cje_fp.estimation._errors import EstimationError
 from cje_fp.estimation._finite import finite_estimate
-from cje_fp.estimation._design import Design, resolve_design
 from cje_fp.estimation._label_design import LabelDesign
 from cje_fp.estimation._prepare import (
     Prepared,
@@ -49,8 +49,18 @@ from cje_fp.estimation._results import (
 )
 from cje_fp.estimation._rewards import Fitted, Rewards, fit_calibration
 from cje_fp.estimation._uncertainty import uncertainty
-from cje_fp.estimation.diagnostics import GateStatus, ess_fraction_of_weights, evaluate_gates
-from cje_fp.estimation.estimators import Estimator, EstimatorName, EstimatorRun, ExtraInputs, PointRun
+from cje_fp.estimation.diagnostics import (
+    GateStatus,
+    ess_fraction_of_weights,
+    evaluate_gates,
+)
+from cje_fp.estimation.estimators import (
+    Estimator,
+    EstimatorName,
+    EstimatorRun,
+    ExtraInputs,
+    PointRun,
+)
 
 
 def estimate(

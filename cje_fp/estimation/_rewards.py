@@ -24,8 +24,12 @@ from cje_fp.data import BoolArray, Dataset, FloatArray
 from cje_fp.estimation._calibration import Calibration, CalibrationConfig, calibrate
 from cje_fp.estimation._config import EstimationConfig
 from cje_fp.estimation._design import RANDOM, Design
+from cje_fp.estimation._errors import (
+    EstimationError,
+    MissingJudgeScores,
+    TooFewOracleLabels,
+)
 from cje_fp.estimation._label_design import LabelDependence, stratified_by_fold
-from cje_fp.estimation._errors import EstimationError, MissingJudgeScores, TooFewOracleLabels
 from cje_fp.estimation._results import RewardMode, RewardSource
 
 _QUOTED_LINES: Final = 5

@@ -8,7 +8,11 @@ from ._error_records import (
 )
 from ._fields import (
     PROPENSITY_FIELDS as PROPENSITY_FIELDS,
+)
+from ._fields import (
     clustered_by_field as clustered_by_field,
+)
+from ._fields import (
     with_label_propensity as with_label_propensity,
 )
 from ._load import (
@@ -52,8 +56,8 @@ __all__ = [
     "STATUS_FIELD",
     "InputRow",
     "RepeatedPrompts",
-    "error_from_record",
     "clustered_by_field",
+    "error_from_record",
     "error_to_record",
     "find_problems",
     "hashed_prompt_id",

@@ -99,7 +99,7 @@ HEAVY_TAIL_TARGETS: Final = (
 
 
 def _scaled(size: int, scale: float) -> int:
-    return max(20, int(round(size * scale)))
+    return max(20, round(size * scale))
 
 
 def scenario_named(name: str, *, scale: float = 1.0) -> Scenario:

@@ -27,8 +27,14 @@ from returns.result import Failure, Success
 
 from cje_fp.data import MaskedColumn, clustered_by
 from cje_fp.errors import sealed
+from cje_fp.estimation import (
+    REFUSALS,
+    EstimateTable,
+    EstimationConfig,
+    EstimatorName,
+    estimate_all,
+)
 from cje_fp.estimation._label_design import LabelDesign
-from cje_fp.estimation import REFUSALS, EstimateTable, EstimationConfig, EstimatorName, estimate_all
 from cje_fp.simulation._evaluation import EstimatorPerformance, EvaluationReport
 from cje_fp.simulation._scenarios import Scenario, ScenarioDraw
 

@@ -25,7 +25,14 @@ from typing import Final
 import attrs
 import numpy as np
 
-from cje_fp.data import BoolArray, Dataset, FloatArray, IntArray, MaskedColumn, factorize
+from cje_fp.data import (
+    BoolArray,
+    Dataset,
+    FloatArray,
+    IntArray,
+    MaskedColumn,
+    factorize,
+)
 from cje_fp.simulation._worlds import World
 
 BASE: Final = "base"

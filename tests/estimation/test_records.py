@@ -26,7 +26,12 @@ from cje_fp.estimation._errors import (
 )
 from cje_fp.estimation._label_design import label_dependence
 from cje_fp.estimation._records import SCHEMA_VERSION
-from cje_fp.estimation.diagnostics import GateStatus, GateThresholds, missingness_check, overlap_diagnostics
+from cje_fp.estimation.diagnostics import (
+    GateStatus,
+    GateThresholds,
+    missingness_check,
+    overlap_diagnostics,
+)
 from tests.helpers.results import error_of, value_of
 
 

@@ -10,11 +10,22 @@ import attrs
 import numpy as np
 
 from cje_fp.data import MaskedColumn, clustered_by
-from cje_fp.estimation import EstimatorName, LabelsNotRandom, TooFewOracleLabels, estimate, variance_attribution
+from cje_fp.estimation import (
+    EstimatorName,
+    LabelsNotRandom,
+    TooFewOracleLabels,
+    estimate,
+    variance_attribution,
+)
 from cje_fp.estimation._label_design import label_dependence
 from cje_fp.simulation import LabelPlan, evaluate_scenario, scenario_named
 from cje_fp.simulation._evaluation import EstimatorPerformance
-from cje_fp.simulation._study import Method, default_method, design_method, family_method
+from cje_fp.simulation._study import (
+    Method,
+    default_method,
+    design_method,
+    family_method,
+)
 from tests.helpers.results import error_of, value_of
 
 SNIPS: tuple[EstimatorName, ...] = ("snips",)
