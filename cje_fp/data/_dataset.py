@@ -170,6 +170,8 @@ class Dataset:
     def __attrs_post_init__(self) -> None:
         n = len(self.prompt_ids)
         columns = [self.base, self.judge, self.oracle, *self.targets.values()]
+        if self.label_propensity is not None:
+            columns.append(self.label_propensity)
         arrays = [self.lines, self.response_length, self.clusters]
         if any(column.values.shape != (n,) for column in columns) or any(a.shape != (n,) for a in arrays):
             raise ValueError("every column must have one entry per row")

@@ -6,6 +6,11 @@ The 400-replication study behind the thresholds is ``benchmarks/study_honest_inf
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import attrs
 import numpy as np
 
@@ -144,3 +149,12 @@ def test_evaluate_estimators_counts_confident_misses_and_needless_refusals() -> 
         method=default_method(SNIPS),
     )
     assert all(row.refusal_rate == 1.0 for row in flagged.rows), flagged.describe()
+
+
+def test_the_readme_honest_inference_example_runs() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    (example,) = [block for block in re.findall(r"```python\n(.+?)\n```", readme, flags=re.DOTALL) if "label_design=" in block]
+    output = subprocess.run(
+        [sys.executable, "-c", example], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    assert "<Failure: labels_not_random>" in output and "of the variance from 417 oracle labels" in output
