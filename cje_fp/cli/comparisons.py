@@ -7,7 +7,7 @@ difference with its interval, or the refusal.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, TypeAlias
 
 from returns.result import Failure, Result, Success
 
@@ -23,6 +23,9 @@ from cje_fp.estimation import (
     compare,
 )
 from cje_fp.estimation._records import JsonObject
+
+Compared: TypeAlias = list[tuple[EstimatorName, Result[Comparison, EstimationError]]]
+"""Each estimator's comparison, or why it was refused."""
 
 #: How the command line names the logging policy.
 BASE_NAME: Final = "base"
@@ -42,7 +45,7 @@ def comparisons(
     allow_flagged: bool,
     label_design: LabelDesign,
     config: EstimationConfig,
-) -> list[tuple[EstimatorName, Result[Comparison, EstimationError]]]:
+) -> Compared:
     """``compare(A, B)`` for every estimator."""
     first, second = pair
     return [
@@ -63,7 +66,7 @@ def comparisons(
     ]
 
 
-def comparison_lines(pair: tuple[str, str], results: list[tuple[EstimatorName, Result[Comparison, EstimationError]]]) -> list[str]:
+def comparison_lines(pair: tuple[str, str], results: Compared) -> list[str]:
     """One line per estimator: the difference and its interval, or why it was refused."""
     first, second = pair
     lines = [f"Paired comparison {first} - {second} (same rows, paired errors):"]
@@ -82,7 +85,7 @@ def comparison_lines(pair: tuple[str, str], results: list[tuple[EstimatorName, R
 
 
 def comparisons_json(
-    pair: tuple[str, str], results: list[tuple[EstimatorName, Result[Comparison, EstimationError]]]
+    pair: tuple[str, str], results: Compared
 ) -> JsonObject:
     """The ``comparisons`` section of the JSON report."""
     entries: JsonObject = {}
@@ -95,7 +98,7 @@ def comparisons_json(
     return {"target": pair[0], "baseline": pair[1], "estimators": entries}
 
 
-def refused_comparisons(results: list[tuple[EstimatorName, Result[Comparison, EstimationError]]]) -> int:
+def refused_comparisons(results: Compared) -> int:
     """How many comparisons were refused."""
     return sum(1 for _, result in results if isinstance(sealed(result), Failure))
 

@@ -9,6 +9,7 @@ estimate or of the comparison) exit 1. Invalid data exits 1 with line and field
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
@@ -16,6 +17,7 @@ from returns.result import Failure, Result, Success
 from rich.console import Console
 
 from cje_fp.cli.comparisons import (
+    Compared,
     comparison_lines,
     comparisons,
     comparisons_json,
@@ -120,6 +122,27 @@ def _estimate(
             config=config,
             label_design=options.label_design,
         )
+    _print_table(options, dataset, table, targets, console=console)
+    pair_results = _compared(options, dataset, config, console=console)
+    if options.json_out is not None:
+        _write_report(options, dataset, table, targets, config, pair_results, console=console)
+    if options.plot_dir is not None:
+        written = draw_figures(
+            options.plot_dir, table=table, dataset=dataset, truth=None, console=console, errors=errors
+        )
+        if written != ExitCode.OK:
+            return written
+    n_refused = len(refused(table)) + refused_comparisons(pair_results)
+    if n_refused and options.fail_on_refusal:
+        errors.print(f"{n_refused} refusal(s) and --fail-on-refusal: exit 1", markup=False, highlight=False)
+        return ExitCode.REFUSED
+    return ExitCode.OK
+
+
+def _print_table(
+    options: EstimateOptions, dataset: Dataset, table: EstimateTable, targets: Sequence[str], *, console: Console
+) -> None:
+    """The estimates, the rows each policy used, the clusters, where the uncertainty comes from, refusals."""
     console.print(estimates_table(table, title=f"Estimates for {options.path.name} ({options.level:.0%} CIs)"))
     console.print("Rows per policy:")
     for line in exclusion_lines(dataset, targets):
@@ -128,56 +151,59 @@ def _estimate(
         n_clusters = int(dataset.clusters.max()) + 1 if dataset.n_rows else 0
         console.print(f"Rows clustered by {options.cluster_by}: {n_clusters} clusters", highlight=False)
     _print_attribution(table, console=console)
-    declined = refused(table)
     for line in refusal_lines(table):
         console.print(line, markup=False, style="yellow")
-    if declined and not options.allow_flagged:
+    if refused(table) and not options.allow_flagged:
         console.print("(--allow-flagged reports a flagged number where only a gate refused)", style="dim")
-    pair_results = (
-        []
-        if options.compare is None
-        else comparisons(
-            dataset,
-            options.compare,
-            estimators=options.estimators,
-            level=options.level,
-            allow_flagged=options.allow_flagged,
-            label_design=options.label_design,
-            config=config,
-        )
+
+
+def _compared(options: EstimateOptions, dataset: Dataset, config: EstimationConfig, *, console: Console) -> Compared:
+    """``--compare A B``: the paired differences (printed), or nothing."""
+    if options.compare is None:
+        return []
+    found = comparisons(
+        dataset,
+        options.compare,
+        estimators=options.estimators,
+        level=options.level,
+        allow_flagged=options.allow_flagged,
+        label_design=options.label_design,
+        config=config,
     )
+    for line in comparison_lines(options.compare, found):
+        console.print(line, markup=False, highlight=False)
+    return found
+
+
+def _write_report(
+    options: EstimateOptions,
+    dataset: Dataset,
+    table: EstimateTable,
+    targets: Sequence[str],
+    config: EstimationConfig,
+    pair_results: Compared,
+    *,
+    console: Console,
+) -> None:
+    """The JSON report (with the label design, the cluster field and the comparison)."""
+    assert options.json_out is not None
+    document = estimation_report(
+        table,
+        dataset,
+        path=options.path,
+        targets=targets,
+        estimators=options.estimators,
+        level=options.level,
+        allow_flagged=options.allow_flagged,
+        lenient=options.lenient,
+        config=config,
+        options={"label_design": options.label_design, "cluster_by": options.cluster_by or "prompt_id"},
+    ).to_dict()
     if options.compare is not None:
-        for line in comparison_lines(options.compare, pair_results):
-            console.print(line, markup=False, highlight=False)
-    if options.json_out is not None:
-        document = estimation_report(
-            table,
-            dataset,
-            path=options.path,
-            targets=targets,
-            estimators=options.estimators,
-            level=options.level,
-            allow_flagged=options.allow_flagged,
-            lenient=options.lenient,
-            config=config,
-            options={"label_design": options.label_design, "cluster_by": options.cluster_by or "prompt_id"},
-        ).to_dict()
-        if options.compare is not None:
-            document["comparisons"] = [comparisons_json(options.compare, pair_results)]
-        options.json_out.parent.mkdir(parents=True, exist_ok=True)
-        options.json_out.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
-        console.print(f"report written to {options.json_out}")
-    if options.plot_dir is not None:
-        written = draw_figures(
-            options.plot_dir, table=table, dataset=dataset, truth=None, console=console, errors=errors
-        )
-        if written != ExitCode.OK:
-            return written
-    n_refused = len(declined) + refused_comparisons(pair_results)
-    if n_refused and options.fail_on_refusal:
-        errors.print(f"{n_refused} refusal(s) and --fail-on-refusal: exit 1", markup=False, highlight=False)
-        return ExitCode.REFUSED
-    return ExitCode.OK
+        document["comparisons"] = [comparisons_json(options.compare, pair_results)]
+    options.json_out.parent.mkdir(parents=True, exist_ok=True)
+    options.json_out.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
+    console.print(f"report written to {options.json_out}")
 
 
 def _print_attribution(table: EstimateTable, *, console: Console) -> None:

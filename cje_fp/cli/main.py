@@ -160,7 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cje_fp.cli.doctor import run_doctor
 
             return run_doctor(arguments.config, console=console, errors=errors, verbose=verbose)
-    raise AssertionError(f"unhandled command {arguments.command}")
+        case _:
+            raise AssertionError(f"unhandled command {arguments.command}")
 
 
 def entry_point() -> None:

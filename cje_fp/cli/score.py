@@ -70,7 +70,11 @@ def _print_summary(summary: ScoringSummary, console: Console) -> None:
 def run_score(options: ScoreOptions, *, console: Console, errors: Console, verbose: bool) -> int:
     """Score, resume, or retry failed cells; exit 0, or 1/2/3 with one paragraph."""
     scored = score_file(
-        options.config, options.data, options.out, retry_failed=options.retry_failed, progress=RichProgress(errors, plan_console=console)
+        options.config,
+        options.data,
+        options.out,
+        retry_failed=options.retry_failed,
+        progress=RichProgress(errors, plan_console=console),
     )
     match sealed(scored):
         case Success(summary):

@@ -45,7 +45,10 @@ class VarianceAttribution:
 
     def describe(self) -> str:
         """One line for humans."""
-        head = f"{self.share_labels:.0%} of the variance from {self.n_labels} oracle labels, {self.share_sampling:.0%} from sampling"
+        head = (
+            f"{self.share_labels:.0%} of the variance from {self.n_labels} oracle labels, "
+            f"{self.share_sampling:.0%} from sampling"
+        )
         if self.labels_to_halve is None:
             return head + "; labelling alone cannot halve the interval: it needs more logged rows"
         return head + f"; about {self.labels_to_halve} labels in all would halve the interval"

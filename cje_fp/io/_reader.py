@@ -79,7 +79,9 @@ class Reader:
             try:
                 record = decode(line)
             except (msgspec.DecodeError, msgspec.ValidationError) as error:
-                record, names = slow_record(self, number, line, error, schema, judge_field=self.judge_field, oracle_field=self.oracle_field)
+                record, names = slow_record(
+                    self, number, line, error, schema, judge_field=self.judge_field, oracle_field=self.oracle_field
+                )
                 new_names = [name for name in names if name not in self.extras]
                 if new_names:
                     self._columns(records, numbers, schema)
@@ -121,6 +123,32 @@ class Reader:
         self.lengths.append(np.array([len(record.response) - 2 for record in records], dtype=np.int64))
         empty = schema.metadata()
         metas = [empty if record.metadata is UNSET else record.metadata for record in records]
+        self._identify(records, metas, numbers)
+        self.base.extend([record.base_policy_logprob for record in records])
+        self.judge.extend(
+            [r.judge if r.judge.__class__ is float else first_set(r.judge, m.judge) for r, m in zip(records, metas, strict=True)]
+        )
+        self.judge.from_metadata.append(
+            [r.judge.__class__ is not float and nested_wins(r.judge, m.judge) for r, m in zip(records, metas, strict=True)]
+        )
+        self.oracle.extend(
+            [
+                r.oracle if r.oracle.__class__ is float else first_set(r.oracle, m.oracle)
+                for r, m in zip(records, metas, strict=True)
+            ]
+        )
+        self.oracle.from_metadata.append(
+            [r.oracle.__class__ is not float and nested_wins(r.oracle, m.oracle) for r, m in zip(records, metas, strict=True)]
+        )
+        self._target_columns(records, start)
+        for name, under_metadata, attribute in schema.extras:
+            sources = metas if under_metadata else records
+            values = [getattr(source, attribute) for source in sources]
+            self.extras[name].extend(None if value is UNSET else bytes(value) for value in values)
+
+
+    def _identify(self, records: list[Any], metas: list[Any], numbers: list[int]) -> None:
+        """Each record's prompt id and cluster; a bad or repeated id is a problem on its line."""
         ids = [
             r.prompt_id if r.prompt_id.__class__ is str
             else (m.prompt_id if r.prompt_id is UNSET and m.prompt_id.__class__ is str else self._prompt_id(r, m))
@@ -137,19 +165,9 @@ class Reader:
                 if prompt_id:
                     continue
             self._bad_id(number, prompt_id, first_lines[cluster])
-        self.base.extend([record.base_policy_logprob for record in records])
-        self.judge.extend(
-            [r.judge if r.judge.__class__ is float else first_set(r.judge, m.judge) for r, m in zip(records, metas, strict=True)]
-        )
-        self.judge.from_metadata.append(
-            [r.judge.__class__ is not float and nested_wins(r.judge, m.judge) for r, m in zip(records, metas, strict=True)]
-        )
-        self.oracle.extend(
-            [r.oracle if r.oracle.__class__ is float else first_set(r.oracle, m.oracle) for r, m in zip(records, metas, strict=True)]
-        )
-        self.oracle.from_metadata.append(
-            [r.oracle.__class__ is not float and nested_wins(r.oracle, m.oracle) for r, m in zip(records, metas, strict=True)]
-        )
+
+    def _target_columns(self, records: list[Any], start: int) -> None:
+        """Extend every target's column; a target first seen here is padded back to ``start``."""
         maps = [{} if record.target_policy_logprobs is UNSET else record.target_policy_logprobs for record in records]
         names: set[str] = set().union(*maps)
         if self.wanted_targets is not None:
@@ -159,10 +177,6 @@ class Reader:
             self.targets[name].pad(start)
         for name, builder in self.targets.items():
             builder.extend([mapping.get(name, UNSET) for mapping in maps])
-        for name, under_metadata, attribute in schema.extras:
-            sources = metas if under_metadata else records
-            values = [getattr(source, attribute) for source in sources]
-            self.extras[name].extend(None if value is UNSET else bytes(value) for value in values)
 
     def _prompt_id(self, record: Any, meta: Any) -> str:
         prompt_id = record.prompt_id

@@ -27,7 +27,7 @@ QUOTE: Final = ord('"')
 _JUDGE: Final = "judge"
 _ORACLE: Final = "oracle"
 UNSET: Final = msgspec.UNSET
-_UnsetFloat: TypeAlias = float | None | msgspec.UnsetType
+_UnsetFloat: TypeAlias = float | msgspec.UnsetType | None
 
 
 @attrs.frozen

@@ -18,7 +18,7 @@ from typing import Final
 
 from returns.result import Failure, Result, Success
 
-from cje_fp.errors import InvalidInput, InvalidLogProb, LogProbError
+from cje_fp.errors import InvalidInput, InvalidLogProb, LogProbError, sealed
 from cje_fp.policy._protocol import (
     AnyPolicyT,
     AsyncCall,
@@ -27,7 +27,6 @@ from cje_fp.policy._protocol import (
     SyncCall,
     transform_policy,
 )
-from cje_fp.errors import sealed
 
 
 def _text_problem(field: str, value: object) -> InvalidInput | None:

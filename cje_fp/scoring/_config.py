@@ -121,7 +121,9 @@ def _table(path: Path, section: str, table: object, allowed: Mapping[str, object
     return check_options(table, allowed).alt(lambda reason: ConfigInvalid(path=str(path), reason=f"[{section}] {reason}"))
 
 
-def _settings(path: Path, section: str, table: object, cls: type[Any], fields: Mapping[str, object]) -> Result[Any, ConfigInvalid]:
+def _settings(
+    path: Path, section: str, table: object, cls: type[Any], fields: Mapping[str, object]
+) -> Result[Any, ConfigInvalid]:
     def built(options: dict[str, Any]) -> Result[Any, ConfigInvalid]:
         try:
             return Success(cls(**options))

@@ -40,7 +40,7 @@ def write_inputs(folder: Path, server: FakeServer, *, models: tuple[str, ...] = 
     """A config of three policies (base, t1, t2) on the fake server, and the rows to score."""
     data = write_rows(folder / "data.jsonl", scoring_rows())
     config = folder / "config.toml"
-    policies = "".join(f'[policies.{name}]\nmodel = "{model}"\n' for name, model in zip(("base", "t1", "t2"), models))
+    policies = "".join(f'[policies.{name}]\nmodel = "{model}"\n' for name, model in zip(("base", "t1", "t2"), models, strict=False))
     config.write_text(
         f'base_policy = "base"\n[defaults]\nbase_url = "{server.base_url}"\napi_key_env = "{KEY_ENV}"\n'
         f'template = "chatml"\nbatch_size = 1\n[retry]\nmax_attempts = 3\ndeadline = 20\n'

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from returns.result import Failure, Success
 
+from cje_fp import sealed
 from cje_fp.scoring._checkpoint import RowJournal, compact, read_rows
 from tests.helpers.results import error_of, value_of
 
@@ -49,7 +50,7 @@ def test_compact_rewrites_atomically_in_the_given_order(tmp_path: Path) -> None:
 
 
 def test_a_missing_file_is_an_empty_journal(tmp_path: Path) -> None:
-    match read_rows(tmp_path / "absent.jsonl", id_field="id"):
+    match sealed(read_rows(tmp_path / "absent.jsonl", id_field="id")):
         case Success(read):
             assert read.rows == {} and read.torn_tail_bytes == 0
         case Failure(error):

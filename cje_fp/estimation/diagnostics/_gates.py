@@ -157,56 +157,87 @@ def _mean_weight_check(diagnostics: OverlapDiagnostics, z: float, tolerance: flo
     )
 
 
+def _verdict(refuse: bool, message: str) -> GateStatus:
+    return GateStatus(refusals=(message,)) if refuse else GateStatus(warnings=(message,))
+
+
+def _ess_gates(diagnostics: OverlapDiagnostics, thresholds: GateThresholds) -> GateStatus:
+    status = GateStatus()
+    ess = diagnostics.ess_fraction
+    if ess < thresholds.min_ess_fraction:
+        status += _verdict(thresholds.refuse_low_ess_fraction, f"ESS fraction {ess:.4f} < {thresholds.min_ess_fraction}")
+    elif ess < thresholds.warn_ess_fraction:
+        status += _verdict(False, f"ESS fraction {ess:.3f} < {thresholds.warn_ess_fraction}")
+    if diagnostics.ess < thresholds.min_ess:
+        status += _verdict(True, f"ESS {diagnostics.ess:.1f} rows < {thresholds.min_ess:g}")
+    return status
+
+
+def _tail_gate(diagnostics: OverlapDiagnostics, thresholds: GateThresholds) -> GateStatus:
+    shape = diagnostics.psis_k
+    if shape is not None and shape > thresholds.max_psis_k:
+        return _verdict(True, f"Pareto tail shape k {shape:.2f} > {thresholds.max_psis_k} (PSIS: unreliable)")
+    if shape is not None and shape > thresholds.warn_psis_k:
+        return _verdict(False, f"Pareto tail shape k {shape:.2f} > {thresholds.warn_psis_k} (infinite-variance weights)")
+    return GateStatus()
+
+
+def _concentration_gate(diagnostics: OverlapDiagnostics, thresholds: GateThresholds) -> GateStatus:
+    if diagnostics.top_share > thresholds.max_top_share and diagnostics.weight_cv > thresholds.max_weight_cv:
+        return _verdict(
+            thresholds.refuse_concentration,
+            f"top 5% of weights carry {diagnostics.top_share:.1%} of the mass (> {thresholds.max_top_share:.0%}) "
+            f"with CV {diagnostics.weight_cv:.2f} > {thresholds.max_weight_cv:g}",
+        )
+    return GateStatus()
+
+
+def _support_gates(diagnostics: OverlapDiagnostics, thresholds: GateThresholds) -> GateStatus:
+    status = GateStatus()
+    near_zero = diagnostics.near_zero_fraction
+    if near_zero > thresholds.max_near_zero_fraction:
+        status += _verdict(
+            True,
+            f"{near_zero:.1%} of rows have weight < {thresholds.near_zero_weight:g} "
+            f"(> {thresholds.max_near_zero_fraction:.0%})",
+        )
+    elif near_zero > thresholds.warn_near_zero_fraction:
+        status += _verdict(False, f"{near_zero:.1%} of rows have weight < {thresholds.near_zero_weight:g}")
+    log_upper = diagnostics.log_support_mass + math.log1p(2.0 * diagnostics.support_mass_relative_se)
+    if log_upper < math.log(thresholds.min_support_mass):
+        status += _verdict(
+            True,
+            f"target mass on the logged responses' support {diagnostics.support_mass:.3g} "
+            f"(+2 SE: {math.exp(log_upper):.3g}) < {thresholds.min_support_mass}",
+        )
+    return status
+
+
+def _mean_weight_gate(
+    diagnostics: OverlapDiagnostics, thresholds: GateThresholds, normalisation: WeightNormalisation
+) -> GateStatus:
+    check = _mean_weight_check(diagnostics, thresholds.mean_weight_z, thresholds.mean_weight_tolerance)
+    if not (check.significant and check.large):
+        return GateStatus()
+    message = (
+        f"mean weight {check.shown} is not 1: the log probs are not a probability ratio "
+        "on these rows (or the target has mass the base policy never produces)"
+    )
+    if normalisation == "unnormalised":
+        return _verdict(True, message)
+    return _verdict(False, message + "; self-normalisation rescales it")
+
+
 def evaluate_gates(
     diagnostics: OverlapDiagnostics,
     thresholds: GateThresholds,
     normalisation: WeightNormalisation = "self-normalised",
 ) -> GateStatus:
     """Compare the diagnostics with the thresholds, for an estimator that normalises its weights or not."""
-    refusals: list[str] = []
-    warnings: list[str] = []
-    ess = diagnostics.ess_fraction
-    if ess < thresholds.min_ess_fraction:
-        (refusals if thresholds.refuse_low_ess_fraction else warnings).append(
-            f"ESS fraction {ess:.4f} < {thresholds.min_ess_fraction}"
-        )
-    elif ess < thresholds.warn_ess_fraction:
-        warnings.append(f"ESS fraction {ess:.3f} < {thresholds.warn_ess_fraction}")
-    if diagnostics.ess < thresholds.min_ess:
-        refusals.append(f"ESS {diagnostics.ess:.1f} rows < {thresholds.min_ess:g}")
-    shape = diagnostics.psis_k
-    if shape is not None:
-        if shape > thresholds.max_psis_k:
-            refusals.append(f"Pareto tail shape k {shape:.2f} > {thresholds.max_psis_k} (PSIS: unreliable)")
-        elif shape > thresholds.warn_psis_k:
-            warnings.append(f"Pareto tail shape k {shape:.2f} > {thresholds.warn_psis_k} (infinite-variance weights)")
-    if diagnostics.top_share > thresholds.max_top_share and diagnostics.weight_cv > thresholds.max_weight_cv:
-        (refusals if thresholds.refuse_concentration else warnings).append(
-            f"top 5% of weights carry {diagnostics.top_share:.1%} of the mass (> {thresholds.max_top_share:.0%}) "
-            f"with CV {diagnostics.weight_cv:.2f} > {thresholds.max_weight_cv:g}"
-        )
-    near_zero = diagnostics.near_zero_fraction
-    if near_zero > thresholds.max_near_zero_fraction:
-        refusals.append(
-            f"{near_zero:.1%} of rows have weight < {thresholds.near_zero_weight:g} "
-            f"(> {thresholds.max_near_zero_fraction:.0%})"
-        )
-    elif near_zero > thresholds.warn_near_zero_fraction:
-        warnings.append(f"{near_zero:.1%} of rows have weight < {thresholds.near_zero_weight:g}")
-    log_upper = diagnostics.log_support_mass + math.log1p(2.0 * diagnostics.support_mass_relative_se)
-    if log_upper < math.log(thresholds.min_support_mass):
-        refusals.append(
-            f"target mass on the logged responses' support {diagnostics.support_mass:.3g} "
-            f"(+2 SE: {math.exp(log_upper):.3g}) < {thresholds.min_support_mass}"
-        )
-    check = _mean_weight_check(diagnostics, thresholds.mean_weight_z, thresholds.mean_weight_tolerance)
-    if check.significant and check.large:
-        message = (
-            f"mean weight {check.shown} is not 1: the log probs are not a probability ratio "
-            "on these rows (or the target has mass the base policy never produces)"
-        )
-        if normalisation == "unnormalised":
-            refusals.append(message)
-        else:
-            warnings.append(message + "; self-normalisation rescales it")
-    return GateStatus(refusals=tuple(refusals), warnings=tuple(warnings))
+    return (
+        _ess_gates(diagnostics, thresholds)
+        + _tail_gate(diagnostics, thresholds)
+        + _concentration_gate(diagnostics, thresholds)
+        + _support_gates(diagnostics, thresholds)
+        + _mean_weight_gate(diagnostics, thresholds, normalisation)
+    )
