@@ -8,127 +8,63 @@ The estimators are a registry (``cje_fp.estimation.estimators``: one module each
 
 from ._attribution import (
     VarianceAttribution as VarianceAttribution,
-)
-from ._attribution import (
     variance_attribution as variance_attribution,
 )
 from ._calibration import (
     CalibrationConfig as CalibrationConfig,
-)
-from ._calibration import (
     calibrate as calibrate,
 )
 from ._compare import (
     BASE as BASE,
-)
-from ._compare import (
     compare as compare,
 )
 from ._config import EstimationConfig as EstimationConfig
 from ._errors import (
     REFUSALS as REFUSALS,
-)
-from ._errors import (
     EstimationError as EstimationError,
-)
-from ._errors import (
     InformativeMissingness as InformativeMissingness,
-)
-from ._errors import (
     InsufficientOverlap as InsufficientOverlap,
-)
-from ._errors import (
     InvalidOption as InvalidOption,
-)
-from ._errors import (
     LabelsNotRandom as LabelsNotRandom,
-)
-from ._errors import (
     MissingJudgeScores as MissingJudgeScores,
-)
-from ._errors import (
     NonFiniteEstimate as NonFiniteEstimate,
-)
-from ._errors import (
     TooFewClusters as TooFewClusters,
-)
-from ._errors import (
     TooFewOracleLabels as TooFewOracleLabels,
-)
-from ._errors import (
     TooFewRows as TooFewRows,
-)
-from ._errors import (
     UnknownPolicy as UnknownPolicy,
-)
-from ._errors import (
     WeightOverflow as WeightOverflow,
-)
-from ._errors import (
     WeightUnderflow as WeightUnderflow,
-)
-from ._errors import (
     error_from_dict as error_from_dict,
 )
 from ._estimate import (
     estimate as estimate,
-)
-from ._estimate import (
     estimate_all as estimate_all,
 )
 from ._label_design import (
     LABEL_DESIGNS as LABEL_DESIGNS,
-)
-from ._label_design import (
     LabelDependence as LabelDependence,
-)
-from ._label_design import (
     LabelDesign as LabelDesign,
 )
 from ._records import (
     SCHEMA_VERSION as SCHEMA_VERSION,
-)
-from ._records import (
     InvalidRecord as InvalidRecord,
-)
-from ._records import (
     JsonObject as JsonObject,
-)
-from ._records import (
     JsonValue as JsonValue,
-)
-from ._records import (
     to_data as to_data,
-)
-from ._records import (
     to_object as to_object,
 )
 from ._results import (
     CalibrationSummary as CalibrationSummary,
-)
-from ._results import (
     Comparison as Comparison,
-)
-from ._results import (
     Diagnostics as Diagnostics,
-)
-from ._results import (
     Estimate as Estimate,
-)
-from ._results import (
     EstimateTable as EstimateTable,
-)
-from ._results import (
     RewardSource as RewardSource,
 )
 from ._steps import estimated as estimated
 from .estimators import (
     ESTIMATORS as ESTIMATORS,
-)
-from .estimators import (
     EstimatorName as EstimatorName,
-)
-from .estimators import (
     ExtraInputs as ExtraInputs,
 )
 

@@ -2,23 +2,15 @@
 
 from ._error_records import (
     error_from_record as error_from_record,
-)
-from ._error_records import (
     error_to_record as error_to_record,
 )
 from ._fields import (
     PROPENSITY_FIELDS as PROPENSITY_FIELDS,
-)
-from ._fields import (
     clustered_by_field as clustered_by_field,
-)
-from ._fields import (
     with_label_propensity as with_label_propensity,
 )
 from ._load import (
     find_problems as find_problems,
-)
-from ._load import (
     load_dataset as load_dataset,
 )
 from ._prompt_ids import (
@@ -29,20 +21,12 @@ from ._reader import (
 )
 from ._score_input import (
     InputRow as InputRow,
-)
-from ._score_input import (
     read_input as read_input,
 )
 from ._status import (
     ERRORS_FIELD as ERRORS_FIELD,
-)
-from ._status import (
     SOURCE_FIELD as SOURCE_FIELD,
-)
-from ._status import (
     STATUS_FIELD as STATUS_FIELD,
-)
-from ._status import (
     with_status_reasons as with_status_reasons,
 )
 from ._writer import (

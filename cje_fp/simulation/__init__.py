@@ -8,14 +8,8 @@ from ._labelling import (
 )
 from ._scenarios import (
     SCENARIO_NAMES as SCENARIO_NAMES,
-)
-from ._scenarios import (
     Scenario as Scenario,
-)
-from ._scenarios import (
     ScenarioDraw as ScenarioDraw,
-)
-from ._scenarios import (
     scenario_named as scenario_named,
 )
 from ._study import (
@@ -23,20 +17,10 @@ from ._study import (
 )
 from ._worlds import (
     FaultRates as FaultRates,
-)
-from ._worlds import (
     TargetSpec as TargetSpec,
-)
-from ._worlds import (
     WorldConfig as WorldConfig,
-)
-from ._worlds import (
     build_world as build_world,
-)
-from ._worlds import (
     demo as demo,
-)
-from ._worlds import (
     simulate as simulate,
 )
 
