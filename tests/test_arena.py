@@ -119,7 +119,8 @@ def test_the_refused_number_would_have_missed_the_probe_truth() -> None:
     for estimator in ("snips", "calibrated-ips"):
         result = flagged(data, "unhelpful", estimator)
         assert result.flagged
-        assert result.ci[0] > truth + 0.4  # the incumbent-style confident miss
+        # the incumbent-style confident miss (even with t on ESS 7.8 - 1 degrees of freedom)
+        assert result.ci[0] > truth + 0.35
         assert result.diagnostics.overlap.ess_fraction < 0.01
         # no projection on weights that fail the gates: the incumbent's 0.876 "ESS" does not appear
         assert result.diagnostics.final_ess_fraction < 0.01

@@ -98,3 +98,11 @@ def test_bench_sampler_quick_run() -> None:
     output = run("bench_sampler.py", "--quick")
     assert re.search(r"[\d.]+ us per cell", output), output
     assert re.search(r"cje-fp asyncio, 256 in flight\s+[\d.]+ samples/s", output), output
+
+
+def test_study_honest_inference_prints_every_world_and_issue_11_criteria() -> None:
+    output = run("study_honest_inference.py", "--replications", "3", "--scale", "0.2")
+    for world in ("label-selection", "random-labels", "overlap-moderate", "overlap-low", "heavy-tails", "families", "few-labels"):
+        assert re.search(rf"^# {world} default: 3 replications in [\d.]+ s$", output, re.MULTILINE), world
+    assert "# issue 11 criteria" in output
+    assert len(re.findall(r"^(met   |MISSED) ", output, re.MULTILINE)) == 16

@@ -10,7 +10,7 @@ from returns.result import Failure, Result, Success
 from cje_fp.cli.outcome import ExitCode, Problem
 from cje_fp.data import DataErrors, Dataset
 from cje_fp.errors import sealed
-from cje_fp.io import load_dataset
+from cje_fp.io import RepeatedPrompts, load_dataset
 
 
 def exclusion_lines(dataset: Dataset, targets: Sequence[str]) -> list[str]:
@@ -20,6 +20,26 @@ def exclusion_lines(dataset: Dataset, targets: Sequence[str]) -> list[str]:
         used = int(dataset.usable_mask(name).sum())
         reasons = ", ".join(f"{reason}={count}" for reason, count in sorted(dataset.exclusions(name).items()))
         lines.append(f"  {name}: {used} usable rows; excluded: {reasons or 'none'}")
+    return lines
+
+
+def lenient_lines(dataset: Dataset, *, limit: int | None = 20) -> list[str]:
+    """What ``--lenient`` left out and why: rows dropped by reason, then every problem by line and field."""
+    problems = dataset.problems
+    if not problems:
+        return []
+    dropped = sum(dataset.dropped.values())
+    reasons = ", ".join(f"{reason}={count}" for reason, count in sorted(dataset.dropped.items())) or "none"
+    lines = [
+        (
+            f"--lenient left out {dropped} row(s) ({reasons}) and emptied the bad log-prob cells of the others "
+            f"({len(problems)} problem(s) in all):"
+        )
+    ]
+    shown = problems if limit is None else problems[:limit]
+    lines.extend(f"  {problem.describe()}" for problem in shown)
+    if len(shown) < len(problems):
+        lines.append(f"  ... and {len(problems) - len(shown)} more (--verbose lists every one)")
     return lines
 
 
@@ -46,15 +66,23 @@ def data_problem(errors: DataErrors, *, shown: int = 5) -> Problem:
 
 
 def load(
-    path: Path, *, lenient: bool, judge_field: str = "judge_score", oracle_field: str = "oracle_label"
+    path: Path,
+    *,
+    lenient: bool,
+    judge_field: str = "judge_score",
+    oracle_field: str = "oracle_label",
+    repeated_prompts: RepeatedPrompts = "error",
 ) -> Result[Dataset, Problem]:
-    """The dataset, or the problem to report."""
+    """The dataset, or the problem to report (``repeated_prompts="cluster"``: repeated ids are one cluster)."""
     match sealed(existing_file(path)):
         case Failure(problem):
             return Failure(problem)
         case Success(_):
             pass
-    match sealed(load_dataset(path, strict=not lenient, judge_field=judge_field, oracle_field=oracle_field)):
+    loaded = load_dataset(
+        path, strict=not lenient, judge_field=judge_field, oracle_field=oracle_field, repeated_prompts=repeated_prompts
+    )
+    match sealed(loaded):
         case Success(dataset):
             return Success(dataset)
         case Failure(errors):

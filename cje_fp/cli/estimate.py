@@ -1,20 +1,49 @@
-"""``cje-fp estimate``: the estimates table (and JSON report, and figures) for a scored file."""
+"""``cje-fp estimate``: the estimates table (and JSON report, figures, paired comparison) for a scored file.
+
+Refusals are results: the command exits 0 when the report was produced and
+lists every refusal plainly; ``--fail-on-refusal`` makes any refusal (of an
+estimate or of the comparison) exit 1. Invalid data exits 1 with line and field
+(the exit-code table is in the README).
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
-from returns.result import Failure, Success
+from returns.result import Failure, Result, Success
 from rich.console import Console
 
-from cje_fp.cli.data import exclusion_lines, load
+from cje_fp.cli.comparisons import (
+    Compared,
+    comparison_lines,
+    comparisons,
+    comparisons_json,
+    refused_comparisons,
+)
+from cje_fp.cli.data import data_problem, exclusion_lines, lenient_lines, load
 from cje_fp.cli.figures import draw_figures, plots_unavailable
 from cje_fp.cli.outcome import ExitCode, Problem, report
-from cje_fp.data import Dataset
+from cje_fp.data import DataErrors, Dataset
 from cje_fp.errors import sealed
-from cje_fp.estimation import EstimationConfig, EstimatorName, estimate_all
-from cje_fp.report import estimates_table, estimation_report, refusal_lines, refused
+from cje_fp.estimation import (
+    EstimateTable,
+    EstimationConfig,
+    EstimatorName,
+    LabelDesign,
+    estimate_all,
+    variance_attribution,
+)
+from cje_fp.io import clustered_by_field, with_label_propensity
+from cje_fp.report import (
+    estimates_table,
+    estimation_report,
+    refusal_lines,
+    refused,
+    successes,
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -31,33 +60,63 @@ class EstimateOptions:
     plot_dir: Path | None
     judge_field: str = "judge_score"
     oracle_field: str = "oracle_label"
+    label_design: LabelDesign = "random"
+    cluster_by: str | None = None
+    """Cluster rows by this field (``metadata.family``, ``prompt_id``...); repeated prompt ids are then allowed."""
+    fail_on_refusal: bool = False
+    compare: tuple[str, str] | None = None
 
 
 def run_estimate(options: EstimateOptions, *, console: Console, errors: Console, verbose: bool) -> int:
-    """Exit 0 when every requested estimate was produced, 1 when any was refused."""
+    """Exit 0 when the report was produced (refusals listed), 1 for invalid data or a refusal under
+    ``--fail-on-refusal``, 2 for a usage error."""
     if (unavailable := plots_unavailable(options.plot_dir, errors, verbose=verbose)) is not None:
         return unavailable
     loaded = load(
-        options.path, lenient=options.lenient, judge_field=options.judge_field, oracle_field=options.oracle_field
-    )
+        options.path,
+        lenient=options.lenient,
+        judge_field=options.judge_field,
+        oracle_field=options.oracle_field,
+        repeated_prompts="error" if options.cluster_by is None else "cluster",
+    ).bind(lambda dataset: _inputs(dataset, options))
     match sealed(loaded):
         case Failure(problem):
             return report(problem, errors, verbose=verbose)
         case Success(dataset):
+            for line in lenient_lines(dataset, limit=None if verbose else 20):
+                errors.print(line, markup=False, highlight=False, soft_wrap=True)
             return _estimate(options, dataset, console=console, errors=errors, verbose=verbose)
+
+
+def _inputs(dataset: Dataset, options: EstimateOptions) -> Result[Dataset, Problem]:
+    """Clusters from ``--cluster-by`` and label propensities from the file, or the data problem."""
+    clustered: Result[Dataset, DataErrors] = (
+        Success(dataset) if options.cluster_by is None else clustered_by_field(dataset, options.cluster_by)
+    )
+    return clustered.bind(with_label_propensity).alt(data_problem)
+
+
+def _usage_problem(options: EstimateOptions, dataset: Dataset) -> Problem | None:
+    targets = options.targets or dataset.target_names
+    asked = list(targets) + ([] if options.compare is None else [options.compare[0]])
+    if options.compare is not None and options.compare[1] != "base":
+        asked.append(options.compare[1])
+    unknown = sorted({name for name in asked if name not in dataset.target_names})
+    if unknown:
+        return Problem(
+            code=ExitCode.USAGE,
+            message=f"unknown target policy {unknown}; the file has {list(dataset.target_names)}"
+            + (" (and 'base' for --compare)" if options.compare is not None else ""),
+        )
+    return None
 
 
 def _estimate(
     options: EstimateOptions, dataset: Dataset, *, console: Console, errors: Console, verbose: bool
 ) -> int:
-    targets = options.targets or dataset.target_names
-    unknown = [name for name in targets if name not in dataset.target_names]
-    if unknown:
-        problem = Problem(
-            code=ExitCode.USAGE,
-            message=f"unknown target policy {unknown}; the file has {list(dataset.target_names)}",
-        )
+    if (problem := _usage_problem(options, dataset)) is not None:
         return report(problem, errors, verbose=verbose)
+    targets = options.targets or dataset.target_names
     config = EstimationConfig()
     with console.status("estimating..."):
         table = estimate_all(
@@ -67,37 +126,102 @@ def _estimate(
             level=options.level,
             allow_flagged=options.allow_flagged,
             config=config,
+            label_design=options.label_design,
         )
-    console.print(estimates_table(table, title=f"Estimates for {options.path.name} ({options.level:.0%} CIs)"))
-    console.print("Rows per policy:")
-    for line in exclusion_lines(dataset, targets):
-        console.print(line, highlight=False)
-    declined = refused(table)
-    for line in refusal_lines(table):
-        console.print(line, markup=False, style="yellow")
-    if declined and not options.allow_flagged:
-        console.print("(--allow-flagged reports a flagged number where only the overlap gates refused)", style="dim")
+    _print_table(options, dataset, table, targets, console=console)
+    pair_results = _compared(options, dataset, config, console=console)
     if options.json_out is not None:
-        document = estimation_report(
-            table,
-            dataset,
-            path=options.path,
-            targets=targets,
-            estimators=options.estimators,
-            level=options.level,
-            allow_flagged=options.allow_flagged,
-            lenient=options.lenient,
-            config=config,
-            judge_field=options.judge_field,
-            oracle_field=options.oracle_field,
-        )
-        options.json_out.parent.mkdir(parents=True, exist_ok=True)
-        options.json_out.write_text(document.to_json())
-        console.print(f"report written to {options.json_out}")
+        _write_report(options, dataset, table, targets, config, pair_results, console=console)
     if options.plot_dir is not None:
         written = draw_figures(
             options.plot_dir, table=table, dataset=dataset, truth=None, console=console, errors=errors
         )
         if written != ExitCode.OK:
             return written
-    return ExitCode.REFUSED if declined else ExitCode.OK
+    n_refused = len(refused(table)) + refused_comparisons(pair_results)
+    if n_refused and options.fail_on_refusal:
+        errors.print(f"{n_refused} refusal(s) and --fail-on-refusal: exit 1", markup=False, highlight=False)
+        return ExitCode.REFUSED
+    return ExitCode.OK
+
+
+def _print_table(
+    options: EstimateOptions, dataset: Dataset, table: EstimateTable, targets: Sequence[str], *, console: Console
+) -> None:
+    """The estimates, the rows each policy used, the clusters, where the uncertainty comes from, refusals."""
+    console.print(estimates_table(table, title=f"Estimates for {options.path.name} ({options.level:.0%} CIs)"))
+    console.print("Rows per policy:")
+    for line in exclusion_lines(dataset, targets):
+        console.print(line, highlight=False)
+    if options.cluster_by is not None:
+        n_clusters = int(dataset.clusters.max()) + 1 if dataset.n_rows else 0
+        console.print(f"Rows clustered by {options.cluster_by}: {n_clusters} clusters", highlight=False)
+    _print_attribution(table, console=console)
+    for line in refusal_lines(table):
+        console.print(line, markup=False, style="yellow")
+    if refused(table) and not options.allow_flagged:
+        console.print("(--allow-flagged reports a flagged number where only a gate refused)", style="dim")
+
+
+def _compared(options: EstimateOptions, dataset: Dataset, config: EstimationConfig, *, console: Console) -> Compared:
+    """``--compare A B``: the paired differences (printed), or nothing."""
+    if options.compare is None:
+        return []
+    found = comparisons(
+        dataset,
+        options.compare,
+        estimators=options.estimators,
+        level=options.level,
+        allow_flagged=options.allow_flagged,
+        label_design=options.label_design,
+        config=config,
+    )
+    for line in comparison_lines(options.compare, found):
+        console.print(line, markup=False, highlight=False)
+    return found
+
+
+def _write_report(
+    options: EstimateOptions,
+    dataset: Dataset,
+    table: EstimateTable,
+    targets: Sequence[str],
+    config: EstimationConfig,
+    pair_results: Compared,
+    *,
+    console: Console,
+) -> None:
+    """The JSON report (with the label design, the cluster field and the comparison)."""
+    assert options.json_out is not None
+    document = estimation_report(
+        table,
+        dataset,
+        path=options.path,
+        targets=targets,
+        estimators=options.estimators,
+        level=options.level,
+        allow_flagged=options.allow_flagged,
+        lenient=options.lenient,
+        config=config,
+        judge_field=options.judge_field,
+        oracle_field=options.oracle_field,
+        options={"label_design": options.label_design, "cluster_by": options.cluster_by or "prompt_id"},
+    ).to_dict()
+    if options.compare is not None:
+        document["comparisons"] = [comparisons_json(options.compare, pair_results)]
+    options.json_out.parent.mkdir(parents=True, exist_ok=True)
+    options.json_out.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
+    console.print(f"report written to {options.json_out}")
+
+
+def _print_attribution(table: EstimateTable, *, console: Console) -> None:
+    """Where each calibrated estimate's uncertainty comes from (one line per target and estimator)."""
+    shown = []
+    for target, estimator, found in successes(table):
+        attribution = variance_attribution(found)
+        if attribution is not None:
+            shown.append(f"  {target} [{estimator}]: {attribution.describe()}")
+    if shown:
+        console.print("Where the uncertainty comes from:")
+        for line in shown:
+            console.print(line, markup=False, highlight=False)

@@ -1,5 +1,6 @@
-"""``cje-fp``: argument parsing and dispatch. Exit codes: 0 success, 1 data or estimation
-refusal, 2 usage error, 3 backend unreachable or unauthorized."""
+"""``cje-fp``: argument parsing and dispatch. Exit codes: 0 the command did its job (refusals
+are results, listed), 1 invalid data or a refusal under ``--fail-on-refusal``, 2 usage or
+configuration error, 3 backend unreachable or unauthorized."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from rich.console import Console
 
@@ -15,9 +16,15 @@ from cje_fp._plugins import estimator_names
 from cje_fp.cli.logs import configure_logging
 from cje_fp.cli.outcome import ExitCode, report
 
+if TYPE_CHECKING:
+    from cje_fp.estimation import LabelDesign
+
 # The registry's names, read from its folder: ``--help`` and argument errors do not import the
 # estimators (numpy, scipy).
 ESTIMATOR_CHOICES = estimator_names()
+
+#: ``cje_fp.estimation.LABEL_DESIGNS``, spelled out so that ``--help`` imports no numpy (a test checks).
+LABEL_DESIGN_CHOICES = ("random", "by_judge_score", "known_propensity")
 
 
 def _level(text: str) -> float:
@@ -65,7 +72,28 @@ def build_parser() -> argparse.ArgumentParser:
     estimate.add_argument(
         "--allow-flagged", action="store_true", help="report flagged numbers where overlap gates would refuse"
     )
-    estimate.add_argument("--lenient", action="store_true", help="exclude bad rows (counted) instead of failing")
+    estimate.add_argument(
+        "--lenient", action="store_true", help="exclude bad rows instead of failing (prints each one and why)"
+    )
+    estimate.add_argument(
+        "--label-design",
+        choices=LABEL_DESIGN_CHOICES,
+        default="random",
+        help="how oracle labels were chosen: random (default; checked), by_judge_score (chance of a label "
+        "depends on the judge score), known_propensity (each row's oracle_label_propensity)",
+    )
+    estimate.add_argument(
+        "--cluster-by",
+        metavar="FIELD",
+        help="cluster rows by FIELD (e.g. metadata.family for near-duplicate prompts, or prompt_id); "
+        "repeated prompt ids are then clustered instead of rejected",
+    )
+    estimate.add_argument(
+        "--compare", nargs=2, metavar=("A", "B"), help="paired difference A - B (B may be 'base'), same gates"
+    )
+    estimate.add_argument(
+        "--fail-on-refusal", action="store_true", help="exit 1 when any estimate or comparison is refused"
+    )
     estimate.add_argument(
         "--json", "-o", "--output", dest="json", type=Path, metavar="OUT", help="write the JSON report to OUT"
     )
@@ -146,6 +174,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 plot_dir=arguments.plot,
                 judge_field=arguments.judge_field,
                 oracle_field=arguments.oracle_field,
+                label_design=cast("LabelDesign", arguments.label_design),
+                cluster_by=arguments.cluster_by,
+                fail_on_refusal=arguments.fail_on_refusal,
+                compare=None if arguments.compare is None else (arguments.compare[0], arguments.compare[1]),
             )
             return run_estimate(estimate_options, console=console, errors=errors, verbose=verbose)
         case "estimators":

@@ -17,7 +17,7 @@ class ExitCode(IntEnum):
 
     OK = 0
     REFUSED = 1
-    """Bad data, or an estimate the data cannot support."""
+    """Invalid data (with line and field), or a refusal under ``--fail-on-refusal``."""
     USAGE = 2
     BACKEND = 3
     """The scoring endpoint is unreachable or refuses our credentials."""

@@ -1,5 +1,8 @@
 """Logged data as typed columns: the ``Dataset``, its masked columns, data problems, folds."""
 
+from ._clusters import (
+    clustered_by as clustered_by,
+)
 from ._dataset import (
     BoolArray as BoolArray,
     CodeArray as CodeArray,
@@ -32,6 +35,7 @@ __all__ = [
     "ProblemKind",
     "RowProblem",
     "assign_folds",
+    "clustered_by",
     "factorize",
     "hash_ids",
 ]

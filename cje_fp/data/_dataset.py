@@ -166,10 +166,15 @@ class Dataset:
     extras: Mapping[str, tuple[bytes | None, ...]] = attrs.field(factory=dict)
     dropped: Mapping[str, int] = attrs.field(factory=dict)
     problems: tuple[RowProblem, ...] = ()
+    label_propensity: MaskedColumn | None = None
+    """Each row's probability of having been chosen for an oracle label (the
+    ``oracle_label_propensity`` field), for ``label_design="known_propensity"``; None when absent."""
 
     def __attrs_post_init__(self) -> None:
         n = len(self.prompt_ids)
         columns = [self.base, self.judge, self.oracle, *self.targets.values()]
+        if self.label_propensity is not None:
+            columns.append(self.label_propensity)
         arrays = [self.lines, self.response_length, self.clusters]
         if any(column.values.shape != (n,) for column in columns) or any(a.shape != (n,) for a in arrays):
             raise ValueError("every column must have one entry per row")
@@ -196,6 +201,7 @@ class Dataset:
         judge_score: Sequence[float | None] | MaskedColumn | None = None,
         oracle_label: Sequence[float | None] | MaskedColumn | None = None,
         response_length: npt.ArrayLike | None = None,
+        label_propensity: Sequence[float | None] | MaskedColumn | None = None,
         source: str = "<arrays>",
     ) -> Dataset:
         """Build a dataset from in-memory columns (``None`` = missing)."""
@@ -226,6 +232,7 @@ class Dataset:
             ),
             clusters=clusters,
             cluster_hashes=hashes,
+            label_propensity=None if label_propensity is None else column(label_propensity, "absent"),
         )
 
     @property
@@ -283,6 +290,7 @@ class Dataset:
             targets={name: column.take(rows) for name, column in self.targets.items()},
             judge=self.judge.take(rows),
             oracle=self.oracle.take(rows),
+            label_propensity=None if self.label_propensity is None else self.label_propensity.take(rows),
             response_length=self.response_length[rows],
             clusters=clusters,
             cluster_hashes=hashes,

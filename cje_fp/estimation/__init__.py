@@ -6,6 +6,10 @@ The estimators are a registry (``cje_fp.estimation.estimators``: one module each
 ``EstimationError``) is data, with ``to_dict()`` and ``from_dict()``.
 """
 
+from ._attribution import (
+    VarianceAttribution as VarianceAttribution,
+    variance_attribution as variance_attribution,
+)
 from ._calibration import (
     CalibrationConfig as CalibrationConfig,
     calibrate as calibrate,
@@ -21,6 +25,7 @@ from ._errors import (
     InformativeMissingness as InformativeMissingness,
     InsufficientOverlap as InsufficientOverlap,
     InvalidOption as InvalidOption,
+    LabelsNotRandom as LabelsNotRandom,
     MissingJudgeScores as MissingJudgeScores,
     NonFiniteEstimate as NonFiniteEstimate,
     TooFewClusters as TooFewClusters,
@@ -34,6 +39,11 @@ from ._errors import (
 from ._estimate import (
     estimate as estimate,
     estimate_all as estimate_all,
+)
+from ._label_design import (
+    LABEL_DESIGNS as LABEL_DESIGNS,
+    LabelDependence as LabelDependence,
+    LabelDesign as LabelDesign,
 )
 from ._records import (
     SCHEMA_VERSION as SCHEMA_VERSION,
@@ -61,6 +71,7 @@ from .estimators import (
 __all__ = [
     "BASE",
     "ESTIMATORS",
+    "LABEL_DESIGNS",
     "REFUSALS",
     "SCHEMA_VERSION",
     "CalibrationConfig",
@@ -79,6 +90,9 @@ __all__ = [
     "InvalidRecord",
     "JsonObject",
     "JsonValue",
+    "LabelDependence",
+    "LabelDesign",
+    "LabelsNotRandom",
     "MissingJudgeScores",
     "NonFiniteEstimate",
     "RewardSource",
@@ -86,6 +100,7 @@ __all__ = [
     "TooFewOracleLabels",
     "TooFewRows",
     "UnknownPolicy",
+    "VarianceAttribution",
     "WeightOverflow",
     "WeightUnderflow",
     "calibrate",
@@ -96,4 +111,5 @@ __all__ = [
     "estimated",
     "to_data",
     "to_object",
+    "variance_attribution",
 ]

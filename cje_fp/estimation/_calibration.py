@@ -118,9 +118,13 @@ def _pick(per_fold: FloatArray, folds: IntArray) -> FloatArray:
 
 
 def calibrate(
-    dataset: Dataset, config: CalibrationConfig = CalibrationConfig()
+    dataset: Dataset, config: CalibrationConfig = CalibrationConfig(), label_weights: FloatArray | None = None
 ) -> Result[Calibration, TooFewOracleLabels | MissingJudgeScores]:
     """Fit the judge -> oracle map on the labelled rows, cross-fitted over prompt folds.
+
+    ``label_weights`` (one per dataset row, ``1 / p`` on labelled rows) weight
+    the isotonic fits when labels were not chosen at random (see
+    ``cje_fp.estimation._label_design``).
 
     >>> import numpy as np
     >>> from cje_fp.data._dataset import Dataset
@@ -161,9 +165,15 @@ def calibrate(
                 reason=f"labels per fold {per_fold.tolist()} leave a fold without training labels",
             )
         )
-    full = fit_isotonic(judge, oracle)
+    weights = None if label_weights is None else label_weights[labelled]
+    full = fit_isotonic(judge, oracle, weights)
     fold_fits = tuple(
-        fit_isotonic(judge[label_folds != fold], oracle[label_folds != fold]) for fold in range(config.n_folds)
+        fit_isotonic(
+            judge[label_folds != fold],
+            oracle[label_folds != fold],
+            None if weights is None else weights[label_folds != fold],
+        )
+        for fold in range(config.n_folds)
     )
     out_of_fold = _pick(np.stack([fit.predict(judge) for fit in fold_fits]), label_folds)
     return Success(

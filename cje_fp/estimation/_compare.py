@@ -20,14 +20,35 @@ from returns.result import Failure, Result, Success
 from cje_fp.data import Dataset
 from cje_fp.estimation._calibration import Calibration
 from cje_fp.estimation._config import EstimationConfig
+from cje_fp.estimation._design import resolve_design
 from cje_fp.estimation._errors import EstimationError, InsufficientOverlap
 from cje_fp.estimation._finite import finite_comparison
-from cje_fp.estimation._prepare import Prepared, check_options, check_target, prepare, refusal, run_estimator
+from cje_fp.estimation._label_design import LabelDesign
+from cje_fp.estimation._prepare import (
+    Prepared,
+    check_options,
+    check_target,
+    label_refusal,
+    prepare,
+    refusal,
+    run_estimator,
+)
 from cje_fp.estimation._results import Comparison, RewardSource
 from cje_fp.estimation._rewards import Fitted
 from cje_fp.estimation._uncertainty import difference
-from cje_fp.estimation.diagnostics import GateStatus, evaluate_gates, overlap_diagnostics
-from cje_fp.estimation.estimators import Estimator, EstimatorName, EstimatorRun, ExtraInputs, PointRun, on_policy
+from cje_fp.estimation.diagnostics import (
+    GateStatus,
+    evaluate_gates,
+    overlap_diagnostics,
+)
+from cje_fp.estimation.estimators import (
+    Estimator,
+    EstimatorName,
+    EstimatorRun,
+    ExtraInputs,
+    PointRun,
+    on_policy,
+)
 
 #: How ``compare`` names the logging policy.
 BASE: Final = "<base>"
@@ -45,6 +66,7 @@ def compare(
     config: EstimationConfig = EstimationConfig(),
     calibration: Calibration | None = None,
     extra: ExtraInputs = ExtraInputs(),
+    label_design: LabelDesign = "random",
 ) -> Result[Comparison, EstimationError]:
     """The paired difference ``value(target) - value(baseline)`` on rows both can use.
 
@@ -63,7 +85,9 @@ def compare(
     common = None if baseline == BASE else dataset.usable_mask(baseline)
     fitted: Fitted = None if calibration is None else Success(calibration)
     return checks.bind(
-        lambda found: prepare(dataset, target, reward, fitted, config, common).bind(
+        lambda found: resolve_design(dataset, label_design).bind(
+            lambda design: prepare(dataset, target, reward, fitted, config, common, design)
+        ).bind(
             lambda prepared: _compare_prepared(baseline, found, level, allow_flagged, config, extra, prepared)
         )
     )
@@ -83,7 +107,9 @@ def _compare_prepared(
     target = prepared.target
     target_gates = evaluate_gates(prepared.overlap, config.gates, kind)
     gates = target_gates
-    checked = refusal(target, prepared.overlap, target_gates, prepared.missingness, allow_flagged)
+    checked = refusal(target, prepared.overlap, target_gates, prepared.missingness, allow_flagged).bind(
+        lambda flagged: label_refusal(prepared, flagged, allow_flagged)
+    )
     second: Result[EstimatorRun, EstimationError]
     if baseline == BASE:
         second = Success(EstimatorRun.of(on_policy(arrays)))
@@ -110,7 +136,7 @@ def _compare_prepared(
             policy=baseline,
             arrays=other_arrays,
         )
-    status = gates + prepared.missingness.status
+    status = gates + prepared.missingness.status + prepared.labels
     first = run_estimator(estimator, prepared, config, extra, passed_gates=not target_gates.refusals)
 
     def pair(outcome: EstimatorRun) -> Result[Comparison, EstimationError]:
@@ -132,7 +158,7 @@ def _comparison(
 ) -> Comparison:
     other = other_outcome.point
     arrays = prepared.arrays
-    result = difference(run, other, arrays.clusters, level)
+    result = difference(run, other, arrays.clusters, level, arrays=arrays)
     return Comparison(
         target=prepared.target,
         baseline=baseline,

@@ -1,7 +1,7 @@
 """Why an estimate was not produced: the closed algebra of estimation failures.
 
-Each class has a stable ``kind`` and ``describe()``. ``InsufficientOverlap`` and
-``InformativeMissingness`` are refusals (the data cannot support a number;
+Each class has a stable ``kind`` and ``describe()``. ``InsufficientOverlap``,
+``InformativeMissingness`` and ``LabelsNotRandom`` are refusals (the data cannot support a number;
 ``allow_flagged=True`` returns a flagged estimate instead); the others are
 errors in the inputs. Every error is data: ``to_dict()`` (with ``kind`` and
 ``schema_version``) and ``error_from_dict`` read it back.
@@ -17,6 +17,7 @@ from typing import ClassVar, Final, TypeAlias, final
 import attrs
 from returns.result import Failure, Result
 
+from cje_fp.estimation._label_design import LabelDependence
 from cje_fp.estimation._records import ErrorRecord, InvalidRecord
 from cje_fp.estimation.diagnostics import MissingnessCheck, OverlapDiagnostics
 
@@ -184,6 +185,23 @@ class InformativeMissingness(ErrorRecord):
         return f"{self.kind}: {self.target}: " + "; ".join(self.reasons)
 
 
+@final
+@attrs.frozen(kw_only=True)
+class LabelsNotRandom(ErrorRecord):
+    """Refusal: the label design says ``random`` but labelled rows' judge scores differ from the rest."""
+
+    kind: ClassVar[str] = "labels_not_random"
+    check: LabelDependence
+
+    def describe(self) -> str:
+        return (
+            f"{self.kind}: {self.check.describe()}: the oracle labels were not chosen at random, so calibrated "
+            "rewards would be biased. Declare how they were chosen: label_design='by_judge_score' "
+            "(--label-design by_judge_score) when the chance of a label depends on the judge score, or "
+            "'known_propensity' with each row's oracle_label_propensity"
+        )
+
+
 EstimationError: TypeAlias = (
     UnknownPolicy
     | InvalidOption
@@ -196,10 +214,11 @@ EstimationError: TypeAlias = (
     | NonFiniteEstimate
     | InsufficientOverlap
     | InformativeMissingness
+    | LabelsNotRandom
 )
 """Every way ``estimate`` can decline to return a number."""
 
-REFUSALS: tuple[type, ...] = (InsufficientOverlap, InformativeMissingness)
+REFUSALS: tuple[type, ...] = (InsufficientOverlap, InformativeMissingness, LabelsNotRandom)
 """The errors that mean "the data cannot support a number" rather than "bad input"."""
 
 _BY_KIND: Final[dict[str, type[EstimationError]]] = {
@@ -216,6 +235,7 @@ _BY_KIND: Final[dict[str, type[EstimationError]]] = {
         NonFiniteEstimate,
         InsufficientOverlap,
         InformativeMissingness,
+        LabelsNotRandom,
     )
 }
 

@@ -29,9 +29,19 @@ from cje_fp.data import Dataset
 from cje_fp.errors import sealed
 from cje_fp.estimation._calibration import Calibration
 from cje_fp.estimation._config import EstimationConfig
+from cje_fp.estimation._design import Design, resolve_design
 from cje_fp.estimation._errors import EstimationError
 from cje_fp.estimation._finite import finite_estimate
-from cje_fp.estimation._prepare import Prepared, check_options, check_target, prepare, refusal, run_estimator
+from cje_fp.estimation._label_design import LabelDesign
+from cje_fp.estimation._prepare import (
+    Prepared,
+    check_options,
+    check_target,
+    label_refusal,
+    prepare,
+    refusal,
+    run_estimator,
+)
 from cje_fp.estimation._results import (
     CalibrationSummary,
     Diagnostics,
@@ -41,8 +51,18 @@ from cje_fp.estimation._results import (
 )
 from cje_fp.estimation._rewards import Fitted, Rewards, fit_calibration
 from cje_fp.estimation._uncertainty import uncertainty
-from cje_fp.estimation.diagnostics import GateStatus, ess_fraction_of_weights, evaluate_gates
-from cje_fp.estimation.estimators import Estimator, EstimatorName, EstimatorRun, ExtraInputs, PointRun
+from cje_fp.estimation.diagnostics import (
+    GateStatus,
+    ess_fraction_of_weights,
+    evaluate_gates,
+)
+from cje_fp.estimation.estimators import (
+    Estimator,
+    EstimatorName,
+    EstimatorRun,
+    ExtraInputs,
+    PointRun,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,15 +78,22 @@ def estimate(
     config: EstimationConfig = EstimationConfig(),
     calibration: Calibration | None = None,
     extra: ExtraInputs = ExtraInputs(),
+    label_design: LabelDesign = "random",
 ) -> Result[Estimate, EstimationError]:
     """The value of ``target`` with SE and CI, or why the data cannot support one.
 
     ``calibration`` reuses a judge -> oracle map fitted by ``calibrate`` (else it
     is fitted here when the rewards are calibrated). ``extra`` carries inputs
-    beyond the logged rows for the estimators that use them.
+    beyond the logged rows for the estimators that use them. ``label_design``
+    says how the oracle labels were chosen (``random``, checked;
+    ``by_judge_score``; ``known_propensity``: see ``cje_fp.estimation._label_design``).
     """
     fitted: Fitted = None if calibration is None else Success(calibration)
-    return _estimate(dataset, target, estimator, level, reward, allow_flagged, config, fitted, extra)
+    return resolve_design(dataset, label_design).bind(
+        lambda design: _estimate(
+            dataset, target, estimator, level, reward, allow_flagged, config, fitted, extra, design
+        )
+    )
 
 
 def _estimate(
@@ -79,10 +106,11 @@ def _estimate(
     config: EstimationConfig,
     fitted: Fitted,
     extra: ExtraInputs,
+    design: Design,
 ) -> Result[Estimate, EstimationError]:
     result = check_options(level, estimator, reward).bind(
         lambda found: check_target(dataset, target)
-        .bind(lambda _: prepare(dataset, target, reward, fitted, config))
+        .bind(lambda _: prepare(dataset, target, reward, fitted, config, design=design))
         .bind(lambda prepared: _estimate_prepared(found, level, allow_flagged, config, extra, prepared))
     )
     if logger.isEnabledFor(logging.INFO):
@@ -116,7 +144,11 @@ def _estimate_prepared(
             .bind(finite_estimate)
         )
 
-    return refusal(prepared.target, prepared.overlap, gates, prepared.missingness, allow_flagged).bind(run)
+    return (
+        refusal(prepared.target, prepared.overlap, gates, prepared.missingness, allow_flagged)
+        .bind(lambda flagged: label_refusal(prepared, flagged, allow_flagged))
+        .bind(run)
+    )
 
 
 def _assemble(
@@ -129,7 +161,7 @@ def _assemble(
 ) -> Estimate:
     run = outcome.point
     arrays = prepared.arrays
-    split = uncertainty(run, arrays.clusters, level)
+    split = uncertainty(run, arrays.clusters, level, arrays=arrays)
     result = split.interval
     return Estimate(
         target=prepared.target,
@@ -148,7 +180,7 @@ def _assemble(
         excluded=dict(+prepared.excluded),
         diagnostics=Diagnostics(
             overlap=prepared.overlap,
-            gates=gates + GateStatus(warnings=outcome.warnings) if outcome.warnings else gates,
+            gates=(gates + GateStatus(warnings=outcome.warnings) if outcome.warnings else gates) + prepared.labels,
             missingness=prepared.missingness,
             final_ess_fraction=ess_fraction_of_weights(run.final_weights),
             n_clipped=run.n_clipped,
@@ -185,6 +217,7 @@ def estimate_all(
     allow_flagged: bool = False,
     config: EstimationConfig = EstimationConfig(),
     extra: ExtraInputs = ExtraInputs(),
+    label_design: LabelDesign = "random",
 ) -> EstimateTable:
     """Every (target, estimator) pair: one ``Result`` each; the calibration is fitted once.
 
@@ -192,13 +225,14 @@ def estimate_all(
     that failure; pairs whose rows are all labelled use the labels and do not.
     """
     names = dataset.target_names if targets is None else tuple(targets)
+    resolved = resolve_design(dataset, label_design)
     fitted: Fitted = None
     if reward in ("auto", "calibrated") and not bool(np.all(dataset.oracle.present)):
-        fitted = fit_calibration(dataset, config.calibration)
+        fitted = resolved.bind(partial(fit_calibration, dataset, config.calibration))
     return EstimateTable(
         results={
-            (target, estimator): _estimate(
-                dataset, target, estimator, level, reward, allow_flagged, config, fitted, extra
+            (target, estimator): resolved.bind(
+                partial(_estimate, dataset, target, estimator, level, reward, allow_flagged, config, fitted, extra)
             )
             for target in names
             for estimator in estimators

@@ -4,9 +4,10 @@ The step from the dataset to arrays happens once per call: the rows usable for
 the target (base and target log probs present, a reward available) become
 plain arrays, and every other row is counted by its reason. Overlap gates (for
 the estimator asked for: unnormalised estimators have one gate more) and the
-missingness check run before any estimate; a refusal is
-``Failure(InsufficientOverlap(...))`` or ``Failure(InformativeMissingness(...))``
-unless the caller passes ``allow_flagged=True``.
+missingness check run before any estimate, and with calibrated rewards under the
+``random`` label design the label-dependence check; a refusal is
+``Failure(InsufficientOverlap(...))``, ``Failure(InformativeMissingness(...))`` or
+``Failure(LabelsNotRandom(...))`` unless the caller passes ``allow_flagged=True``.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from returns.result import Failure, Result, Success
 
 from cje_fp.data import BoolArray, Dataset
 from cje_fp.estimation._config import EstimationConfig
+from cje_fp.estimation._design import RANDOM, Design
 from cje_fp.estimation._errors import (
     EstimationError,
     InformativeMissingness,
     InsufficientOverlap,
     InvalidOption,
+    LabelsNotRandom,
     TooFewClusters,
     TooFewRows,
     UnknownPolicy,
@@ -87,6 +90,15 @@ class Prepared:
     overlap: OverlapDiagnostics
     missingness: MissingnessCheck
 
+    @property
+    def labels(self) -> GateStatus:
+        """The label-dependence check's verdict (calibrated rewards under the ``random`` design)."""
+        check = self.rewards.label_check
+        if check is None or not check.warns:
+            return GateStatus()
+        message = check.describe() + ": were the labels chosen at random? (label_design)"
+        return GateStatus(refusals=(message,)) if check.refuses else GateStatus(warnings=(message,))
+
 
 def prepare(
     dataset: Dataset,
@@ -95,14 +107,17 @@ def prepare(
     fitted: Fitted,
     config: EstimationConfig,
     extra_rows: BoolArray | None = None,
+    design: Design = RANDOM,
 ) -> Result[Prepared, EstimationError]:
-    """The target's usable rows (and, with ``extra_rows``, only those), their rewards and diagnostics."""
+    """The target's usable rows (and, with ``extra_rows``, only those), their rewards and diagnostics.
+
+    ``design`` is the resolved label design (``resolve_design``)."""
     usable = dataset.usable_mask(target)
     excluded = dataset.exclusions(target)
     if extra_rows is not None:
         excluded["not_usable_for_baseline"] = int(np.sum(usable & ~extra_rows))
         usable = usable & extra_rows
-    return rewards_for(dataset, target, usable, reward, fitted, config).bind(
+    return rewards_for(dataset, target, usable, reward, fitted, config, design).bind(
         lambda rewards: _gated(dataset, target, usable, rewards, excluded, config)
     )
 
@@ -157,6 +172,14 @@ def refusal(
             InformativeMissingness(target=target, check=missingness, reasons=missingness.status.refusals)
         )
     return Success(bool(gates.refusals or missingness.status.refusals))
+
+
+def label_refusal(prepared: Prepared, flagged: bool, allow_flagged: bool) -> Result[bool, EstimationError]:
+    """After ``refusal``: Success(flagged, or flagged by the label check), else ``LabelsNotRandom``."""
+    check = prepared.rewards.label_check
+    if check is not None and check.refuses and not allow_flagged:
+        return Failure(LabelsNotRandom(check=check))
+    return Success(flagged or bool(prepared.labels.refusals))
 
 
 def run_estimator(

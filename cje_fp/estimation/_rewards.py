@@ -23,7 +23,13 @@ from returns.result import Failure, Result, Success
 from cje_fp.data import BoolArray, Dataset, FloatArray
 from cje_fp.estimation._calibration import Calibration, CalibrationConfig, calibrate
 from cje_fp.estimation._config import EstimationConfig
-from cje_fp.estimation._errors import EstimationError, MissingJudgeScores, TooFewOracleLabels
+from cje_fp.estimation._design import RANDOM, Design
+from cje_fp.estimation._errors import (
+    EstimationError,
+    MissingJudgeScores,
+    TooFewOracleLabels,
+)
+from cje_fp.estimation._label_design import LabelDependence, stratified_by_fold
 from cje_fp.estimation._results import RewardMode, RewardSource
 
 _QUOTED_LINES: Final = 5
@@ -47,6 +53,10 @@ class Rewards:
     calibration: Calibration | None
     labelled: BoolArray | None = None
     residuals: FloatArray | None = None
+    label_weights: FloatArray | None = None
+    """How much each labelled row counts in the residual correction (see ``stratified_by_fold``)."""
+    label_check: LabelDependence | None = None
+    """The label-dependence check (calibrated rewards under the ``random`` design only)."""
 
 
 def rewards_for(
@@ -56,6 +66,7 @@ def rewards_for(
     reward: RewardSource,
     fitted: Fitted,
     config: EstimationConfig,
+    design: Design = RANDOM,
 ) -> Result[Rewards, EstimationError]:
     """Rewards on the usable rows, their residuals or per-fold rewards, the weight-calibration index."""
     oracle, judge = dataset.oracle, dataset.judge
@@ -89,13 +100,18 @@ def rewards_for(
                     )
                 )
             calibration: Result[Calibration, EstimationError] = (
-                calibrate(dataset, config.calibration) if fitted is None else fitted
+                fit_calibration(dataset, config.calibration, design) if fitted is None else fitted
             )
-            return calibration.bind(partial(_calibrated_rewards, dataset, target, usable, config))
+            return calibration.bind(partial(_calibrated_rewards, dataset, target, usable, config, design))
 
 
 def _calibrated_rewards(
-    dataset: Dataset, target: str, usable: BoolArray, config: EstimationConfig, calibration: Calibration
+    dataset: Dataset,
+    target: str,
+    usable: BoolArray,
+    config: EstimationConfig,
+    design: Design,
+    calibration: Calibration,
 ) -> Result[Rewards, EstimationError]:
     scores = dataset.judge.values[usable]
     index = calibration.rewards(scores)
@@ -136,13 +152,23 @@ def _calibrated_rewards(
             calibration=calibration,
             labelled=labelled,
             residuals=np.where(labelled, dataset.oracle.values[usable] - out_of_fold, 0.0),
+            label_weights=stratified_by_fold(
+                labelled.astype(np.float64) if design.weights is None else design.weights[usable],
+                labelled,
+                calibration.folds[usable],
+            ),
+            label_check=design.check,
         )
     )
 
 
-def fit_calibration(dataset: Dataset, config: CalibrationConfig) -> Result[Calibration, EstimationError]:
-    """``calibrate`` with its error widened to ``EstimationError``."""
-    fitted: Result[Calibration, EstimationError] = calibrate(dataset, config).alt(_widen)
+def fit_calibration(
+    dataset: Dataset, config: CalibrationConfig, design: Design = RANDOM
+) -> Result[Calibration, EstimationError]:
+    """``calibrate`` (labelled rows weighted by the design's ``1 / p``), its error widened to ``EstimationError``."""
+    fitted: Result[Calibration, EstimationError] = (
+        calibrate(dataset, config) if design.weights is None else calibrate(dataset, config, design.weights)
+    ).alt(_widen)
     return fitted
 
 

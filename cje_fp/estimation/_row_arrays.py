@@ -79,4 +79,5 @@ def target_arrays(dataset: Dataset, target: str, rewards: Rewards, config: Estim
         inner_folds=assign_folds(hashes, clusters, simcal.inner_folds, simcal.inner_seed)[rows],
         labelled=rewards.labelled,
         residuals=rewards.residuals,
+        label_weights=rewards.label_weights,
     )

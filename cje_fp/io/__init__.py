@@ -4,6 +4,11 @@ from ._error_records import (
     error_from_record as error_from_record,
     error_to_record as error_to_record,
 )
+from ._fields import (
+    PROPENSITY_FIELDS as PROPENSITY_FIELDS,
+    clustered_by_field as clustered_by_field,
+    with_label_propensity as with_label_propensity,
+)
 from ._import_inspect import import_inspect as import_inspect
 from ._import_lm_eval import import_lm_eval as import_lm_eval
 from ._imports import (
@@ -39,6 +44,7 @@ from ._writer import (
 
 __all__ = [
     "ERRORS_FIELD",
+    "PROPENSITY_FIELDS",
     "SOURCE_FIELD",
     "STATUS_FIELD",
     "ImportFailed",
@@ -46,6 +52,7 @@ __all__ = [
     "InputRow",
     "RepeatedPrompts",
     "SkippedRecord",
+    "clustered_by_field",
     "error_from_record",
     "error_to_record",
     "find_problems",
@@ -54,6 +61,7 @@ __all__ = [
     "import_lm_eval",
     "load_dataset",
     "read_input",
+    "with_label_propensity",
     "with_status_reasons",
     "write_jsonl",
     "write_parquet",

@@ -25,6 +25,7 @@ from cje_fp.estimation import (
     InvalidRecord,
     TooFewRows,
     to_data,
+    variance_attribution,
 )
 from cje_fp.estimation._results import EstimateResult, entry_result
 
@@ -49,6 +50,7 @@ def _estimate_entry(estimate: Estimate) -> dict[str, Any]:
         "se_sampling": estimate.se_sampling,
         "se_oracle": estimate.se_oracle,
         "reward_source": estimate.reward_source,
+        "variance_attribution": jsonable(variance_attribution(estimate)),
         "diagnostics": jsonable(
             {
                 "gate": status.level,

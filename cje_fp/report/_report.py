@@ -135,8 +135,11 @@ def estimation_report(
     config: EstimationConfig,
     judge_field: str = "judge_score",
     oracle_field: str = "oracle_label",
+    options: Mapping[str, JsonValue] | None = None,
 ) -> Report:
-    """The report of ``estimate_all`` on the file at ``path``: its hash, rows, options and versions."""
+    """The report of ``estimate_all`` on the file at ``path``: its hash, rows, options and versions.
+
+    ``options`` adds further settings to the recorded configuration (e.g. ``label_design``)."""
     provenance = manifest(
         data={
             "path": str(path),
@@ -153,6 +156,7 @@ def estimation_report(
                 "lenient": lenient,
                 "judge_field": judge_field,
                 "oracle_field": oracle_field,
+                **({} if options is None else options),
                 "estimation": config,
             }
         ),

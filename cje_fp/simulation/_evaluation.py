@@ -1,9 +1,13 @@
-"""``evaluate_estimators``: bias, RMSE, CI coverage and refusal rate over seeded replications.
+"""``evaluate_estimators``: bias, RMSE, CI coverage, refusals and confident misses over seeded replications.
 
 Each replication draws a fresh logged dataset from a known-truth ``World``
 (``simulate(..., via="arrays")``), runs every estimator on every target, and
 compares each estimate with the policy's exact value. A refusal or error is
-counted as such, never as a number.
+counted as such, never as a number. Estimates are computed with
+``allow_flagged=True`` so that a refusal by the gates still shows what it
+withheld: ``n_refused_would_cover`` counts refusals whose interval would have
+covered the truth (needless refusals), ``n_confidently_wrong`` estimates
+reported without a flag whose interval missed it.
 
 >>> from cje_fp.simulation._worlds import WorldConfig, build_world
 >>> world = build_world(WorldConfig(n_contexts=200, seed=3))
@@ -24,7 +28,14 @@ import numpy as np
 from returns.result import Failure, Success
 
 from cje_fp.errors import sealed
-from cje_fp.estimation import REFUSALS, EstimationConfig, EstimatorName, RewardSource, estimate_all
+from cje_fp.estimation import (
+    REFUSALS,
+    EstimationConfig,
+    EstimatorName,
+    RewardSource,
+    estimate_all,
+)
+from cje_fp.estimation._label_design import LabelDesign
 from cje_fp.simulation._worlds import FaultRates, World, simulate
 
 
@@ -50,11 +61,25 @@ class EstimatorPerformance:
     weight_calibration: Mapping[str, tuple[int, float]] = attrs.field(factory=dict)
     """Calibrated IPS only: per SIMCal status (``applied``, ``not_better``, ...), how many estimates
     had it and the coverage among them."""
+    n_refused_would_cover: int = 0
+    """Refusals whose withheld interval contained the truth."""
+    n_confidently_wrong: int = 0
+    """Estimates reported without a flag whose interval missed the truth."""
 
     @property
     def refusal_rate(self) -> float:
-        """Fraction of replications refused (insufficient overlap or informative missingness)."""
+        """Fraction of replications refused (insufficient overlap, informative missingness, labels not random)."""
         return self.n_refused / self.replications
+
+    @property
+    def confidently_wrong_rate(self) -> float:
+        """Fraction of replications with an unflagged estimate whose interval missed the truth."""
+        return self.n_confidently_wrong / self.replications
+
+    @property
+    def needless_refusal_rate(self) -> float:
+        """Fraction of replications refused although the withheld interval covered the truth."""
+        return self.n_refused_would_cover / self.replications
 
     def describe(self) -> str:
         """One line for humans."""
@@ -67,7 +92,9 @@ class EstimatorPerformance:
         return (
             f"{self.target:>10} {self.estimator:<15} truth {self.truth:.4f} bias {self.bias:+.4f} "
             f"rmse {self.rmse:.4f} coverage {self.coverage:.3f} se {self.mean_se:.4f} sd {self.sd:.4f} "
-            f"refused {self.refusal_rate:.2f} ({self.n_estimates}/{self.replications} estimates){statuses}"
+            f"refused {self.refusal_rate:.2f} (would cover {self.needless_refusal_rate:.2f}) "
+            f"confidently wrong {self.confidently_wrong_rate:.3f} ({self.n_estimates}/{self.replications} estimates)"
+            f"{statuses}"
         )
 
     def applied_share(self) -> float:
@@ -105,6 +132,7 @@ def _summarise(
     refused: int,
     failed: int,
     statuses: list[str],
+    refused_would_cover: int = 0,
 ) -> EstimatorPerformance:
     array = np.asarray(values)
     has = array.size > 0
@@ -126,6 +154,8 @@ def _summarise(
         mean_se=float(np.mean(ses)) if has else None,
         sd=float(np.std(array, ddof=1)) if array.size > 1 else None,
         weight_calibration=by_status,
+        n_refused_would_cover=refused_would_cover,
+        n_confidently_wrong=int(array.size - int(np.sum(covered))),
     )
 
 
@@ -143,8 +173,13 @@ def evaluate_estimators(
     level: float = 0.95,
     allow_flagged: bool = False,
     config: EstimationConfig = EstimationConfig(),
+    label_design: LabelDesign = "random",
 ) -> EvaluationReport:
-    """Run ``estimators`` on ``replications`` fresh datasets of ``n`` rows; compare with the truth."""
+    """Run ``estimators`` on ``replications`` fresh datasets of ``n`` rows; compare with the truth.
+
+    ``allow_flagged=True`` counts flagged estimates as estimates (as a user who passes it would
+    read them); by default they are refusals, with the coverage they would have had recorded.
+    """
     names = world.target_names if targets is None else tuple(targets)
     keys = [(target, estimator) for target in names for estimator in estimators]
     values: dict[tuple[str, EstimatorName], list[float]] = {key: [] for key in keys}
@@ -152,6 +187,7 @@ def evaluate_estimators(
     covered: dict[tuple[str, EstimatorName], list[bool]] = {key: [] for key in keys}
     statuses: dict[tuple[str, EstimatorName], list[str]] = {key: [] for key in keys}
     refused = dict.fromkeys(keys, 0)
+    would_cover = dict.fromkeys(keys, 0)
     failed = dict.fromkeys(keys, 0)
     for replication in range(replications):
         simulation = simulate(
@@ -163,12 +199,16 @@ def evaluate_estimators(
             targets=names,
             level=level,
             reward=reward,
-            allow_flagged=allow_flagged,
+            allow_flagged=True,
             config=config,
+            label_design=label_design,
         )
         for target, estimator, result in table:
             key = (target, estimator)
             match sealed(result):
+                case Success(estimate) if estimate.flagged and not allow_flagged:
+                    refused[key] += 1
+                    would_cover[key] += int(estimate.ci[0] <= world.truth[target] <= estimate.ci[1])
                 case Success(estimate):
                     truth = world.truth[target]
                     values[key].append(estimate.value)
@@ -188,6 +228,7 @@ def evaluate_estimators(
                 target, estimator, world.truth[target], replications,
                 values[(target, estimator)], ses[(target, estimator)], covered[(target, estimator)],
                 refused[(target, estimator)], failed[(target, estimator)], statuses[(target, estimator)],
+                would_cover[(target, estimator)],
             )
             for target, estimator in keys
         )

@@ -14,6 +14,7 @@ from cje_fp.estimation._errors import (
     InformativeMissingness,
     InsufficientOverlap,
     InvalidOption,
+    LabelsNotRandom,
     MissingJudgeScores,
     NonFiniteEstimate,
     TooFewClusters,
@@ -23,8 +24,14 @@ from cje_fp.estimation._errors import (
     WeightOverflow,
     WeightUnderflow,
 )
+from cje_fp.estimation._label_design import label_dependence
 from cje_fp.estimation._records import SCHEMA_VERSION
-from cje_fp.estimation.diagnostics import GateStatus, GateThresholds, missingness_check, overlap_diagnostics
+from cje_fp.estimation.diagnostics import (
+    GateStatus,
+    GateThresholds,
+    missingness_check,
+    overlap_diagnostics,
+)
 from tests.helpers.results import error_of, value_of
 
 
@@ -54,12 +61,13 @@ def _every_error() -> list[object]:
         NonFiniteEstimate(target="t", estimator="snips", quantity="value", detail="not a number"),
         _overlap_with(hill_tail_index=math.inf, psis_k=None, support_mass_se=math.inf),
         InformativeMissingness(target="t", check=check, reasons=check.status.refusals),
+        LabelsNotRandom(check=label_dependence(np.linspace(0.0, 1.0, 200), np.arange(200) > 150)),
     ]
 
 
 def test_every_error_kind_round_trips_through_json_text() -> None:
     errors = _every_error()
-    assert len({type(error) for error in errors}) == 11
+    assert len({type(error) for error in errors}) == 12
     for error in errors:
         data = error.to_dict()  # type: ignore[attr-defined]
         assert data["schema_version"] == SCHEMA_VERSION and data["kind"] == error.kind  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from cje_fp.data._dataset import Dataset
 from cje_fp.estimation import EstimationConfig, estimate
 from cje_fp.estimation._calibration import calibrate
 from cje_fp.estimation._errors import TooFewOracleLabels
+from cje_fp.estimation._label_design import stratified_by_fold
 from cje_fp.scoring import mean_one_weights
 from tests.helpers.estimation import calibrated_dataset
 from tests.helpers.results import error_of, value_of
@@ -23,7 +24,9 @@ def test_calibrated_rewards_get_the_labels_residual_correction() -> None:
     out_of_fold = fit.out_of_fold(judge, fit.folds)
     residuals = np.where(labelled, data.oracle.values - out_of_fold, 0.0)
     plug_in = float(np.dot(weights, out_of_fold) / weights.sum())
-    correction = float(np.dot(weights * labelled, residuals) / np.sum(weights * labelled))
+    # labelled rows weighted so that each calibration fold's labels stand for its rows
+    strata = stratified_by_fold(labelled.astype(np.float64), labelled, fit.folds)
+    correction = float(np.dot(weights * strata, residuals) / np.sum(weights * strata))
     result = value_of(estimate(data, "t", estimator="snips"))
     assert math.isclose(result.value, plug_in + correction, rel_tol=1e-12)
     summary = result.diagnostics.calibration

@@ -45,6 +45,9 @@ class TargetArrays:
     """Rows with an oracle label, for the residual correction (None: no correction)."""
     residuals: FloatArray | None = None
     """``Y - f_oof(S)`` on labelled rows, 0 elsewhere."""
+    label_weights: FloatArray | None = None
+    """How much each labelled row counts in the correction (0 elsewhere): ``1 / p`` for labels not
+    chosen at random, post-stratified by calibration fold; None: every label counts once."""
 
     @property
     def n(self) -> int:

@@ -11,7 +11,9 @@ form, cross-fitted because ``f_oof`` never saw the row's fold)::
     psi = sum(w f) / sum(w) + sum_L(w r) / sum_L(w)      (self-normalised)
     psi = mean(w f)          + mean_L(w r)               (Horvitz-Thompson)
 
-and its influence ``(n / sum_L w) L w (r - delta)`` (or ``(n / n_L) L (w r -
+(each labelled row counted ``label_weights`` times when given: ``1 / p`` for
+labels not chosen at random, post-stratified by calibration fold) and its
+influence ``(n / sum_L w) L w (r - delta)`` (or ``(n / n_L) L (w r -
 delta)``) is added to the plug-in's, so the standard error counts the labels'
 sampling noise. The fitted map's own variability cancels to first order (the
 correction is unbiased for any fixed map), so no fold jackknife is added.
@@ -53,13 +55,17 @@ def label_correction(arrays: TargetArrays, weights: FloatArray, *, normalised: b
     """The weighted mean residual over the labelled rows (None without residuals).
 
     ``normalised``: divide by the labelled rows' weight sum (Hajek), else by
-    their count (Horvitz-Thompson, ``weights`` being raw weights).
+    their count (Horvitz-Thompson, ``weights`` being raw weights). With
+    ``label_weights`` ``v`` (e.g. ``1 / p``), every labelled row counts ``v``
+    times, so that the labelled rows stand for all rows again when labels were
+    not chosen at random.
     """
     labelled, residuals = arrays.labelled, arrays.residuals
     if labelled is None or residuals is None:
         return None
     n = arrays.n
-    labelled_weights = np.where(labelled, weights, 0.0)
+    per_label = labelled.astype(np.float64) if arrays.label_weights is None else arrays.label_weights
+    labelled_weights = per_label * weights
     products = labelled_weights * residuals
     if normalised:
         total = float(labelled_weights.sum())
@@ -68,10 +74,10 @@ def label_correction(arrays: TargetArrays, weights: FloatArray, *, normalised: b
             influence = n * labelled_weights * (residuals - delta) / total
         replicates = group_ratio(products, labelled_weights, arrays.groups, arrays.n_groups)
     else:
-        count = int(labelled.sum())
-        delta = float(products.sum()) / count if count else math.nan
-        influence = (n / max(count, 1)) * np.where(labelled, products - delta, 0.0)
-        replicates = group_ratio(products, labelled.astype(np.float64), arrays.groups, arrays.n_groups)
+        count = float(per_label.sum())
+        delta = float(products.sum()) / count if count > 0 else math.nan
+        influence = (n / max(count, 1e-300)) * (products - per_label * delta)
+        replicates = group_ratio(products, per_label, arrays.groups, arrays.n_groups)
     return Correction(value=delta, influence=influence, replicates=replicates)
 
 

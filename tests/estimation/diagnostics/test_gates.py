@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import attrs
 import numpy as np
 from scipy.stats import genpareto
 
@@ -38,12 +39,27 @@ def test_a_heavy_pareto_tail_refuses_and_a_moderate_one_warns() -> None:
             assert any("Pareto" in reason for reason in status.refusals)
 
 
-def test_concentration_refuses_only_with_a_large_top_share_and_a_large_cv() -> None:
-    thresholds = GateThresholds(min_ess_fraction=0.0, min_ess=0.0, max_psis_k=math.inf, warn_psis_k=math.inf)
+def test_concentration_warns_by_default_and_refuses_only_when_asked() -> None:
+    thresholds = GateThresholds(
+        min_ess_fraction=0.0, min_ess=0.0, max_psis_k=math.inf, warn_psis_k=math.inf, refuse_concentration=True
+    )
     concentrated = np.log(np.concatenate([np.full(50, 30.0), np.ones(950)]))
     diagnostics = overlap_diagnostics(concentrated)
     assert diagnostics.top_share > 0.3 and diagnostics.weight_cv > 2.0
     assert any("top 5%" in reason for reason in evaluate_gates(diagnostics, thresholds).refusals)
+    by_default = evaluate_gates(diagnostics, attrs.evolve(thresholds, refuse_concentration=False))
+    assert not any("top 5%" in reason for reason in by_default.refusals)
+    assert any("top 5%" in reason for reason in by_default.warnings)
+
+
+def test_a_low_ess_fraction_warns_by_default_and_refuses_only_when_asked() -> None:
+    thresholds = GateThresholds(min_ess=0.0, max_psis_k=math.inf, warn_psis_k=math.inf)
+    diagnostics = overlap_diagnostics(np.log(np.concatenate([np.full(20, 200.0), np.ones(980)])))
+    assert diagnostics.ess_fraction < 0.1
+    assert any("ESS fraction" in reason for reason in evaluate_gates(diagnostics, thresholds).warnings)
+    assert not any("ESS fraction" in reason for reason in evaluate_gates(diagnostics, thresholds).refusals)
+    strict = attrs.evolve(thresholds, refuse_low_ess_fraction=True)
+    assert any("ESS fraction" in reason for reason in evaluate_gates(diagnostics, strict).refusals)
     spread = np.log(np.concatenate([np.full(50, 9.0), np.ones(950)]))
     calm = overlap_diagnostics(spread)
     assert calm.top_share > 0.3 and calm.weight_cv < 2.0
