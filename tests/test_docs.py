@@ -7,8 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cje_fp.scoring._config import load_config
-from tests.conftest import value_of
+from cje_fp.backends.openai import OpenAICompatiblePolicy
+from cje_fp.scoring import load_config
+from tests.helpers.results import value_of
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -31,7 +32,7 @@ def test_ci_runs_the_readme_check_command() -> None:
 
 
 def test_the_readme_library_example_runs_and_covers_the_truth() -> None:
-    (example,) = _blocks("python")
+    example = _blocks("python")[0]
     assert len([line for line in example.splitlines() if line.strip()]) <= 20
     output = subprocess.run(
         [sys.executable, "-c", example], capture_output=True, text=True, check=True, timeout=120, cwd=ROOT
@@ -50,7 +51,9 @@ def test_the_readme_config_parses(tmp_path: Path) -> None:
     try:
         assert parsed.base_policy == "base"
         assert [policy.name for policy in parsed.policies] == ["base", "unhelpful"]
-        assert parsed.policies[1].system_prompt == "You are an unhelpful assistant."
+        unhelpful = parsed.policies[1].policy
+        assert isinstance(unhelpful, OpenAICompatiblePolicy)
+        assert unhelpful.system_prompt == "You are an unhelpful assistant."
         assert parsed.retry.max_attempts == 5 and parsed.max_concurrency == 256
     finally:
         parsed.close()
@@ -66,3 +69,19 @@ def test_the_quickstart_example_runs() -> None:
     ).stdout
     assert re.search(r"200 samples x 3 policies: \d+ complete, \d+ partial, \d+ failed; \d+ retries", output)
     assert "valid log weights" in output
+
+
+def test_the_pipeline_example_runs_sync_and_async_and_the_readme_quotes_it() -> None:
+    script = (ROOT / "examples" / "pipeline.py").read_text()
+    excerpt = _blocks("python")[1]
+    for line in excerpt.splitlines():
+        code = line.split("#")[0].strip()
+        if code and not code.startswith(("match", "future = flow(", "result = flow(")):
+            assert code in script, f"README line not in examples/pipeline.py: {code}"
+    output = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "pipeline.py")], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    for mode in ("flow", "async"):
+        found = re.search(rf"{mode}: better = ([\d.]+) \[([\d.]+), ([\d.]+)\] \(truth 0.800\)", output)
+        assert found is not None, output
+        assert float(found.group(2)) <= 0.8 <= float(found.group(3))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
@@ -11,14 +9,12 @@ from returns.result import Failure, Success
 from rich.console import Console
 
 from cje_fp.cli.data import exclusion_lines, load
+from cje_fp.cli.figures import draw_figures, plots_unavailable
 from cje_fp.cli.outcome import ExitCode, Problem, report
-from cje_fp.report import matplotlib_missing, write_figures
-from cje_fp.report import file_sha256, manifest
-from cje_fp.report import estimates_json, estimates_table, jsonable, refusal_lines, refused
 from cje_fp.data import Dataset
-from cje_fp.estimation import EstimationConfig, estimate_all
-from cje_fp.estimation import EstimatorName
 from cje_fp.errors import sealed
+from cje_fp.estimation import EstimationConfig, EstimatorName, estimate_all
+from cje_fp.report import estimates_table, estimation_report, refusal_lines, refused
 
 
 @attrs.frozen(kw_only=True)
@@ -37,8 +33,8 @@ class EstimateOptions:
 
 def run_estimate(options: EstimateOptions, *, console: Console, errors: Console, verbose: bool) -> int:
     """Exit 0 when every requested estimate was produced, 1 when any was refused."""
-    if options.plot_dir is not None and (missing := matplotlib_missing()) is not None:
-        return report(missing, errors, verbose=verbose)
+    if (unavailable := plots_unavailable(options.plot_dir, errors, verbose=verbose)) is not None:
+        return unavailable
     loaded = load(options.path, lenient=options.lenient)
     match sealed(loaded):
         case Failure(problem):
@@ -78,33 +74,24 @@ def _estimate(
     if declined and not options.allow_flagged:
         console.print("(--allow-flagged reports a flagged number where only the overlap gates refused)", style="dim")
     if options.json_out is not None:
-        document = {
-            "estimates": estimates_json(table),
-            "provenance": manifest(
-                data={
-                    "path": str(options.path),
-                    "sha256": file_sha256(options.path),
-                    "rows": dataset.n_rows,
-                    "dropped": dict(dataset.dropped),
-                },
-                config=jsonable(
-                    {
-                        "estimators": options.estimators,
-                        "targets": targets,
-                        "level": options.level,
-                        "allow_flagged": options.allow_flagged,
-                        "lenient": options.lenient,
-                        "estimation": config,
-                    }
-                ),
-                seeds={"calibration_folds": config.calibration.seed},
-            ),
-        }
+        document = estimation_report(
+            table,
+            dataset,
+            path=options.path,
+            targets=targets,
+            estimators=options.estimators,
+            level=options.level,
+            allow_flagged=options.allow_flagged,
+            lenient=options.lenient,
+            config=config,
+        )
         options.json_out.parent.mkdir(parents=True, exist_ok=True)
-        options.json_out.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
+        options.json_out.write_text(document.to_json())
         console.print(f"report written to {options.json_out}")
     if options.plot_dir is not None:
-        written = write_figures(options.plot_dir, table=table, dataset=dataset, truth=None, console=console)
+        written = draw_figures(
+            options.plot_dir, table=table, dataset=dataset, truth=None, console=console, errors=errors
+        )
         if written != ExitCode.OK:
             return written
     return ExitCode.REFUSED if declined else ExitCode.OK

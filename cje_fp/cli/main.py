@@ -11,9 +11,11 @@ from typing import cast
 
 from rich.console import Console
 
-# Spelled out so that ``--help`` and argument errors do not import the estimators (scipy);
-# tests/test_cli.py checks it against ``cje_fp.estimation._results.ESTIMATORS``.
-ESTIMATOR_CHOICES = ("ips", "snips", "clipped-ips", "clipped-snips", "calibrated-ips")
+from cje_fp._plugins import estimator_names
+
+# The registry's names, read from its folder: ``--help`` and argument errors do not import the
+# estimators (numpy, scipy).
+ESTIMATOR_CHOICES = estimator_names()
 
 
 def _level(text: str) -> float:
@@ -64,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     estimate.add_argument("--json", type=Path, metavar="OUT", help="write a machine-readable report")
     estimate.add_argument("--plot", type=Path, metavar="DIR", help="write figures into DIR")
 
+    commands.add_parser("estimators", parents=[common], help="list the registered estimators")
+
     validate = commands.add_parser("validate", parents=[common], help="list every problem of a data file")
     validate.add_argument("data", type=Path, metavar="DATA")
 
@@ -93,11 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(seed=arguments.seed, n=arguments.rows, plot_dir=arguments.plot, console=console, errors=errors)
         case "estimate":
             from cje_fp.cli.estimate import EstimateOptions, run_estimate
-            from cje_fp.estimation._results import EstimatorName
-
             estimate_options = EstimateOptions(
                 path=arguments.scored,
-                estimators=tuple(cast(list[EstimatorName], arguments.estimator or ["snips", "calibrated-ips"])),
+                estimators=tuple(cast(list[str], arguments.estimator or ["snips", "calibrated-ips"])),
                 targets=tuple(arguments.target) if arguments.target else None,
                 level=arguments.level,
                 allow_flagged=arguments.allow_flagged,
@@ -106,6 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 plot_dir=arguments.plot,
             )
             return run_estimate(estimate_options, console=console, errors=errors, verbose=verbose)
+        case "estimators":
+            from cje_fp.estimation.estimators import estimators_markdown
+
+            console.print(estimators_markdown(), markup=False, highlight=False)
+            return 0
         case "validate":
             from cje_fp.cli.validate import run_validate
 
@@ -121,7 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cje_fp.cli.doctor import run_doctor
 
             return run_doctor(arguments.config, console=console, errors=errors, verbose=verbose)
-    raise AssertionError(f"unhandled command {arguments.command}")
+        case _:
+            raise AssertionError(f"unhandled command {arguments.command}")
 
 
 def entry_point() -> None:

@@ -11,8 +11,8 @@ from ._dataset import (
     hash_ids as hash_ids,
 )
 from ._errors import (
-    DataErrors as DataErrors,
     FILE_LINE as FILE_LINE,
+    DataErrors as DataErrors,
     ProblemKind as ProblemKind,
     RowProblem as RowProblem,
 )
@@ -21,11 +21,11 @@ from ._folds import (
 )
 
 __all__ = [
+    "FILE_LINE",
     "BoolArray",
     "CodeArray",
     "DataErrors",
     "Dataset",
-    "FILE_LINE",
     "FloatArray",
     "IntArray",
     "MaskedColumn",

@@ -1,14 +1,14 @@
 """The error algebra: every way a log-prob call or a weight can fail, and ``sealed``, the
-exhaustive view of a ``Result``."""
+exhaustive view of a ``Result`` (with its guards ``is_success``/``is_failure``)."""
 
 from ._log_prob import (
+    LOG_PROB_ERROR_TYPES as LOG_PROB_ERROR_TYPES,
     BadRequest as BadRequest,
     BaseFailed as BaseFailed,
     ConnectionFailed as ConnectionFailed,
     HttpDetail as HttpDetail,
     InvalidInput as InvalidInput,
     InvalidLogProb as InvalidLogProb,
-    LOG_PROB_ERROR_TYPES as LOG_PROB_ERROR_TYPES,
     LogProbError as LogProbError,
     MalformedResponse as MalformedResponse,
     ModelNotFound as ModelNotFound,
@@ -30,22 +30,23 @@ from ._redaction import (
     crashed as crashed,
     redact as redact,
 )
+from ._sealed import (
+    is_failure as is_failure,
+    is_success as is_success,
+    sealed as sealed,
+)
 from ._settled import (
     settled as settled,
 )
-from ._sealed import (
-    sealed as sealed,
-)
 
 __all__ = [
-    "settled",
+    "LOG_PROB_ERROR_TYPES",
     "BadRequest",
     "BaseFailed",
     "ConnectionFailed",
     "HttpDetail",
     "InvalidInput",
     "InvalidLogProb",
-    "LOG_PROB_ERROR_TYPES",
     "LogProbError",
     "MalformedResponse",
     "ModelNotFound",
@@ -61,8 +62,11 @@ __all__ = [
     "WeightError",
     "crashed",
     "excerpt",
+    "is_failure",
+    "is_success",
     "redact",
     "root_cause",
     "sealed",
+    "settled",
     "weight_error_reason",
 ]

@@ -15,9 +15,11 @@ from collections.abc import Callable
 from returns.result import Result
 
 from cje_fp.data import Dataset
-from cje_fp.estimation._api import EstimationConfig, estimate
+from cje_fp.estimation._config import EstimationConfig
 from cje_fp.estimation._errors import EstimationError
-from cje_fp.estimation._results import Estimate, EstimatorName, RewardSource
+from cje_fp.estimation._estimate import estimate
+from cje_fp.estimation._results import Estimate, RewardSource
+from cje_fp.estimation.estimators import EstimatorName
 
 
 def estimated(

@@ -4,22 +4,42 @@ from ._error_records import (
     error_from_record as error_from_record,
     error_to_record as error_to_record,
 )
-from ._jsonl import (
+from ._load import (
     find_problems as find_problems,
     load_dataset as load_dataset,
-    write_jsonl as write_jsonl,
+)
+from ._prompt_ids import (
+    hashed_prompt_id as hashed_prompt_id,
+)
+from ._reader import (
+    RepeatedPrompts as RepeatedPrompts,
 )
 from ._score_input import (
     InputRow as InputRow,
     read_input as read_input,
 )
+from ._status import (
+    ERRORS_FIELD as ERRORS_FIELD,
+    SOURCE_FIELD as SOURCE_FIELD,
+    STATUS_FIELD as STATUS_FIELD,
+    with_status_reasons as with_status_reasons,
+)
+from ._writer import (
+    write_jsonl as write_jsonl,
+)
 
 __all__ = [
+    "ERRORS_FIELD",
+    "SOURCE_FIELD",
+    "STATUS_FIELD",
     "InputRow",
+    "RepeatedPrompts",
     "error_from_record",
     "error_to_record",
     "find_problems",
+    "hashed_prompt_id",
     "load_dataset",
     "read_input",
+    "with_status_reasons",
     "write_jsonl",
 ]

@@ -10,7 +10,7 @@ from ._faults import (
     FaultPlan as FaultPlan,
     inject_faults as inject_faults,
 )
-from ._legacy import (  # type: ignore[deprecated]  # re-exported for old callers
+from ._legacy import (  # type: ignore[deprecated]  # log_prob is re-exported for old callers
     LogProbFailed as LogProbFailed,
     log_prob as log_prob,
 )
@@ -36,14 +36,14 @@ from ._validation import (
 )
 
 __all__ = [
-    "AsyncFunctionPolicy",
-    "DualFunctionPolicy",
-    "FunctionPolicy",
     "AsyncCall",
+    "AsyncFunctionPolicy",
     "AsyncPolicy",
+    "DualFunctionPolicy",
     "DualPolicy",
     "Fault",
     "FaultPlan",
+    "FunctionPolicy",
     "LogProbFailed",
     "LogProbResult",
     "Policy",

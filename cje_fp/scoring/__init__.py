@@ -1,6 +1,14 @@
 """Scoring logged rows under every policy: the sampler, log-space weights, the bridge to a
-``Dataset``, the scoring configuration and the resumable journal."""
+``Dataset``, the scoring configuration (backends resolved by kind), resumable file scoring
+(``score_file``) and backend diagnosis (``diagnose_config``)."""
 
+from ._batch import (
+    Accounting as Accounting,
+    BatchResult as BatchResult,
+    Exclusion as Exclusion,
+    IdentityCheck as IdentityCheck,
+    WeightColumn as WeightColumn,
+)
 from ._batch_dataset import (
     dataset_from_batch as dataset_from_batch,
     log_prob_column as log_prob_column,
@@ -11,18 +19,39 @@ from ._checkpoint import (
     read_rows as read_rows,
 )
 from ._config import (
+    RetrySettings as RetrySettings,
     ScoreConfig as ScoreConfig,
     load_config as load_config,
+    missing_api_keys as missing_api_keys,
 )
-from ._batch import (
-    Accounting as Accounting,
-    BatchResult as BatchResult,
-    Exclusion as Exclusion,
-    IdentityCheck as IdentityCheck,
-    WeightColumn as WeightColumn,
+from ._diagnose import (
+    DoctorSummary as DoctorSummary,
+    diagnose_config as diagnose_config,
+)
+from ._errors import (
+    ApiKeysMissing as ApiKeysMissing,
+    BackendFatal as BackendFatal,
+    ConfigInvalid as ConfigInvalid,
+    DataNotFound as DataNotFound,
+    ForeignOutput as ForeignOutput,
+    InputRejected as InputRejected,
+    OutputOfOtherData as OutputOfOtherData,
+    ScoringError as ScoringError,
+    StoredCellUnreadable as StoredCellUnreadable,
 )
 from ._interpreters import (
     called_in_order as called_in_order,
+)
+from ._progress import (
+    NoProgress as NoProgress,
+    RichProgress as RichProgress,
+    ScoringProgress as ScoringProgress,
+)
+from ._resume import (
+    ResumePlan as ResumePlan,
+)
+from ._run import (
+    score_file as score_file,
 )
 from ._sample import (
     CellOutcome as CellOutcome,
@@ -41,6 +70,9 @@ from ._steps import (
     to_dataset as to_dataset,
     weighed_against as weighed_against,
 )
+from ._summary import (
+    ScoringSummary as ScoringSummary,
+)
 from ._weights import (
     effective_sample_size as effective_sample_size,
     log_normalized_weights as log_normalized_weights,
@@ -51,22 +83,39 @@ from ._weights import (
 )
 
 __all__ = [
-    "called_in_order",
     "Accounting",
+    "ApiKeysMissing",
+    "BackendFatal",
     "BatchResult",
     "CellOutcome",
+    "ConfigInvalid",
+    "DataNotFound",
+    "DoctorSummary",
     "Exclusion",
+    "ForeignOutput",
     "IdentityCheck",
+    "InputRejected",
     "MultiTargetSampler",
+    "NoProgress",
+    "OutputOfOtherData",
+    "ResumePlan",
+    "RetrySettings",
+    "RichProgress",
     "RowJournal",
     "Sample",
     "SampleResult",
     "ScoreConfig",
     "ScoredSample",
+    "ScoringError",
+    "ScoringProgress",
+    "ScoringSummary",
+    "StoredCellUnreadable",
     "WeightColumn",
+    "called_in_order",
     "checked_cells",
     "compact",
     "dataset_from_batch",
+    "diagnose_config",
     "effective_sample_size",
     "load_config",
     "log_normalized_weights",
@@ -74,8 +123,10 @@ __all__ = [
     "log_sum_exp",
     "log_weight",
     "mean_one_weights",
+    "missing_api_keys",
     "normalized_weights",
     "read_rows",
+    "score_file",
     "scored_future",
     "scored_sample",
     "target_log_weight",

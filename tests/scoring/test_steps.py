@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from returns.pipeline import flow
 from returns.result import Failure, Result, Success
 from tenacity import wait_fixed
 
 from cje_fp.errors import PolicyCrashed
 from cje_fp.policy import Fault, FaultPlan, FunctionPolicy, LogProbResult, Policy, inject_faults, retrying, validated
-from cje_fp.scoring import MultiTargetSampler, called_in_order, SampleResult, checked_cells, scored_sample, target_log_weight, weighed_against
+from cje_fp.scoring import (
+    MultiTargetSampler,
+    SampleResult,
+    called_in_order,
+    checked_cells,
+    scored_sample,
+    target_log_weight,
+    weighed_against,
+)
 from cje_fp.scoring._sample import Sample
 from tests.conftest import error_of
-from tests.test_sampling import FAULTS, SAMPLES, TABLES, _tabular, fault_specs
+from tests.helpers.tabular import FAULTS, SAMPLES, TABLES, fault_specs, tabular as _tabular
 
 
 def _policies(plan: FaultPlan) -> list[Policy]:

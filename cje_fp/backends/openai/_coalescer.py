@@ -36,9 +36,7 @@ from returns.result import Failure
 
 from cje_fp.backends.openai._completions import EchoResult
 from cje_fp.backends.openai._limiter import SlotLimiter
-from cje_fp.errors import BadRequest, MalformedResponse, ServerError, TokenLimitExceeded
-from cje_fp.errors import crashed
-from cje_fp.errors import sealed
+from cje_fp.errors import BadRequest, MalformedResponse, ServerError, TokenLimitExceeded, crashed, sealed
 
 logger: Final = logging.getLogger("cje_fp.backends.openai")
 
@@ -192,7 +190,7 @@ class Coalescer:
     async def _run(self, prompts: list[str], futures: list[_Waiter]) -> None:
         try:
             results = await self._send(prompts)
-        except Exception as error:  # noqa: BLE001 - a crash fails the batch's cells, never the loop
+        except Exception as error:
             results = [Failure(crashed(error))] * len(futures)
         finally:
             self._limiter.release()

@@ -44,13 +44,12 @@ from cje_fp.backends.openai._doctor_probes import (
     non_ascii_check,
     temperature_check,
 )
-from cje_fp.backends.openai._policy import OpenAICompatiblePolicy
 from cje_fp.backends.openai._log_probs import check_log_probs
+from cje_fp.backends.openai._policy import OpenAICompatiblePolicy
 from cje_fp.backends.openai._teacher_forcing import ScoredResponse, score_response
-from cje_fp.backends.openai._two_request import prompt_token_count, score_two_request
 from cje_fp.backends.openai._templates import RenderedPrompt
-from cje_fp.errors import LogProbError, MalformedResponse
-from cje_fp.errors import sealed
+from cje_fp.backends.openai._two_request import prompt_token_count, score_two_request
+from cje_fp.errors import LogProbError, MalformedResponse, sealed
 
 _T = TypeVar("_T")
 
@@ -283,7 +282,7 @@ def doctor(
 
     Probe a real endpoint (here the fake server that ``cje_fp.testing`` ships):
 
-    >>> from cje_fp.testing._server import FakeServer, FakeServerConfig
+    >>> from cje_fp.testing import FakeServer, FakeServerConfig
     >>> with FakeServer(FakeServerConfig(models=("m",))) as server:
     ...     with OpenAICompatiblePolicy(name="p", base_url=server.base_url, model="m") as policy:
     ...         report = doctor(policy)

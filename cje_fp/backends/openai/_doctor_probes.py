@@ -22,13 +22,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final, Literal, TypeAlias
 
 import attrs
+from returns.result import Failure, Success
 
 from cje_fp.backends.openai._completions import Echo, EchoResult
 from cje_fp.backends.openai._teacher_forcing import ScoredResponse, score_echo
-from cje_fp.backends.openai._two_request import prompt_token_count, score_two_request
 from cje_fp.backends.openai._templates import RenderedPrompt
+from cje_fp.backends.openai._two_request import prompt_token_count, score_two_request
 from cje_fp.errors import sealed
-from returns.result import Failure, Success
 
 if TYPE_CHECKING:
     from cje_fp.backends.openai._policy import OpenAICompatiblePolicy

@@ -295,7 +295,7 @@ def _usual_span(
 
 
 def locate(echo: Echo, context: str, response: str) -> tuple[Span, Method] | LogProbError:
-    """``locate_response`` as a plain union (no container)."""
+    """The response's token span and how it was found, or why it cannot be placed."""
     if not echo.tokens:
         return MalformedResponse(reason="no tokens echoed")
     full = context + response
@@ -308,10 +308,6 @@ def locate(echo: Echo, context: str, response: str) -> tuple[Span, Method] | Log
     return span if not isinstance(span, tuple) else (span, "utf8_bytes")
 
 
-def locate_response(echo: Echo, *, context: str, response: str) -> Result[tuple[Span, Method], LogProbError]:
-    """The response's token span, by offsets when the server gave them, else by bytes."""
-    located = locate(echo, context, response)
-    return Success(located) if isinstance(located, tuple) else Failure(located)
 
 
 def score_echo(echo: Echo, context: str, response: str) -> ScoredResponse | LogProbError:
