@@ -29,13 +29,17 @@ class EstimateOptions:
     lenient: bool
     json_out: Path | None
     plot_dir: Path | None
+    judge_field: str = "judge_score"
+    oracle_field: str = "oracle_label"
 
 
 def run_estimate(options: EstimateOptions, *, console: Console, errors: Console, verbose: bool) -> int:
     """Exit 0 when every requested estimate was produced, 1 when any was refused."""
     if (unavailable := plots_unavailable(options.plot_dir, errors, verbose=verbose)) is not None:
         return unavailable
-    loaded = load(options.path, lenient=options.lenient)
+    loaded = load(
+        options.path, lenient=options.lenient, judge_field=options.judge_field, oracle_field=options.oracle_field
+    )
     match sealed(loaded):
         case Failure(problem):
             return report(problem, errors, verbose=verbose)
@@ -84,6 +88,8 @@ def _estimate(
             allow_flagged=options.allow_flagged,
             lenient=options.lenient,
             config=config,
+            judge_field=options.judge_field,
+            oracle_field=options.oracle_field,
         )
         options.json_out.parent.mkdir(parents=True, exist_ok=True)
         options.json_out.write_text(document.to_json())

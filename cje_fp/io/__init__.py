@@ -1,13 +1,22 @@
-"""Reading and writing logged and scored data in the CJE JSONL format."""
+"""Reading and writing logged and scored data in the CJE JSONL format (and Parquet); importers."""
 
 from ._error_records import (
     error_from_record as error_from_record,
     error_to_record as error_to_record,
 )
+from ._import_inspect import import_inspect as import_inspect
+from ._import_lm_eval import import_lm_eval as import_lm_eval
+from ._imports import (
+    Imported as Imported,
+    ImportFailed as ImportFailed,
+    SkippedRecord as SkippedRecord,
+    write_rows as write_rows,
+)
 from ._load import (
     find_problems as find_problems,
     load_dataset as load_dataset,
 )
+from ._parquet import write_parquet as write_parquet
 from ._prompt_ids import (
     hashed_prompt_id as hashed_prompt_id,
 )
@@ -32,14 +41,21 @@ __all__ = [
     "ERRORS_FIELD",
     "SOURCE_FIELD",
     "STATUS_FIELD",
+    "ImportFailed",
+    "Imported",
     "InputRow",
     "RepeatedPrompts",
+    "SkippedRecord",
     "error_from_record",
     "error_to_record",
     "find_problems",
     "hashed_prompt_id",
+    "import_inspect",
+    "import_lm_eval",
     "load_dataset",
     "read_input",
     "with_status_reasons",
     "write_jsonl",
+    "write_parquet",
+    "write_rows",
 ]

@@ -1,5 +1,14 @@
 """Results as artefacts: the JSON report with provenance, tables and plots."""
 
+from ._forest import (
+    plot_estimates as plot_estimates,
+    report_data as report_data,
+)
+from ._html import (
+    json_html as json_html,
+    report_fragment as report_fragment,
+    report_page as report_page,
+)
 from ._json import (
     estimates_json as estimates_json,
     jsonable as jsonable,
@@ -34,11 +43,16 @@ __all__ = [
     "estimates_table",
     "estimation_report",
     "file_sha256",
+    "json_html",
     "jsonable",
     "manifest",
     "matplotlib_missing",
+    "plot_estimates",
     "refusal_lines",
     "refused",
+    "report_data",
+    "report_fragment",
+    "report_page",
     "successes",
     "table_from_estimates",
     "write_figures",

@@ -98,6 +98,9 @@ def test_kill_9_and_resume_gives_the_same_cells_without_duplicates(tmp_path: Pat
     assert any(0 < rows < N_ROWS for rows in interrupted_at), f"no kill landed mid-run: {interrupted_at}"
 
     done_before = {cell for cell, (status, _) in _cells(out).items()} if out.exists() else set()
+    deadline = time.monotonic() + 30
+    while server.stats().in_flight and time.monotonic() < deadline:  # a killed client's last request
+        time.sleep(0.05)
     server.reset_stats()
     final = _score(config, data, "--out", out)
     assert final.returncode == 0, final.stderr
