@@ -146,8 +146,13 @@ def test_a_server_that_rejects_batches_is_sent_one_prompt_per_request(servers: S
 def test_doctor_passes_a_correct_server(servers: Servers, template: str | None) -> None:
     report = _doctor(servers["bpe"], template=template)
     assert report.usable, report.summary()
-    for name in ("generation", "aligned", "non_ascii", "boundary", "repeatable"):
+    for name in ("generation", "non_ascii", "boundary", "repeatable"):
         assert _check(report, name)[0], report.summary()
+    # A sampled token whose text dropped a partial UTF-8 byte ("\xa7a" from "façade" shows
+    # as "a") is not the token teacher-forced back: that probe disagrees on a correct server,
+    # so a mixed result warns and only a unanimous one refuses.
+    [aligned] = [check for check in report.checks if check.name == "aligned"]
+    assert aligned.passed or (not aligned.required and "agree" in aligned.detail), report.summary()
     passed, detail = _check(report, "batching")
     assert not passed and "one prompt per request" in detail
     assert report.temperature_semantics == "raw"

@@ -249,7 +249,10 @@ async def temperature_check(
         (abs(a - b) for a, b in zip(mine, theirs, strict=True) if a is not None and b is not None), default=0.0
     )
     if difference > tolerance:
-        detail = f"echoed log probs are scaled by temperature (they moved {difference:.3g} nats between T = {policy.temperature:g} and T = {other:g})"
+        detail = (
+            f"echoed log probs are scaled by temperature (they moved {difference:.3g} nats between "
+            f"T = {policy.temperature:g} and T = {other:g})"
+        )
         return Check(name="temperature", passed=True, required=False, detail=detail), "scaled"
     if policy.temperature != 1.0:
         detail = (

@@ -221,28 +221,41 @@ def locate_offsets(
             end = index
             break
         token = tokens[index]
-        if offset < previous_end or text[offset : offset + len(token)] != token:
+        start = _token_start(text, token, offset, previous_end, run)
+        if start is None:
             return None
-        start = offset
-        if offset > previous_end and not _split_character(text, previous_end, offset, run):
-            if run or not text[previous_end:offset].isspace():
-                return None
-            # Whitespace no token spells (a tokenizer that drops a token's
-            # leading space): it belongs to the token after it.
-            start = previous_end
         starts.append(start)
         ends.append(offset + len(token))
         run = run + 1 if not token and offset == previous_end else (1 if not token else 0)
         previous_end = offset + len(token)
+    problem = _end_problem(text, previous_end, full_end, offsets[end] - base if end < len(tokens) else None, run)
+    return problem if problem is not None else _start_from_offsets(starts, ends, k, context_end, end)
+
+
+def _token_start(text: str, token: str, offset: int, previous_end: int, run: int) -> int | None:
+    """Where a token's text starts (``None`` if the offset does not place it on its text)."""
+    if offset < previous_end or text[offset : offset + len(token)] != token:
+        return None
+    if offset == previous_end or _split_character(text, previous_end, offset, run):
+        return offset
+    if run or not text[previous_end:offset].isspace():
+        return None
+    # Whitespace no token spells (a tokenizer that drops a token's leading space):
+    # it belongs to the token after it.
+    return previous_end
+
+
+def _end_problem(text: str, previous_end: int, full_end: int, next_start: int | None, run: int) -> LogProbError | None:
+    """Why the prompt's tokens do not end exactly at its end, if they do not."""
     if previous_end > full_end:
         return boundary_error(END_SPANS_TOKEN)
-    next_start = offsets[end] - base if end < len(tokens) else None
-    if previous_end != full_end:
-        if next_start not in (None, full_end):
-            return boundary_error(END_SPANS_TOKEN)
-        if not _split_character(text, previous_end, full_end, run):
-            return boundary_error(ECHO_TOO_SHORT if next_start is None else END_SPANS_TOKEN)
-    return _start_from_offsets(starts, ends, k, context_end, end)
+    if previous_end == full_end:
+        return None
+    if next_start not in (None, full_end):
+        return boundary_error(END_SPANS_TOKEN)
+    if not _split_character(text, previous_end, full_end, run):
+        return boundary_error(ECHO_TOO_SHORT if next_start is None else END_SPANS_TOKEN)
+    return None
 
 
 def _split_character(text: str, gap_start: int, gap_end: int, run: int) -> bool:

@@ -304,7 +304,7 @@ def test_two_requests_refuse_a_response_whose_tokens_spell_other_text() -> None:
     alone = attrs.evolve(full, tokens=context_tokens, log_probs=(None,) + (-1.0,) * 10)
     result = score_two_request(full, alone, context=context, response=" <|im_end|> literal<|im_end|>", max_tokens=1)
     assert boundary_reason(result) == ECHO_MISMATCH
-    right = attrs.evolve(full, tokens=context_tokens + (" ", "", " literal", ""), log_probs=(None,) + (-1.0,) * 14)
+    right = attrs.evolve(full, tokens=(*context_tokens, " ", "", " literal", ""), log_probs=(None,) + (-1.0,) * 14)
     scored = score_two_request(right, alone, context=context, response=" <|im_end|> literal<|im_end|>", max_tokens=1)
     assert value_of(scored).log_prob == -4.0
 
@@ -335,9 +335,9 @@ CHAT_ECHO = Echo(
 #: The same without the end-of-turn token (dropped by a server, or not in the prompt).
 WITHOUT_END = attrs.evolve(
     CHAT_ECHO,
-    tokens=CHAT_TOKENS[:10] + ("!",),
-    log_probs=CHAT_LOG_PROBS[:10] + (-9.0,),
-    text_offset=CHAT_OFFSETS[:10] + (22,),
+    tokens=(*CHAT_TOKENS[:10], "!"),
+    log_probs=(*CHAT_LOG_PROBS[:10], -9.0),
+    text_offset=(*CHAT_OFFSETS[:10], 22),
 )
 
 
@@ -354,7 +354,7 @@ def test_control_tokens_that_cannot_all_be_accounted_for_fail_typed() -> None:
         score_response(WITHOUT_END, context=CHAT_CONTEXT, response=" yes<|im_end|>")
     ) == OFFSETS_INCONSISTENT
     # No usage count and an empty generated token after the last control token: which is which?
-    unsure = attrs.evolve(CHAT_ECHO, completion_tokens=None, tokens=CHAT_TOKENS[:11] + ("",))
+    unsure = attrs.evolve(CHAT_ECHO, completion_tokens=None, tokens=(*CHAT_TOKENS[:11], ""))
     assert boundary_reason(score_response(unsure, context=CHAT_CONTEXT, response=" yes<|im_end|>")) == (
         OFFSETS_INCONSISTENT
     )
