@@ -19,9 +19,9 @@ import pytest
 
 from cje_fp.backends.openai import DoctorReport, OpenAICompatiblePolicy, doctor
 from cje_fp.testing._tiny_gguf import Vocabulary
-from tests.boundary_pairs import BOUNDARY_PAIRS
-from tests.real_llama import GroundTruth, llama_server, require_llama_cpp
-from tests.real_llama_cells import Cell, Tally, describe_wrong, score_cells, verdict
+from tests.helpers.boundary_pairs import BOUNDARY_PAIRS
+from tests.helpers.real_llama import GroundTruth, llama_server, require_llama_cpp
+from tests.helpers.real_llama_cells import Cell, Tally, describe_wrong, score_cells, verdict
 
 #: Vocabulary variants: (vocabulary, BOS added).
 VARIANTS: Final[dict[str, tuple[Vocabulary, bool]]] = {

@@ -17,7 +17,7 @@ from returns.result import Failure, Success
 
 from cje_fp.backends.openai import OpenAICompatiblePolicy
 from cje_fp.errors import sealed
-from tests.real_llama import GroundTruth
+from tests.helpers.real_llama import GroundTruth
 
 TOLERANCE: Final = 1e-4
 Verdict: TypeAlias = Literal["exact", "failed", "wrong"]
