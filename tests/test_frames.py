@@ -99,6 +99,6 @@ def test_notebooks_show_estimates_and_refusals_as_html(tmp_path: Path) -> None:
     table = estimate_all(dataset, estimators=("snips",), targets=dataset.target_names)
     html = table._repr_html_()
     assert html.startswith("<table") and "1 estimate(s), 1 refused" in html
-    assert "insufficient_overlap" in html and "ESS fraction" in html
+    assert "insufficient_overlap" in html and "ESS 1.3 rows &lt; 30" in html
     estimate = value_of(table.get("close", "snips"))
     assert f"{estimate.value:.4f}" in estimate._repr_html_()

@@ -33,8 +33,8 @@ def test_judge_and_oracle_fields_name_other_columns(tmp_path: Path) -> None:
     assert first["estimates"] == second["estimates"]
     assert second["provenance"]["config"]["judge_field"] == "score_a"
     assert second["provenance"]["config"]["oracle_field"] == "human"
-    without = cje_fp("estimate", renamed, "--target", "close", "--estimator", "calibrated-ips")
-    assert without.returncode != 0  # the default field names find no judge scores there
+    without = cje_fp("estimate", renamed, "--target", "close", "--estimator", "calibrated-ips", "--fail-on-refusal")
+    assert without.returncode == 1  # the default field names find no judge scores there: refused
 
 
 def test_output_long_form_and_quiet(tmp_path: Path) -> None:
@@ -44,5 +44,5 @@ def test_output_long_form_and_quiet(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == "" and result.stderr == ""
     assert json.loads(report.read_text())["estimates"]["close"]["snips"]["status"] == "ok"
-    refused = cje_fp("estimate", scored, "--quiet")
+    refused = cje_fp("estimate", scored, "--quiet", "--fail-on-refusal")
     assert refused.returncode == 1 and refused.stdout == ""  # the exit code still says "refused"

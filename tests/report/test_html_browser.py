@@ -80,7 +80,7 @@ def test_the_page_renders_in_chromium_with_the_json_numbers(tmp_path: Path) -> N
     browser = chromium()
     scored = write_scored_file(tmp_path / "scored.jsonl")
     report = tmp_path / "report.json"
-    assert cje_fp("estimate", scored, "--estimator", "snips", "--estimator", "ips", "--json", report).returncode == 1
+    assert cje_fp("estimate", scored, "--estimator", "snips", "--estimator", "ips", "--json", report).returncode == 0
     page = tmp_path / "report.html"
     assert cje_fp("report", report, "--html", page).returncode == 0
 
