@@ -1,7 +1,7 @@
 """Which async HTTP client: CPU per request and throughput of the candidates, side by side.
 
 The issue asks for the HTTP client to be chosen by measurement. This starts the
-lean fake server (``cje_fp.testing.lean_server``) in a subprocess on 127.0.0.1
+lean fake server (``benchmarks.lean_server``) in a subprocess on 127.0.0.1
 with 50 ms latency, and for each client that is installed sends the same
 N samples x 5 policies unbatched requests with 256 in flight (256 workers on
 one pooled client, a 60 s timeout, no redirects), decoding each answer with
@@ -146,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{name}: not installed, skipped (pip install {name})")
     samples = make_samples(args.samples)
     bodies = [request_body(model, [sample.context + sample.response]) for model in POLICIES for sample in samples]
-    server = ServerProcess(args.latency, "cje_fp.testing.lean_server")
+    server = ServerProcess(args.latency, "benchmarks.lean_server")
     measured: dict[str, list[tuple[float, float, int]]] = {name: [] for name in installed}
     try:
         prime(server, samples)

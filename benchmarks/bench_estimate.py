@@ -33,7 +33,7 @@ import msgspec
 import numpy as np
 
 if TYPE_CHECKING:
-    from cje_fp.dataset import Dataset
+    from cje_fp.data._dataset import Dataset
 
 TILTS = {"alpha": 0.0, "beta": 1.5, "gamma": -1.5}
 """``log w = tilt * (quality - 0.5) - log E[exp(tilt * (quality - 0.5))]`` before the jitter."""
@@ -112,7 +112,7 @@ def _loaded(path: str) -> Dataset:
     from returns.result import Failure, Success
 
     from cje_fp.io import load_dataset
-    from cje_fp.results import sealed
+    from cje_fp.errors._sealed import sealed
 
     match sealed(load_dataset(path)):
         case Success(data):
@@ -129,8 +129,8 @@ def run_ours(path: str) -> None:
     """
     from returns.result import Failure, Success
 
-    from cje_fp.estimators import estimate_all
-    from cje_fp.results import sealed
+    from cje_fp.estimation import estimate_all
+    from cje_fp.errors._sealed import sealed
 
     started = time.perf_counter()
     data = _loaded(path)

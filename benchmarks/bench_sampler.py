@@ -21,8 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from returns.result import Success
 
 from cje_fp import MultiTargetSampler, Policy, TabularPolicy, retrying, validated
-from cje_fp.policy import AsyncFunctionPolicy, AsyncPolicy, FunctionPolicy, LogProbResult
-from cje_fp.sampling import Sample
+from cje_fp.policy._protocol import AsyncFunctionPolicy, AsyncPolicy, FunctionPolicy, LogProbResult
+from cje_fp.scoring._sampler import Sample
 
 N_POLICIES = 5
 LATENCY = 0.05

@@ -10,7 +10,7 @@ import math
 from returns.result import Failure, Success
 
 from cje_fp import MultiTargetSampler, TabularPolicy, retrying, sealed, validated
-from cje_fp.errors import ServerError, Unauthorized
+from cje_fp.errors._log_prob import ServerError, Unauthorized
 from cje_fp.testing import Fault, FaultPlan, inject_faults
 
 # Exact in-process policies: log P(response | prompt) read from a table.

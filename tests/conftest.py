@@ -6,7 +6,7 @@ from typing import TypeVar
 
 from returns.result import Failure, Result, Success
 
-from cje_fp.results import sealed
+from cje_fp.errors._sealed import sealed
 
 _V = TypeVar("_V")
 _E = TypeVar("_E")

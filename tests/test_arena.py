@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from returns.result import Failure, Success
 
-from cje_fp.dataset import Dataset
-from cje_fp.estimation_errors import InsufficientOverlap
-from cje_fp.estimators import (
+from cje_fp.data._dataset import Dataset
+from cje_fp.estimation._errors import InsufficientOverlap
+from cje_fp.estimation import (
     BASE,
     ESTIMATORS,
     EstimationConfig,
@@ -23,7 +23,7 @@ from cje_fp.estimators import (
     estimate_all,
 )
 from cje_fp.io import load_dataset
-from cje_fp.results import sealed
+from cje_fp.errors._sealed import sealed
 
 ARENA = Path(__file__).resolve().parents[2] / "shared" / "data" / "arena_sample"
 

@@ -6,8 +6,8 @@ import pytest
 from returns.result import Success
 
 from cje_fp import MultiTargetSampler, TabularPolicy, dataset_from_batch
-from cje_fp.errors import Timeout, Unauthorized
-from cje_fp.testing.faults import Fault, FaultPlan, inject_faults
+from cje_fp.errors._log_prob import Timeout, Unauthorized
+from cje_fp.policy._faults import Fault, FaultPlan, inject_faults
 
 PROMPTS = [f"p{i}" for i in range(60)]
 BASE = TabularPolicy(name="base", table={p: {"a": math.log(0.5), "b": math.log(0.5)} for p in PROMPTS})

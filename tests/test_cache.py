@@ -4,9 +4,9 @@ import asyncio
 
 from returns.result import Failure, Success
 
-from cje_fp.cache import SuccessCache, cached
-from cje_fp.errors import Timeout
-from cje_fp.policy import AsyncFunctionPolicy, FunctionPolicy, LogProbResult
+from cje_fp.policy._cache import SuccessCache, cached
+from cje_fp.errors._log_prob import Timeout
+from cje_fp.policy._protocol import AsyncFunctionPolicy, FunctionPolicy, LogProbResult
 
 
 class Counting:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from returns.result import Failure, Success
 
-from cje_fp.calibration import CalibrationConfig, calibrate, fit_isotonic
-from cje_fp.dataset import Dataset
-from cje_fp.folds import assign_folds, cluster_folds
-from cje_fp.dataset import hash_ids
+from cje_fp.estimation._calibration import CalibrationConfig, calibrate, fit_isotonic
+from cje_fp.data._dataset import Dataset
+from cje_fp.data._folds import assign_folds, cluster_folds
+from cje_fp.data._dataset import hash_ids
 
 
 def test_isotonic_pools_ties_and_is_monotone() -> None:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from returns.result import Failure, Success
 
-from cje_fp.io.checkpoint import RowJournal, compact, read_rows
+from cje_fp.scoring._checkpoint import RowJournal, compact, read_rows
 from tests.conftest import error_of, value_of
 
 

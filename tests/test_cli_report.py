@@ -5,11 +5,11 @@ from pathlib import Path
 
 from returns.result import Failure
 
-from cje_fp.cli.report import estimates_json
-from cje_fp.cli.score_input import read_input
-from cje_fp.estimation_errors import UnknownPolicy
-from cje_fp.estimators.results import EstimateTable
-from cje_fp.io.jsonl import hashed_prompt_id
+from cje_fp.report._json import estimates_json
+from cje_fp.io._score_input import read_input
+from cje_fp.estimation._errors import UnknownPolicy
+from cje_fp.estimation._results import EstimateTable
+from cje_fp.io._jsonl import hashed_prompt_id
 from tests.conftest import value_of
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from scipy.stats import genpareto
 
-from cje_fp.diagnostics import (
+from cje_fp.estimation.diagnostics._overlap import (
     GateThresholds,
     evaluate_gates,
     generalized_pareto_shape,

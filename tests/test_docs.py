@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cje_fp.cli.config import load_config
+from cje_fp.scoring._config import load_config
 from tests.conftest import value_of
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from cje_fp.backends.doctor import PROBE_CONTEXT, PROBE_RESPONSE, DoctorReport, doctor, doctor_async
-from cje_fp.backends.openai_compatible import OpenAICompatiblePolicy
-from cje_fp.testing.server import FakeServer, FakeServerConfig, fault_marker
+from cje_fp.backends.openai._doctor import PROBE_CONTEXT, PROBE_RESPONSE, DoctorReport, doctor, doctor_async
+from cje_fp.backends.openai._policy import OpenAICompatiblePolicy
+from cje_fp.testing._server import FakeServer, FakeServerConfig, fault_marker
 
 
 def probe(

@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from returns.result import Failure, Success
 
-from cje_fp import errors
-from cje_fp.errors import HttpDetail, LogProbError
-from cje_fp.io.error_records import error_from_record, error_to_record
+from cje_fp.errors import _log_prob as errors
+from cje_fp.errors._log_prob import HttpDetail, LogProbError
+from cje_fp.io._error_records import error_from_record, error_to_record
 
 texts = st.text(max_size=20)
 http = st.one_of(st.none(), st.builds(HttpDetail, status=st.one_of(st.none(), st.integers(100, 599)), body_excerpt=texts, request_hash=texts))

@@ -7,8 +7,8 @@ from typing import assert_never
 import attrs
 import pytest
 
-from cje_fp import errors
-from cje_fp.errors import (
+from cje_fp.errors import _log_prob as errors
+from cje_fp.errors._log_prob import (
     LOG_PROB_ERROR_TYPES,
     BaseFailed,
     InvalidLogProb,

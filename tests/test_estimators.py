@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from returns.result import Failure, Result, Success
 
-from cje_fp.calibration import CalibrationConfig, calibrate
-from cje_fp.dataset import Dataset
-from cje_fp.estimation_errors import (
+from cje_fp.estimation._calibration import CalibrationConfig, calibrate
+from cje_fp.data._dataset import Dataset
+from cje_fp.estimation._errors import (
     EstimationError,
     InformativeMissingness,
     InsufficientOverlap,
@@ -21,14 +21,14 @@ from cje_fp.estimation_errors import (
     TooFewOracleLabels,
     WeightUnderflow,
 )
-from cje_fp.estimators import BASE, Comparison, Estimate, EstimationConfig, EstimatorName, compare, estimate
-from cje_fp.estimators import api
-from cje_fp.estimators.api import estimate_all
-from cje_fp.estimators.core import TargetArrays, group_ratio, ips, mean_one, snips
-from cje_fp.estimators.inference import jackknife_se
-from cje_fp.estimators.simcal import SimcalConfig, calibrated_ips
-from cje_fp.folds import assign_folds
-from cje_fp.results import sealed
+from cje_fp.estimation import BASE, Comparison, Estimate, EstimationConfig, EstimatorName, compare, estimate
+from cje_fp.estimation import _api as api
+from cje_fp.estimation._api import estimate_all
+from cje_fp.estimation.estimators._core import TargetArrays, group_ratio, ips, mean_one, snips
+from cje_fp.estimation._inference import jackknife_se
+from cje_fp.estimation.estimators._simcal import SimcalConfig, calibrated_ips
+from cje_fp.data._folds import assign_folds
+from cje_fp.errors._sealed import sealed
 from tests.conftest import error_of, value_of
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 
-from cje_fp.estimators import EstimationConfig
-from cje_fp.evaluation import EstimatorPerformance, evaluate_estimators
-from cje_fp.simulation import TargetSpec, World, WorldConfig, build_world
+from cje_fp.estimation import EstimationConfig
+from cje_fp.simulation._evaluation import EstimatorPerformance, evaluate_estimators
+from cje_fp.simulation._worlds import TargetSpec, World, WorldConfig, build_world
 
 REPLICATIONS = 200
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cje_fp.testing.server import (
+from cje_fp.testing._server import (
     CONTEXT_LENGTH_MESSAGE,
     FakeServer,
     FakeServerConfig,
@@ -160,7 +160,7 @@ def test_models_and_stats_endpoints(server: FakeServer) -> None:
 
 def test_runs_as_a_process_printing_its_url() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "cje_fp.testing.server", "--model", "m"], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "cje_fp.testing._server", "--model", "m"], stdout=subprocess.PIPE, text=True
     )
     try:
         assert process.stdout is not None

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 from returns.result import Failure, Success
 
-from cje_fp.backends.tabular import TabularPolicy
-from cje_fp.errors import BadRequest, Timeout
-from cje_fp.testing.faults import Fault, FaultPlan, inject_faults
+from cje_fp.backends._tabular import TabularPolicy
+from cje_fp.errors._log_prob import BadRequest, Timeout
+from cje_fp.policy._faults import Fault, FaultPlan, inject_faults
 
 TABLE = {f"q{i}": {"a": -1.0} for i in range(400)}
 

@@ -6,13 +6,13 @@ import hashlib
 
 import pytest
 
-from cje_fp.backends.http_errors import (
+from cje_fp.backends.openai._http_errors import (
     error_for_exception,
     error_for_status,
     parse_retry_after,
     request_hash,
 )
-from cje_fp.errors import (
+from cje_fp.errors._log_prob import (
     BadRequest,
     ConnectionFailed,
     LogProbError,

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from returns.result import Failure, Result, Success
 
-from cje_fp.data_errors import DataErrors
-from cje_fp.dataset import Dataset
+from cje_fp.data._errors import DataErrors
+from cje_fp.data._dataset import Dataset
 from cje_fp.io import find_problems, load_dataset, write_jsonl
-from cje_fp.results import sealed
+from cje_fp.errors._sealed import sealed
 
 ARENA = Path(__file__).resolve().parents[2] / "shared" / "data" / "arena_sample"
 

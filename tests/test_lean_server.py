@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import pytest
 from returns.result import Success
 
-from cje_fp.backends.openai_compatible import OpenAICompatiblePolicy
-from cje_fp.testing.lean_server import LeanServer
-from cje_fp.testing.server import FakeServer, FakeServerConfig, expected_log_prob, fault_marker
+from cje_fp.backends.openai._policy import OpenAICompatiblePolicy
+from benchmarks.lean_server import LeanServer
+from cje_fp.testing._server import FakeServer, FakeServerConfig, expected_log_prob, fault_marker
 
 CONFIG = FakeServerConfig(models=("m", "other"))
 
@@ -94,7 +94,7 @@ def test_the_policy_scores_exactly_against_it(servers: tuple[FakeServer, LeanSer
 
 def test_it_runs_as_a_process() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "cje_fp.testing.lean_server", "--model", "m", "--latency", "0.01"],
+        [sys.executable, "-m", "benchmarks.lean_server", "--model", "m", "--latency", "0.01"],
         stdout=subprocess.PIPE,
         text=True,
     )

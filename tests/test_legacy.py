@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 from returns.result import Failure, Success
 
-from cje_fp.errors import Timeout
-from cje_fp.legacy import LogProbFailed, log_prob  # type: ignore[deprecated]  # the shim under test
-from cje_fp.policy import FunctionPolicy
+from cje_fp.errors._log_prob import Timeout
+from cje_fp.policy._legacy import LogProbFailed, log_prob  # type: ignore[deprecated]  # the shim under test
+from cje_fp.policy._protocol import FunctionPolicy
 
 
 def test_returns_the_value_and_warns() -> None:

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 from returns.result import Failure, Success
 
-from cje_fp.backends.coalescer import Coalescer
-from cje_fp.backends.completions import Echo, EchoResult
-from cje_fp.backends.limiter import SlotLimiter
-from cje_fp.errors import BadRequest
+from cje_fp.backends.openai._coalescer import Coalescer
+from cje_fp.backends.openai._completions import Echo, EchoResult
+from cje_fp.backends.openai._limiter import SlotLimiter
+from cje_fp.errors._log_prob import BadRequest
 
 
 def test_slots_are_bounded_across_loops_in_threads() -> None:

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from returns.result import Failure, Success
 
-from cje_fp.backends.completions import encode_request, request_payload
-from cje_fp.backends.http_errors import request_hash
-from cje_fp.backends.openai_compatible import OpenAICompatiblePolicy
-from cje_fp.errors import (
+from cje_fp.backends.openai._completions import encode_request, request_payload
+from cje_fp.backends.openai._http_errors import request_hash
+from cje_fp.backends.openai._policy import OpenAICompatiblePolicy
+from cje_fp.errors._log_prob import (
     BadRequest,
     ConnectionFailed,
     HttpDetail,
@@ -38,10 +38,10 @@ from cje_fp.errors import (
     TokenLimitExceeded,
     Unauthorized,
 )
-from cje_fp.policy import DualPolicy, LogProbResult
-from cje_fp.retry import retrying
-from cje_fp.sampling import MultiTargetSampler
-from cje_fp.testing.server import FakeServer, FakeServerConfig, expected_log_prob, fault_marker
+from cje_fp.policy._protocol import DualPolicy, LogProbResult
+from cje_fp.policy._retry import retrying
+from cje_fp.scoring._sampler import MultiTargetSampler
+from cje_fp.testing._server import FakeServer, FakeServerConfig, expected_log_prob, fault_marker
 from tests.conftest import error_of, value_of
 
 MODELS = ("m", "m2")

@@ -4,7 +4,7 @@ import asyncio
 
 from returns.result import Success
 
-from cje_fp.policy import (
+from cje_fp.policy._protocol import (
     AsyncCall,
     SyncCall,
     AsyncFunctionPolicy,

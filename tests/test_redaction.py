@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from cje_fp.redaction import REDACTED, crashed, redact
+from cje_fp.errors._redaction import REDACTED, crashed, redact
 
 
 def test_environment_secrets_are_redacted(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from returns.result import Failure, Result, Success
 
-from cje_fp.results import sealed
+from cje_fp.errors._sealed import sealed
 
 
 def _describe(result: Result[int, str]) -> str:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from returns.result import Failure, Success
 from tenacity import wait_fixed
 
-from cje_fp.errors import (
+from cje_fp.errors._log_prob import (
     BadRequest,
     ConnectionFailed,
     RateLimited,
@@ -18,8 +18,8 @@ from cje_fp.errors import (
     ServerError,
     Timeout,
 )
-from cje_fp.policy import AsyncFunctionPolicy, FunctionPolicy, LogProbResult
-from cje_fp.retry import counting_retries, retrying
+from cje_fp.policy._protocol import AsyncFunctionPolicy, FunctionPolicy, LogProbResult
+from cje_fp.policy._retry import counting_retries, retrying
 
 
 @attrs.define

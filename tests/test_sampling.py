@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from returns.result import Failure, Success
 from tenacity import wait_fixed
 
-from cje_fp.backends.tabular import TabularPolicy
-from cje_fp.errors import (
+from cje_fp.backends._tabular import TabularPolicy
+from cje_fp.errors._log_prob import (
     BadRequest,
     BaseFailed,
     LogProbError,
@@ -25,11 +25,11 @@ from cje_fp.errors import (
     Timeout,
     Unauthorized,
 )
-from cje_fp.policy import AsyncFunctionPolicy, AsyncPolicy, FunctionPolicy, LogProbResult, Policy
-from cje_fp.retry import retrying
-from cje_fp.sampling import CellOutcome, MultiTargetSampler, Sample
-from cje_fp.testing.faults import Fault, FaultPlan, inject_faults
-from cje_fp.validation import validated
+from cje_fp.policy._protocol import AsyncFunctionPolicy, AsyncPolicy, FunctionPolicy, LogProbResult, Policy
+from cje_fp.policy._retry import retrying
+from cje_fp.scoring._sampler import CellOutcome, MultiTargetSampler, Sample
+from cje_fp.policy._faults import Fault, FaultPlan, inject_faults
+from cje_fp.policy._validation import validated
 from tests.conftest import error_of, value_of
 
 CONTEXTS = [f"prompt {index}" for index in range(6)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cje_fp.dataset import MaskedColumn
-from cje_fp.simulation import BASE_POLICY, FaultRates, WorldConfig, build_world, simulate
+from cje_fp.data._dataset import MaskedColumn
+from cje_fp.simulation._worlds import BASE_POLICY, FaultRates, WorldConfig, build_world, simulate
 
 
 def labels(column: MaskedColumn) -> list[str]:

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from returns.result import Success
 
-from cje_fp.backends.tabular import TabularPolicy
-from cje_fp.errors import InvalidInput
+from cje_fp.backends._tabular import TabularPolicy
+from cje_fp.errors._log_prob import InvalidInput
 from tests.conftest import error_of
 
 TABLE = {"q": {"a": math.log(0.25), "b": math.log(0.75)}}

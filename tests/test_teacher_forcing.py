@@ -10,8 +10,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from returns.result import Result
 
-from cje_fp.backends.completions import Echo, parse_completions
-from cje_fp.backends.teacher_forcing import (
+from cje_fp.backends.openai._completions import Echo, parse_completions
+from cje_fp.backends.openai._teacher_forcing import (
     BOUNDARY_SPANS_TOKEN,
     CRLF_NORMALIZATION,
     ECHO_MISMATCH,
@@ -29,7 +29,7 @@ from cje_fp.backends.teacher_forcing import (
     score_two_request,
     token_bytes,
 )
-from cje_fp.errors import InvalidLogProb, LogProbError, MalformedResponse, TokenBoundaryError
+from cje_fp.errors._log_prob import InvalidLogProb, LogProbError, MalformedResponse, TokenBoundaryError
 from tests.conftest import error_of, value_of
 
 TOKEN = st.text(alphabet="ab \n\té☃", min_size=1, max_size=4)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cje_fp.backends.templates import (
+from cje_fp.backends.openai._templates import (
     RenderedPrompt,
     chatml,
     from_jinja,
@@ -14,7 +14,7 @@ from cje_fp.backends.templates import (
     mistral,
     resolve_template,
 )
-from cje_fp.errors import InvalidInput
+from cje_fp.errors._log_prob import InvalidInput
 from tests.conftest import error_of, value_of
 
 # The chat_template of Qwen2.5-Instruct's tokenizer_config.json minus its

@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from returns.result import Failure, Success
 
-from cje_fp.errors import InvalidInput, InvalidLogProb, Timeout
-from cje_fp.policy import AsyncFunctionPolicy, FunctionPolicy, LogProbResult
-from cje_fp.validation import check_log_prob, validated
+from cje_fp.errors._log_prob import InvalidInput, InvalidLogProb, Timeout
+from cje_fp.policy._protocol import AsyncFunctionPolicy, FunctionPolicy, LogProbResult
+from cje_fp.policy._validation import check_log_prob, validated
 from tests.conftest import error_of
 
 calls: list[tuple[str, str]] = []

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from returns.result import Failure, Success
 
-from cje_fp.errors import BaseFailed, TargetFailed, Timeout, Unauthorized
-from cje_fp.weights import (
+from cje_fp.errors._log_prob import BaseFailed, TargetFailed, Timeout, Unauthorized
+from cje_fp.scoring._weights import (
     effective_sample_size,
     log_normalized_weights,
     log_sum_exp,

@@ -1,1 +1,10 @@
-"""Policy backends: where effects live (HTTP, local models) and exact tables."""
+"""Policy backends, where effects live: exact tables in process, and OpenAI-compatible HTTP
+servers (``cje_fp.backends.openai``)."""
+
+from ._tabular import (
+    TabularPolicy as TabularPolicy,
+)
+
+__all__ = [
+    "TabularPolicy",
+]

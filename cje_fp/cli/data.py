@@ -8,10 +8,10 @@ from pathlib import Path
 from returns.result import Failure, Result, Success
 
 from cje_fp.cli.outcome import ExitCode, Problem
-from cje_fp.data_errors import DataErrors
-from cje_fp.dataset import Dataset
-from cje_fp.io.jsonl import load_dataset
-from cje_fp.results import sealed
+from cje_fp.data import DataErrors
+from cje_fp.data import Dataset
+from cje_fp.io import load_dataset
+from cje_fp.errors import sealed
 
 
 def exclusion_lines(dataset: Dataset, targets: Sequence[str]) -> list[str]:

@@ -8,10 +8,10 @@ from pathlib import Path
 from rich.console import Console
 
 from cje_fp.cli.outcome import ExitCode, report
-from cje_fp.cli.plots import matplotlib_missing, write_figures
-from cje_fp.cli.report import estimates_table, refusal_lines, refused, successes
-from cje_fp.estimators.api import estimate_all
-from cje_fp.estimators.results import ESTIMATORS
+from cje_fp.report import matplotlib_missing, write_figures
+from cje_fp.report import estimates_table, refusal_lines, refused, successes
+from cje_fp.estimation import estimate_all
+from cje_fp.estimation import ESTIMATORS
 from cje_fp.simulation import demo as demo_scenario
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 from returns.result import Failure, Success
 from rich.console import Console
 
-from cje_fp.backends.doctor import DoctorReport, doctor
-from cje_fp.cli.config import ScoreConfig, load_config
+from cje_fp.backends.openai import DoctorReport, doctor
+from cje_fp.scoring import ScoreConfig, load_config
 from cje_fp.cli.outcome import ExitCode, Problem, report
 from cje_fp.cli.score import missing_keys
-from cje_fp.results import sealed
+from cje_fp.errors import sealed
 
 
 def _exit_code(reports: list[DoctorReport]) -> ExitCode:

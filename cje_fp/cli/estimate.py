@@ -12,13 +12,13 @@ from rich.console import Console
 
 from cje_fp.cli.data import exclusion_lines, load
 from cje_fp.cli.outcome import ExitCode, Problem, report
-from cje_fp.cli.plots import matplotlib_missing, write_figures
-from cje_fp.cli.provenance import file_sha256, manifest
-from cje_fp.cli.report import estimates_json, estimates_table, jsonable, refusal_lines, refused
-from cje_fp.dataset import Dataset
-from cje_fp.estimators.api import EstimationConfig, estimate_all
-from cje_fp.estimators.results import EstimatorName
-from cje_fp.results import sealed
+from cje_fp.report import matplotlib_missing, write_figures
+from cje_fp.report import file_sha256, manifest
+from cje_fp.report import estimates_json, estimates_table, jsonable, refusal_lines, refused
+from cje_fp.data import Dataset
+from cje_fp.estimation import EstimationConfig, estimate_all
+from cje_fp.estimation import EstimatorName
+from cje_fp.errors import sealed
 
 
 @attrs.frozen(kw_only=True)

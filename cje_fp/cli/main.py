@@ -12,7 +12,7 @@ from typing import cast
 from rich.console import Console
 
 # Spelled out so that ``--help`` and argument errors do not import the estimators (scipy);
-# tests/test_cli.py checks it against ``cje_fp.estimators.results.ESTIMATORS``.
+# tests/test_cli.py checks it against ``cje_fp.estimation._results.ESTIMATORS``.
 ESTIMATOR_CHOICES = ("ips", "snips", "clipped-ips", "clipped-snips", "calibrated-ips")
 
 
@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(seed=arguments.seed, n=arguments.rows, plot_dir=arguments.plot, console=console, errors=errors)
         case "estimate":
             from cje_fp.cli.estimate import EstimateOptions, run_estimate
-            from cje_fp.estimators.results import EstimatorName
+            from cje_fp.estimation._results import EstimatorName
 
             estimate_options = EstimateOptions(
                 path=arguments.scored,

@@ -1,7 +1,7 @@
 """``cje-fp score``: log probs for every row under every configured policy, resumable.
 
 Rows are appended to SCORED as soon as all their cells are done (see
-``cje_fp.io.checkpoint``): the incumbent's JSONL format plus, per policy, a
+``cje_fp.scoring._checkpoint``): the incumbent's JSONL format plus, per policy, a
 status (``"ok"`` or the failure kind), the error record of failed cells, and
 the model and chat template that produced the cell. Re-running the same
 command skips every cell already done; ``--retry-failed`` recomputes only the
@@ -35,17 +35,17 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from cje_fp.backends.openai_compatible import OpenAICompatiblePolicy
-from cje_fp.cli.config import ScoreConfig, load_config
+from cje_fp.backends.openai import OpenAICompatiblePolicy
+from cje_fp.scoring import ScoreConfig, load_config
 from cje_fp.cli.outcome import ExitCode, Problem, report
-from cje_fp.cli.score_input import InputRow, read_input
+from cje_fp.io import InputRow, read_input
 from cje_fp.errors import ConnectionFailed, LogProbError, ModelNotFound, Unauthorized, root_cause
-from cje_fp.io.checkpoint import RowJournal, compact, read_rows
-from cje_fp.io.error_records import error_from_record, error_to_record
+from cje_fp.scoring import RowJournal, compact, read_rows
+from cje_fp.io import error_from_record, error_to_record
 from cje_fp.policy import AsyncPolicy, LogProbResult, Policy
-from cje_fp.results import sealed
-from cje_fp.retry import retrying
-from cje_fp.sampling import CellOutcome, MultiTargetSampler, Sample
+from cje_fp.errors import sealed
+from cje_fp.policy import retrying
+from cje_fp.scoring import CellOutcome, MultiTargetSampler, Sample
 
 ID_FIELD: Final = "prompt_id"
 STATUS_FIELD: Final = "logprob_status"

@@ -9,8 +9,8 @@ from rich.console import Console
 
 from cje_fp.cli.data import exclusion_lines, existing_file
 from cje_fp.cli.outcome import ExitCode, report
-from cje_fp.io.jsonl import load_dataset
-from cje_fp.results import sealed
+from cje_fp.io import load_dataset
+from cje_fp.errors import sealed
 
 
 def run_validate(path: Path, *, console: Console, errors: Console, verbose: bool) -> int:

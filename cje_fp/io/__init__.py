@@ -1,5 +1,25 @@
-"""Reading and writing logged data in the CJE JSONL format."""
+"""Reading and writing logged and scored data in the CJE JSONL format."""
 
-from cje_fp.io.jsonl import find_problems, load_dataset, write_jsonl
+from ._error_records import (
+    error_from_record as error_from_record,
+    error_to_record as error_to_record,
+)
+from ._jsonl import (
+    find_problems as find_problems,
+    load_dataset as load_dataset,
+    write_jsonl as write_jsonl,
+)
+from ._score_input import (
+    InputRow as InputRow,
+    read_input as read_input,
+)
 
-__all__ = ["find_problems", "load_dataset", "write_jsonl"]
+__all__ = [
+    "InputRow",
+    "error_from_record",
+    "error_to_record",
+    "find_problems",
+    "load_dataset",
+    "read_input",
+    "write_jsonl",
+]

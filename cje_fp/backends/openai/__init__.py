@@ -1,0 +1,22 @@
+"""Teacher forcing over an OpenAI-compatible ``/v1/completions`` server: the policy, its wire
+format, token-boundary detection, chat templates, batching and the ``doctor`` probe."""
+
+from ._doctor import (
+    DoctorReport as DoctorReport,
+    doctor as doctor,
+)
+from ._policy import (
+    OpenAICompatiblePolicy as OpenAICompatiblePolicy,
+)
+from ._templates import (
+    ChatTemplate as ChatTemplate,
+    from_jinja as from_jinja,
+)
+
+__all__ = [
+    "ChatTemplate",
+    "DoctorReport",
+    "OpenAICompatiblePolicy",
+    "doctor",
+    "from_jinja",
+]

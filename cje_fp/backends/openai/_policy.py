@@ -1,0 +1,328 @@
+"""``OpenAICompatiblePolicy``: teacher-forced log probs from an OpenAI-compatible
+``/v1/completions`` server (vLLM, Fireworks, Together, ...), over aiohttp
+(chosen by measurement: see ``benchmarks/bench_http.py``).
+
+One request per prompt with ``echo=true``, ``logprobs=1`` and ``max_tokens``
+0 (or 1 for servers that reject 0); the response's log prob is the sum of its
+echoed tokens' log probs (see ``teacher_forcing``). Both calling conventions:
+``compute_log_prob`` (blocking; runs on a background event loop owned by the
+policy) and ``compute_log_prob_async``. Concurrent calls on one loop are
+coalesced into requests of up to ``batch_size`` prompts (a partial batch waits
+at most ``batch_wait`` seconds for more); at most
+``max_in_flight`` requests are in flight per policy, whatever the loop. Every
+request has a ``timeout``. The API key is read from the environment variable
+named ``api_key_env`` at each request and never stored, logged or shown.
+
+Close the policy when done (``close()``, ``await aclose()``, or use it as a
+context manager); connections opened inside ``asyncio.run`` are closed when that
+loop ends.
+
+>>> policy = OpenAICompatiblePolicy(
+...     name="base", base_url="http://127.0.0.1:8000/v1", model="m", template="chatml")
+>>> policy
+OpenAICompatiblePolicy(name='base', base_url='http://127.0.0.1:8000/v1', model='m', api_key_env=None, timeout=60.0, temperature=1.0, template=ChatTemplate(name='chatml', end_of_turn='<|im_end|>', bos_token='', eos_token='<|im_end|>'), system_prompt=None, score_end_of_turn=True, max_tokens=0, two_request_fallback=False, max_in_flight=64, batch_size=1, batch_wait=0.005)
+>>> policy.template_id
+'chatml@1e75e822ee87'
+>>> policy.close()
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Literal, final
+from urllib.parse import urlsplit
+
+import aiohttp
+import attrs
+import yarl
+from returns.result import Failure, Result, Success
+
+from cje_fp.backends.openai._coalescer import Coalescer
+from cje_fp.backends.openai._completions import Echo, EchoResult
+from cje_fp.backends.openai._limiter import SlotLimiter
+from cje_fp.backends.openai._loops import BackgroundLoop, PerLoop
+from cje_fp.backends.openai._teacher_forcing import ScoredResponse, log_prob_of, score_echo, score_two_request
+from cje_fp.backends.openai._templates import ChatTemplate, RenderedPrompt, resolve_template
+from cje_fp.backends.openai._wire import CompletionsWire
+from cje_fp.errors import LogProbError, TokenBoundaryError
+from cje_fp.policy import LogProbResult
+from cje_fp.errors import crashed, redact
+from cje_fp.errors import sealed
+from cje_fp.policy import input_problem
+
+def _check_url(instance: object, attribute: object, url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"base_url must be an http(s) URL, got {redact(url)!r}")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("base_url must not hold credentials: name the key's variable in api_key_env")
+
+
+@attrs.frozen(kw_only=True)
+class _Client:
+    """What one event loop uses: its session and its coalescer."""
+
+    session: aiohttp.ClientSession
+    coalescer: Coalescer
+
+
+async def _close_client(client: _Client) -> None:
+    await client.session.close()
+
+
+class _Runtime:
+    """The mutable part of a policy: connections per loop, the limiter, the background loop.
+
+    Nothing here refers back to the policy, so an unclosed policy can still be
+    collected (and its finalizer close the background loop).
+    """
+
+    def __init__(self, policy: OpenAICompatiblePolicy) -> None:
+        self.limiter = SlotLimiter(limit=policy.max_in_flight)
+        self.background = BackgroundLoop(name=policy.name)
+        self.wire = CompletionsWire(
+            name=policy.name,
+            url=yarl.URL(policy.base_url.rstrip("/") + "/completions"),
+            model=policy.model,
+            temperature=policy.temperature,
+            api_key_env=policy.api_key_env,
+            timeout=policy.timeout,
+        )
+        batch_size, wait = policy.batch_size, policy.batch_wait
+        max_tokens, wire, limiter = policy.max_tokens, self.wire, self.limiter
+        timeout = aiohttp.ClientTimeout(total=policy.timeout)
+        max_in_flight = policy.max_in_flight
+
+        def create() -> _Client:
+            session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=max_in_flight, limit_per_host=0),
+                timeout=timeout,
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+            send = functools.partial(wire.send, session, max_tokens=max_tokens)
+            coalescer = Coalescer(send=send, batch_size=batch_size, limiter=limiter, wait=wait)
+            return _Client(session=session, coalescer=coalescer)
+
+        self.clients: PerLoop[_Client] = PerLoop(create=create, close=_close_client)
+
+    def close(self) -> None:
+        self.background.close()
+
+
+def _scored(echo: EchoResult, context: str, scored: str) -> ScoredResponse | LogProbError:
+    match sealed(echo):
+        case Success(full):
+            return score_echo(full, context, scored)
+        case Failure(error):
+            return error
+
+
+def _value(echo: EchoResult, context: str, scored: str) -> float | LogProbError:
+    match sealed(echo):
+        case Success(full):
+            return log_prob_of(full, context, scored)
+        case Failure(error):
+            return error
+
+
+@final
+@attrs.frozen(kw_only=True, eq=False)
+class OpenAICompatiblePolicy:
+    """A ``DualPolicy`` scoring responses on an OpenAI-compatible completions server.
+
+    ``template`` (a ``ChatTemplate`` or a built-in name) renders the context as
+    a user turn (after ``system_prompt``) and the response as the assistant's
+    reply, scoring the end-of-turn marker iff ``score_end_of_turn``. Without a
+    template, ``context + response`` is sent as is. With
+    ``two_request_fallback``, a token-boundary failure is retried as
+    ``lp(context + response) - lp(context)`` when the context's tokens are a
+    prefix of the full text's tokens.
+    """
+
+    name: str
+    base_url: str = attrs.field(validator=_check_url)
+    model: str
+    api_key_env: str | None = None
+    timeout: float = attrs.field(default=60.0, validator=attrs.validators.gt(0.0))
+    temperature: float = 1.0
+    template: ChatTemplate | None = attrs.field(default=None, converter=resolve_template)
+    system_prompt: str | None = None
+    score_end_of_turn: bool = True
+    max_tokens: Literal[0, 1] = attrs.field(default=0, validator=attrs.validators.in_((0, 1)))
+    two_request_fallback: bool = False
+    max_in_flight: int = attrs.field(default=64, validator=attrs.validators.ge(1))
+    batch_size: int = attrs.field(default=1, validator=attrs.validators.ge(1))
+    batch_wait: float = attrs.field(default=0.005, validator=attrs.validators.ge(0.0))
+    _runtime: _Runtime = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        runtime = _Runtime(self)
+        object.__setattr__(self, "_runtime", runtime)
+        weakref.finalize(self, runtime.close)
+
+    # Identity -----------------------------------------------------------------
+
+    @property
+    def template_id(self) -> str | None:
+        """The chat template's ``name@hash``, or ``None`` when prompts are sent raw."""
+        return None if self.template is None else self.template.template_id
+
+    @property
+    def peak_in_flight(self) -> int:
+        """The most requests this policy has had in flight at once."""
+        return self._runtime.limiter.peak
+
+    # Requests -----------------------------------------------------------------
+
+    async def request_echoes(
+        self, prompts: Sequence[str], *, max_tokens: int | None = None
+    ) -> list[EchoResult]:
+        """Send ``prompts`` in one request (within the in-flight bound) and return
+        each echo as parsed, without scoring it: for diagnostics."""
+        session = self._runtime.clients.get().session
+        async with self._runtime.limiter.slot():
+            return await self._runtime.wire.send(
+                session, prompts, self.max_tokens if max_tokens is None else max_tokens
+            )
+
+    # Scoring ------------------------------------------------------------------
+
+    def render(self, context: str, response: str) -> Result[RenderedPrompt, LogProbError]:
+        """The raw context and scored text this policy sends for a (context, response)."""
+        rendered = self._render(context, response)
+        return Success(rendered) if isinstance(rendered, RenderedPrompt) else Failure(rendered)
+
+    def _render(self, context: str, response: str) -> RenderedPrompt | LogProbError:
+        problem = input_problem(context, response)
+        if problem is not None:
+            return problem
+        if self.template is None:
+            return RenderedPrompt(context=context, scored=response)
+        match sealed(
+            self.template.render(
+                system=self.system_prompt,
+                user=context,
+                response=response,
+                score_end_of_turn=self.score_end_of_turn,
+            )
+        ):
+            case Success(rendered):
+                return rendered
+            case Failure(error):
+                return error
+
+    async def score_async(self, context: str, response: str) -> Result[ScoredResponse, LogProbError]:
+        """The response's log prob with where its tokens were found."""
+        texts = self._texts(context, response)
+        if not isinstance(texts, tuple):
+            return Failure(texts)
+        prompt_context, scored_text = texts
+        coalescer = self._runtime.clients.get().coalescer
+        echo = await coalescer.echo(prompt_context + scored_text)
+        scored = _scored(echo, prompt_context, scored_text)
+        if isinstance(scored, TokenBoundaryError) and self.two_request_fallback:
+            scored = await self._fallback(coalescer, echo, prompt_context, scored_text)
+        return Success(scored) if isinstance(scored, ScoredResponse) else Failure(scored)
+
+    async def compute_log_prob_async(self, context: str, response: str) -> LogProbResult:
+        """``log P(response | context)``, or why it could not be computed."""
+        # ``score_async`` inlined: the hot path, one coroutine per call, plain
+        # ``value | error`` unions inside and one Result at the edge (and as
+        # little as possible held across the await).
+        if self.template is None:
+            problem = input_problem(context, response)
+            if problem is not None:
+                return Failure(problem)
+            prompt_context, scored_text = context, response
+        else:
+            rendered = self._render(context, response)
+            if not isinstance(rendered, RenderedPrompt):
+                return Failure(rendered)
+            prompt_context, scored_text = rendered.context, rendered.scored
+            del rendered
+        coalescer = self._runtime.clients.get().coalescer
+        echo = await coalescer.echo(prompt_context + scored_text)
+        value = _value(echo, prompt_context, scored_text)
+        if isinstance(value, float):
+            return Success(value)
+        if isinstance(value, TokenBoundaryError) and self.two_request_fallback:
+            scored = await self._fallback(coalescer, echo, prompt_context, scored_text)
+            return Success(scored.log_prob) if isinstance(scored, ScoredResponse) else Failure(scored)
+        return Failure(value)
+
+    def _texts(self, context: str, response: str) -> tuple[str, str] | LogProbError:
+        """The raw context and scored text (``render`` without containers)."""
+        if self.template is None:
+            problem = input_problem(context, response)
+            return (context, response) if problem is None else problem
+        rendered = self._render(context, response)
+        return (rendered.context, rendered.scored) if isinstance(rendered, RenderedPrompt) else rendered
+
+    async def _fallback(
+        self, coalescer: Coalescer, echo: EchoResult, context: str, scored: str
+    ) -> ScoredResponse | LogProbError:
+        """The two-request score, after a token-boundary failure."""
+        context_echo = await coalescer.echo(context)
+        match sealed(self._two_request(echo, context_echo, RenderedPrompt(context=context, scored=scored))):
+            case Success(value):
+                return value
+            case Failure(error):
+                return error
+
+    def _two_request(
+        self, echo: EchoResult, context_echo: EchoResult, prompt: RenderedPrompt
+    ) -> Result[ScoredResponse, LogProbError]:
+        def with_full(full: Echo) -> Result[ScoredResponse, LogProbError]:
+            return context_echo.bind(
+                lambda alone: score_two_request(
+                    full, alone, context=prompt.context, response=prompt.scored, max_tokens=self.max_tokens
+                )
+            )
+
+        return echo.bind(with_full)
+
+    def compute_log_prob(self, context: str, response: str) -> LogProbResult:
+        """The blocking form: runs on the policy's background event loop."""
+        try:
+            return self._runtime.background.run(
+                lambda: self.compute_log_prob_async(context, response)
+            )
+        except Exception as error:  # noqa: BLE001 - a crash is a failure value, never a number
+            return Failure(crashed(error))
+
+    # Lifecycle ----------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the background loop's connections and stop its thread."""
+        self._runtime.close()
+
+    async def aclose(self) -> None:
+        """Close the running loop's connections, and the background loop's."""
+        await self._runtime.clients.aclose_current()
+        self._runtime.close()
+
+    def __enter__(self) -> OpenAICompatiblePolicy:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> OpenAICompatiblePolicy:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+

@@ -1,0 +1,98 @@
+"""``cached``: remember successful log probs by (policy name, context, response).
+
+Only successes are cached: a failure is retried by the next call, never replayed.
+
+>>> from returns.result import Success
+>>> from cje_fp.policy._protocol import FunctionPolicy
+>>> calls = []
+>>> def counted(context: str, response: str) -> LogProbResult:
+...     calls.append(response)
+...     return Success(-1.0)
+>>> policy = cached(FunctionPolicy(name="p", call=counted))
+>>> policy.compute_log_prob("q", "a"), policy.compute_log_prob("q", "a")
+(<Success: -1.0>, <Success: -1.0>)
+>>> calls
+['a']
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import attrs
+from returns.result import Success
+
+from cje_fp.policy._protocol import (
+    AnyPolicyT,
+    AsyncCall,
+    CallTransform,
+    LogProbResult,
+    SyncCall,
+    transform_policy,
+)
+from cje_fp.errors import sealed
+
+CacheKey = tuple[str, str, str]
+
+
+@attrs.define
+class SuccessCache:
+    """A thread-safe map from (policy, context, response) to a log prob, LRU-bounded."""
+
+    max_entries: int | None = None
+    _entries: OrderedDict[CacheKey, float] = attrs.field(factory=OrderedDict)
+    _lock: threading.Lock = attrs.field(factory=threading.Lock)
+
+    def get(self, key: CacheKey) -> float | None:
+        """The cached value, if any."""
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None and self.max_entries is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def remember(self, key: CacheKey, result: LogProbResult) -> LogProbResult:
+        """Store ``result`` if it is a success; return it unchanged."""
+        match sealed(result):
+            case Success(value):
+                with self._lock:
+                    self._entries[key] = value
+                    if self.max_entries is not None and len(self._entries) > self.max_entries:
+                        self._entries.popitem(last=False)
+            case _:
+                pass
+        return result
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def transform(self) -> CallTransform:
+        """The call transform that reads and fills this cache."""
+
+        def wrap_sync(name: str, call: SyncCall) -> SyncCall:
+            def cached_call(context: str, response: str) -> LogProbResult:
+                key = (name, context, response)
+                hit = self.get(key)
+                if hit is not None:
+                    return Success(hit)
+                return self.remember(key, call(context, response))
+
+            return cached_call
+
+        def wrap_async(name: str, call: AsyncCall) -> AsyncCall:
+            async def cached_call(context: str, response: str) -> LogProbResult:
+                key = (name, context, response)
+                hit = self.get(key)
+                if hit is not None:
+                    return Success(hit)
+                return self.remember(key, await call(context, response))
+
+            return cached_call
+
+        return CallTransform(sync=wrap_sync, async_=wrap_async)
+
+
+def cached(policy: AnyPolicyT, *, cache: SuccessCache | None = None) -> AnyPolicyT:
+    """Serve repeated (context, response) pairs from ``cache`` (a fresh one by default)."""
+    return transform_policy(policy, (cache if cache is not None else SuccessCache()).transform())

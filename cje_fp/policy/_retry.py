@@ -1,0 +1,298 @@
+"""``retrying``: retry transient failures, bounded by attempts and by time.
+
+Built on tenacity's ``retry_if_result``: a ``Failure`` whose error is
+``transient`` drives a retry; anything else is returned at once. When the
+attempts or the deadline run out the answer is
+``Failure(RetriesExhausted(attempts=n, last=error))``, never an exception.
+Sleep and clock are injectable so tests take no real time.
+
+>>> from returns.result import Failure, Success
+>>> from cje_fp.errors._log_prob import Timeout
+>>> from cje_fp.policy._protocol import FunctionPolicy
+>>> outcomes = [Failure(Timeout()), Success(-2.0)]
+>>> def flaky(context: str, response: str) -> LogProbResult:
+...     return outcomes.pop(0)
+>>> policy = retrying(
+...     FunctionPolicy(name="flaky", call=flaky),
+...     max_attempts=3, deadline=10.0, sleep=lambda seconds: None,
+... )
+>>> policy.compute_log_prob("q", "a")
+<Success: -2.0>
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from typing import Final, Generic, TypeVar
+
+import attrs
+from returns.result import Failure
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_result,
+    wait_exponential_jitter,
+)
+
+from cje_fp.errors import LogProbError, RateLimited, RetriesExhausted
+from cje_fp.policy._protocol import (
+    AnyPolicyT,
+    AsyncCall,
+    CallTransform,
+    LogProbResult,
+    SyncCall,
+    transform_policy,
+)
+from cje_fp.errors import sealed
+
+_CallType = TypeVar("_CallType", SyncCall, AsyncCall)
+
+WaitStrategy = Callable[[RetryCallState], float]
+"""Seconds to wait before the next attempt, given tenacity's call state."""
+
+#: Longest a server's Retry-After is honoured for, by default (seconds).
+DEFAULT_MAX_RETRY_AFTER: Final = 60.0
+
+# Retries counted per task or thread, so a sampler can report how many it used.
+_retry_counter: ContextVar[list[int] | None] = ContextVar("cje_fp_retries", default=None)
+
+
+class counting_retries:  # noqa: N801 - used like a function: ``with counting_retries() as n``
+    """Count the retries made by ``retrying`` policies inside the block.
+
+    >>> with counting_retries() as retries:
+    ...     pass
+    >>> retries
+    [0]
+    """
+
+    __slots__ = ("_counter", "_token")
+
+    def __init__(self) -> None:
+        self._counter = [0]
+
+    def __enter__(self) -> list[int]:
+        self._token = _retry_counter.set(self._counter)
+        return self._counter
+
+    def __exit__(self, *exc_info: object) -> None:
+        _retry_counter.reset(self._token)
+
+
+def count_retries_in_task() -> list[int]:
+    """Count the retries made in the current task (or thread) from now on, in the
+    returned list's only item; set it back to 0 between calls.
+
+    For a worker that makes many calls one after another in its own task:
+    cheaper than a ``counting_retries`` block per call (no context change per
+    call). The count is the task's own: call it only in a task (or thread) you
+    started for that purpose.
+
+    >>> import asyncio
+    >>> async def worker() -> list[int]:
+    ...     return count_retries_in_task()
+    >>> asyncio.run(worker())
+    [0]
+    """
+    counter = [0]
+    _retry_counter.set(counter)
+    return counter
+
+
+def _record_retry(state: RetryCallState) -> None:
+    counter = _retry_counter.get()
+    if counter is not None:
+        counter[0] += 1
+
+
+def _is_transient_failure(outcome: LogProbResult) -> bool:
+    match sealed(outcome):
+        case Failure(error):
+            return error.transient
+        case _:
+            return False
+
+
+def _last_error(state: RetryCallState) -> LogProbError | None:
+    if state.outcome is None or state.outcome.failed:
+        return None
+    outcome: LogProbResult = state.outcome.result()
+    match sealed(outcome):
+        case Failure(error):
+            return error
+        case _:
+            return None
+
+
+def _exhausted(state: RetryCallState) -> LogProbResult:
+    last = _last_error(state)
+    assert last is not None, "tenacity gives up only after a transient Failure"
+    return Failure(RetriesExhausted(attempts=state.attempt_number, last=last))
+
+
+@attrs.frozen(kw_only=True)
+class HonourRetryAfter:
+    """Wait what a ``RateLimited`` error asks (capped), else fall back.
+
+    >>> from tenacity import wait_fixed
+    >>> HonourRetryAfter(fallback=wait_fixed(1.0), cap=5.0).seconds(
+    ...     RateLimited(retry_after=30.0), 0.0)
+    5.0
+    """
+
+    fallback: WaitStrategy
+    cap: float = DEFAULT_MAX_RETRY_AFTER
+
+    def seconds(self, error: LogProbError | None, fallback: float) -> float:
+        """The wait for ``error``, given the fallback's answer."""
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            return max(0.0, min(error.retry_after, self.cap))
+        return fallback
+
+    def __call__(self, state: RetryCallState) -> float:
+        return self.seconds(_last_error(state), self.fallback(state))
+
+
+@attrs.frozen(kw_only=True)
+class _Stop:
+    """Stop after ``max_attempts``, or when the next attempt would start after
+    ``deadline`` seconds from ``started``."""
+
+    max_attempts: int
+    deadline: float
+    clock: Callable[[], float]
+    started: float
+
+    def __call__(self, state: RetryCallState) -> bool:
+        elapsed = self.clock() - self.started
+        return (
+            state.attempt_number >= self.max_attempts
+            or elapsed + state.upcoming_sleep >= self.deadline
+        )
+
+
+_RETRY_TRANSIENT: Final = retry_if_result(_is_transient_failure)
+
+
+@attrs.frozen(kw_only=True)
+class _RetryConfig:
+    max_attempts: int = attrs.field(validator=attrs.validators.ge(1))
+    deadline: float = attrs.field(validator=attrs.validators.gt(0.0))
+    wait: WaitStrategy
+    sleep: Callable[[float], None]
+    async_sleep: Callable[[float], Awaitable[None]]
+    clock: Callable[[], float]
+
+    def stop(self, started: float) -> _Stop:
+        return _Stop(
+            max_attempts=self.max_attempts,
+            deadline=self.deadline,
+            clock=self.clock,
+            started=started,
+        )
+
+    def wrap_sync(self, name: str, call: SyncCall) -> SyncCall:
+        def retried_call(context: str, response: str) -> LogProbResult:
+            started = self.clock()
+            first = call(context, response)
+            if not _is_transient_failure(first):
+                return first  # the common case needs no retry machinery
+            retryer = Retrying(
+                stop=self.stop(started),
+                wait=self.wait,
+                retry=_RETRY_TRANSIENT,
+                before_sleep=_record_retry,
+                retry_error_callback=_exhausted,
+                sleep=self.sleep,
+            )
+            result: LogProbResult = retryer(_ReplayFirst(first=first, call=call), context, response)
+            return result
+
+        return retried_call
+
+    def wrap_async(self, name: str, call: AsyncCall) -> AsyncCall:
+        async def retried_call(context: str, response: str) -> LogProbResult:
+            started = self.clock()
+            first = await call(context, response)
+            if not _is_transient_failure(first):
+                return first  # the common case needs no retry machinery
+            retryer = AsyncRetrying(
+                stop=self.stop(started),
+                wait=self.wait,
+                retry=_RETRY_TRANSIENT,
+                before_sleep=_record_retry,
+                retry_error_callback=_exhausted,
+                sleep=self.async_sleep,
+            )
+            replay = _ReplayFirst(first=first, call=call)
+            result: LogProbResult = await retryer(replay.awaitable, context, response)
+            return result
+
+        return retried_call
+
+
+@attrs.define(kw_only=True)
+class _ReplayFirst(Generic[_CallType]):
+    """Hands tenacity the first attempt's outcome, then makes real calls.
+
+    The first attempt runs before tenacity is involved, so a call that needs
+    no retry costs no retry machinery; tenacity still counts it as attempt 1.
+    """
+
+    first: LogProbResult | None
+    call: _CallType
+
+    def __call__(self: _ReplayFirst[SyncCall], context: str, response: str) -> LogProbResult:
+        first, self.first = self.first, None
+        return first if first is not None else self.call(context, response)
+
+    async def awaitable(self: _ReplayFirst[AsyncCall], context: str, response: str) -> LogProbResult:
+        first, self.first = self.first, None
+        return first if first is not None else await self.call(context, response)
+
+
+def _awaitable(sleep: Callable[[float], None]) -> Callable[[float], Awaitable[None]]:
+    async def async_sleep(seconds: float) -> None:
+        sleep(seconds)
+
+    return async_sleep
+
+
+def retrying(
+    policy: AnyPolicyT,
+    *,
+    max_attempts: int = 5,
+    deadline: float = 120.0,
+    wait: WaitStrategy | None = None,
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+    sleep: Callable[[float], None] = time.sleep,
+    async_sleep: Callable[[float], Awaitable[None]] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> AnyPolicyT:
+    """Retry transient failures of ``policy``.
+
+    At most ``max_attempts`` calls, and no attempt starts after ``deadline``
+    seconds (the wait before it included). ``wait`` defaults to exponential
+    backoff with jitter; a ``RateLimited.retry_after`` overrides it, capped at
+    ``max_retry_after``. Permanent failures and successes pass through after
+    one call. ``async_sleep`` defaults to ``asyncio.sleep``, or, when only
+    ``sleep`` is injected (a fake clock in a test), to an awaitable ``sleep``.
+    """
+    config = _RetryConfig(
+        max_attempts=max_attempts,
+        deadline=deadline,
+        wait=HonourRetryAfter(
+            fallback=wait or wait_exponential_jitter(multiplier=0.5, max=30.0),
+            cap=max_retry_after,
+        ),
+        sleep=sleep,
+        async_sleep=async_sleep or (asyncio.sleep if sleep is time.sleep else _awaitable(sleep)),
+        clock=clock,
+    )
+    return transform_policy(
+        policy, CallTransform(sync=config.wrap_sync, async_=config.wrap_async)
+    )

@@ -1,0 +1,523 @@
+"""A fake vLLM-shaped ``/v1/completions`` server with deterministic faults.
+
+Run it in a background thread (``with FakeServer() as server: server.base_url``)
+or as a process (``python -m cje_fp.testing._server --latency 0.05``, which
+prints its base URL on the first line). It listens on 127.0.0.1 only.
+
+It tokenizes with a simple deterministic tokenizer (``tokenize``: words with
+their leading spaces, single punctuation marks, runs of newlines, special
+tokens such as ``<|eot_id|>`` whole) and gives each token a log prob that depends only on the
+model and the token (``token_log_prob``), so a test knows the exact answer:
+``expected_log_prob(context, response, model=...)``. The first token's log
+prob is null, as in OpenAI-style servers. ``prompt`` may be a list.
+
+Faults are asked for inside a prompt with a marker, ``fault_marker(kind)``
+(``<<fault:kind>>``, or ``<<fault:kind*N>>`` to fail only the first N requests
+carrying that prompt). Request faults fail the whole request; prompt faults
+(quirks) change only that prompt's choice:
+
+- request: ``rate_limit`` (429 + ``Retry-After``), ``server_error`` (500),
+  ``unavailable`` (503), ``hang`` (no answer until the server stops or
+  ``hang_seconds``), ``drop`` (connection closed), ``malformed_json``,
+  ``missing_choices``, ``context_length`` (400 with vLLM's message),
+  ``bad_request`` (400), ``unprocessable`` (422);
+- prompt: ``missing_logprobs``, ``nan``, ``positive``, ``null_logprob``,
+  ``short_logprobs``, ``echo_crlf`` and ``echo_whitespace`` (the server
+  normalises the prompt), ``echo_mismatch``, ``bpe_tokens`` (``Ġ`` for spaces,
+  no ``text_offset``), ``bytes_tokens`` (non-ASCII tokens as ``bytes:\\xNN``,
+  no ``text_offset``), ``no_offsets``, ``bos`` (a ``<s>`` token first, offsets
+  shifted, as vLLM does).
+
+Server-wide: a required API key (a wrong one gets a 401 whose body quotes it,
+as some servers do), served models (others get 404), latency, and
+``generated_only`` (log probs only for generated tokens: llama.cpp's
+behaviour). The server counts requests, prompts, and requests in flight.
+
+>>> tokenize("Hi there,  you<|eot_id|>")
+['Hi', ' there', ',', '  you', '<|eot_id|>']
+>>> with FakeServer(FakeServerConfig(models=("m",))) as server:
+...     server.base_url.startswith("http://127.0.0.1:")
+True
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import math
+import re
+import signal
+import socket
+import sys
+import threading
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Final
+
+import attrs
+from aiohttp import web
+
+from cje_fp.testing._background import BackgroundServer, listening_socket
+
+_SPECIAL_TOKEN: Final = r"<\|[^|<>\s]{1,40}\|>"
+# Special tokens whole; newlines on their own; spaces and tabs lead the word or mark after them.
+_TOKEN: Final = re.compile(rf"{_SPECIAL_TOKEN}|\s+(?={_SPECIAL_TOKEN})|\n+|[^\S\n]*\w+|[^\S\n]*[^\w\s]|\s+")
+_MARKER: Final = re.compile(r"<<fault:([a-z_]+)(?:\*(\d+))?>>")
+
+REQUEST_FAULTS: Final = frozenset(
+    {
+        "rate_limit",
+        "server_error",
+        "unavailable",
+        "hang",
+        "drop",
+        "malformed_json",
+        "missing_choices",
+        "context_length",
+        "bad_request",
+        "unprocessable",
+    }
+)
+PROMPT_FAULTS: Final = frozenset(
+    {
+        "missing_logprobs",
+        "nan",
+        "positive",
+        "null_logprob",
+        "short_logprobs",
+        "echo_crlf",
+        "echo_whitespace",
+        "echo_mismatch",
+        "bpe_tokens",
+        "bytes_tokens",
+        "no_offsets",
+        "bos",
+    }
+)
+#: What the server "generates" after the echo, one token per ``max_tokens``.
+GENERATED_TOKEN: Final = " the"
+GENERATED_LOG_PROB: Final = -0.5
+CONTEXT_LENGTH_MESSAGE: Final = (
+    "This model's maximum context length is {limit} tokens. However, you requested "
+    "{tokens} tokens in the messages. Please reduce the length of the messages."
+)
+
+
+def fault_marker(kind: str, times: int | None = None) -> str:
+    """The marker that asks the server for fault ``kind`` (first ``times`` requests only).
+
+    >>> fault_marker("rate_limit", times=2)
+    '<<fault:rate_limit*2>>'
+    """
+    if kind not in REQUEST_FAULTS | PROMPT_FAULTS:
+        raise ValueError(f"unknown fault {kind!r}")
+    return f"<<fault:{kind}>>" if times is None else f"<<fault:{kind}*{times}>>"
+
+
+def tokenize(text: str) -> list[str]:
+    """Split ``text`` into the fake server's tokens (they always join back to ``text``)."""
+    return _TOKEN.findall(text)
+
+
+@lru_cache(maxsize=65536)
+def token_log_prob(model: str, token: str) -> float:
+    """The fake log prob of ``token`` under ``model``: in [-3.0, -0.5], exactly representable.
+
+    >>> token_log_prob("m", " hello") == token_log_prob("m", " hello") <= -0.5
+    True
+    """
+    digest = hashlib.blake2b(f"{model}\x00{token}".encode(), digest_size=4).digest()
+    return -0.5 - (int.from_bytes(digest, "big") % 11) * 0.25
+
+
+def expected_log_prob(context: str, response: str, *, model: str) -> float:
+    """What a client should compute for ``response`` after ``context`` (``math.fsum``).
+
+    Raises ``ValueError`` when the boundary falls inside a token.
+
+    >>> expected_log_prob("2+2=", " 4", model="m") == token_log_prob("m", " 4")
+    True
+    """
+    tokens = tokenize(context + response)
+    position = 0
+    for index, token in enumerate(tokens):
+        if position == len(context):
+            return math.fsum(token_log_prob(model, t) for t in tokens[index:])
+        if position > len(context):
+            break
+        position += len(token)
+    raise ValueError("the context/response boundary splits a token (or the response is empty)")
+
+
+@attrs.frozen(kw_only=True)
+class FakeServerConfig:
+    """How the fake server behaves everywhere (per-prompt faults use markers)."""
+
+    models: tuple[str, ...] = ("fake-model",)
+    api_key: str | None = attrs.field(default=None, repr=False)
+    latency: float = 0.0
+    retry_after: str = "1"
+    hang_seconds: float = 30.0
+    generated_only: bool = False
+    text_offset: bool = True
+    top_logprobs: bool = True
+    noise: float = 0.0
+    max_prompt_tokens: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ServerStats:
+    """What the server has seen."""
+
+    requests: int
+    prompts: int
+    in_flight: int
+    max_in_flight: int
+    statuses: Mapping[int, int]
+
+
+class _State:
+    """Counters and fault bookkeeping (updated on the server's loop only)."""
+
+    def __init__(self, config: FakeServerConfig) -> None:
+        self.config = config
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.prompts = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.statuses: Counter[int] = Counter()
+        self.fault_counts: Counter[tuple[str, str]] = Counter()
+        self.stopping: asyncio.Event | None = None
+
+    def stats(self) -> ServerStats:
+        with self.lock:
+            return ServerStats(
+                requests=self.requests,
+                prompts=self.prompts,
+                in_flight=self.in_flight,
+                max_in_flight=self.max_in_flight,
+                statuses=dict(self.statuses),
+            )
+
+    def reset(self) -> None:
+        with self.lock:
+            self.requests = self.prompts = self.max_in_flight = 0
+            self.statuses.clear()
+            self.fault_counts.clear()
+
+    def faults(self, prompt: str, kinds: frozenset[str]) -> list[str]:
+        """The faults of ``kinds`` that fire for this request carrying ``prompt``."""
+        fired = []
+        for kind, times in _MARKER.findall(prompt):
+            if kind not in kinds:
+                continue
+            with self.lock:
+                self.fault_counts[(kind, prompt)] += 1
+                count = self.fault_counts[(kind, prompt)]
+            if not times or count <= int(times):
+                fired.append(kind)
+        return fired
+
+
+STATE: Final = web.AppKey("state", _State)
+
+
+def _error(status: int, message: str, **headers: str) -> web.Response:
+    body = json.dumps({"error": {"message": message, "code": status}})
+    return web.Response(status=status, text=body, content_type="application/json", headers=headers)
+
+
+def _render_token(token: str, quirks: Sequence[str]) -> str:
+    if "bpe_tokens" in quirks:
+        return token.replace(" ", "Ġ").replace("\n", "Ċ")
+    if "bytes_tokens" in quirks and not token.isascii():
+        return "bytes:" + "".join(f"\\x{byte:02x}" for byte in token.encode("utf-8"))
+    return token
+
+
+def _normalised(prompt: str, quirks: Sequence[str]) -> str:
+    if "echo_crlf" in quirks:
+        return prompt.replace("\r\n", "\n")
+    if "echo_whitespace" in quirks:
+        return " ".join(prompt.split())
+    if "echo_mismatch" in quirks:
+        return "[echo]" + prompt
+    return prompt
+
+
+def _noise(scale: float, serial: int, index: int) -> float:
+    """A deterministic non-negative perturbation that differs between requests."""
+    return scale * ((serial * 7919 + index * 104729) % 1000) / 1000.0 if scale else 0.0
+
+
+def _choice(
+    state: _State, index: int, prompt: str, *, model: str, echo: bool, max_tokens: int, serial: int
+) -> dict[str, object]:
+    config = state.config
+    quirks = state.faults(prompt, PROMPT_FAULTS)
+    text = _normalised(prompt, quirks)
+    prompt_tokens = tokenize(text) if echo and not config.generated_only else []
+    values: list[float | None] = [
+        token_log_prob(model, token) - _noise(config.noise, serial, i)
+        for i, token in enumerate(prompt_tokens)
+    ]
+    if values:
+        values[0] = None
+    tokens = [_render_token(token, quirks) for token in prompt_tokens]
+    offsets = [0]
+    for token in prompt_tokens:
+        offsets.append(offsets[-1] + len(token))
+    offsets.pop()
+    echoed = text if prompt_tokens else ""
+    shift = 0
+    if "bos" in quirks and prompt_tokens:
+        # vLLM: the BOS token is echoed and counted in the offsets, not in the text.
+        shift = len("<s>")
+        tokens, values = ["<s>", *tokens], [None, token_log_prob(model, prompt_tokens[0]), *values[1:]]
+        offsets = [0, *(offset + shift for offset in offsets)]
+    tokens += [GENERATED_TOKEN] * max_tokens
+    values += [GENERATED_LOG_PROB] * max_tokens
+    offsets += [shift + len(echoed) + len(GENERATED_TOKEN) * i for i in range(max_tokens)]
+    if values and "nan" in quirks:
+        values[-1 - max_tokens] = math.nan
+    if values and "positive" in quirks:
+        values[-1 - max_tokens] = 0.25
+    if values and "null_logprob" in quirks:
+        values[-1 - max_tokens] = None
+    if "short_logprobs" in quirks:
+        values = values[:-1]
+    logprobs: dict[str, object] = {"tokens": tokens, "token_logprobs": values}
+    if config.text_offset and not {"bpe_tokens", "bytes_tokens", "no_offsets"} & set(quirks):
+        logprobs["text_offset"] = offsets
+    if config.top_logprobs:
+        logprobs["top_logprobs"] = [None if v is None else {t: v} for t, v in zip(tokens, values)]
+    return {
+        "index": index,
+        "text": echoed + GENERATED_TOKEN * max_tokens,
+        "logprobs": None if "missing_logprobs" in quirks else logprobs,
+        "finish_reason": "length",
+        "stop_reason": None,
+    }
+
+
+async def _request_fault(state: _State, kind: str, body: dict[str, object]) -> web.StreamResponse | None:
+    config = state.config
+    match kind:
+        case "rate_limit":
+            return _error(429, "Rate limit reached; retry later", **{"Retry-After": config.retry_after})
+        case "server_error":
+            return _error(500, "Internal Server Error")
+        case "unavailable":
+            return _error(503, "Service Unavailable")
+        case "hang":
+            assert state.stopping is not None
+            try:
+                await asyncio.wait_for(state.stopping.wait(), timeout=config.hang_seconds)
+            except TimeoutError:
+                pass
+            return None
+        case "malformed_json":
+            return web.Response(status=200, body=b'{"choices": [', content_type="application/json")
+        case "missing_choices":
+            return web.json_response({"object": "text_completion", "model": body.get("model")})
+        case "context_length":
+            message = CONTEXT_LENGTH_MESSAGE.format(limit=4096, tokens=5000)
+            return _error(400, message)
+        case "bad_request":
+            return _error(400, "logprobs must be between 0 and 20")
+        case "unprocessable":
+            return _error(422, "Unprocessable Entity: field required")
+        case _:
+            raise AssertionError(f"unhandled request fault {kind}")
+
+
+async def _completions(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    with state.lock:
+        state.requests += 1
+        state.in_flight += 1
+        state.max_in_flight = max(state.max_in_flight, state.in_flight)
+    try:
+        answer = await _answer(state, request)
+    finally:
+        with state.lock:
+            state.in_flight -= 1
+    with state.lock:
+        state.statuses[answer.status] += 1
+    return answer
+
+
+async def _answer(state: _State, request: web.Request) -> web.StreamResponse:
+    config = state.config
+    raw = await request.read()
+    if config.latency:
+        await asyncio.sleep(config.latency)
+    if config.api_key is not None:
+        presented = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if presented != config.api_key:
+            return _error(401, f"Incorrect API key provided: {presented}")
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return _error(400, "request body is not JSON")
+    if not isinstance(body, dict):
+        return _error(400, "request body is not an object")
+    model = body.get("model")
+    if not isinstance(model, str) or model not in config.models:
+        return _error(404, f"The model `{model}` does not exist.")
+    prompt = body.get("prompt")
+    prompts = [prompt] if isinstance(prompt, str) else prompt
+    if not isinstance(prompts, list) or not prompts or not all(isinstance(p, str) for p in prompts):
+        return _error(400, "prompt must be a string or a list of strings")
+    with state.lock:
+        state.prompts += len(prompts)
+        serial = state.requests
+    for text in prompts:
+        for kind in state.faults(text, REQUEST_FAULTS):
+            if kind == "drop":
+                if request.transport is not None:
+                    request.transport.close()
+                return web.Response(status=599)
+            faulty = await _request_fault(state, kind, body)
+            if faulty is not None:
+                return faulty
+    limit = config.max_prompt_tokens
+    if limit is not None and any(len(tokenize(p)) > limit for p in prompts):
+        return _error(400, CONTEXT_LENGTH_MESSAGE.format(limit=limit, tokens=limit + 1))
+    max_tokens = body.get("max_tokens", 16)
+    if not isinstance(max_tokens, int) or max_tokens < 0:
+        return _error(400, "max_tokens must be a non-negative integer")
+    echo = bool(body.get("echo", False))
+    choices = [
+        _choice(state, index, text, model=model, echo=echo, max_tokens=max_tokens, serial=serial)
+        for index, text in enumerate(prompts)
+    ]
+    n_prompt = sum(len(tokenize(p)) for p in prompts)
+    document = {
+        "id": f"cmpl-fake-{serial}",
+        "object": "text_completion",
+        "created": 0,
+        "model": model,
+        "choices": choices,
+        "usage": {
+            "prompt_tokens": n_prompt,
+            "completion_tokens": max_tokens * len(prompts),
+            "total_tokens": n_prompt + max_tokens * len(prompts),
+        },
+    }
+    return web.Response(body=json.dumps(document).encode(), content_type="application/json")
+
+
+async def _models(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    return web.json_response(
+        {"object": "list", "data": [{"id": m, "object": "model"} for m in state.config.models]}
+    )
+
+
+async def _stats(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    stats = web.json_response(attrs.asdict(state.stats()))
+    if request.query.get("reset"):
+        state.reset()
+    return stats
+
+
+def build_app(state: _State) -> web.Application:
+    """The aiohttp application serving ``/v1/completions``, ``/v1/models`` and
+    ``/stats`` (``/stats?reset=1`` also zeroes the counts)."""
+    app = web.Application()
+    app[STATE] = state
+    app.router.add_post("/v1/completions", _completions)
+    app.router.add_get("/v1/models", _models)
+    app.router.add_get("/stats", _stats)
+    return app
+
+
+async def _serve(state: _State, sock: socket.socket, stop: asyncio.Event, ready: threading.Event | None) -> None:
+    state.stopping = asyncio.Event()
+    runner = web.AppRunner(build_app(state), access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    try:
+        await web.SockSite(runner, sock).start()
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+    finally:
+        state.stopping.set()
+        await runner.cleanup()
+
+
+class FakeServer(BackgroundServer):
+    """The fake server in a background thread, on 127.0.0.1 and a free port."""
+
+    thread_name = "fake-llm-server"
+
+    def __init__(self, config: FakeServerConfig | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host=host, port=port)
+        self.config = config or FakeServerConfig()
+        self._state = _State(self.config)
+
+    async def serve(self, sock: socket.socket, stop: asyncio.Event, ready: threading.Event) -> None:
+        """Serve the fake completions API (hanging requests are released on stop)."""
+        await _serve(self._state, sock, stop, ready)
+
+    def stats(self) -> ServerStats:
+        """Counts so far."""
+        return self._state.stats()
+
+    def reset_stats(self) -> None:
+        """Zero the counts and forget how often each fault fired."""
+        self._state.reset()
+
+
+def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m cje_fp.testing._server", description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--model", action="append", help="a served model (repeatable)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each request")
+    parser.add_argument("--api-key-env", help="require the key held in this environment variable")
+    parser.add_argument("--generated-only", action="store_true", help="llama.cpp-style logprobs")
+    parser.add_argument("--no-text-offset", action="store_true", help="omit text_offset")
+    parser.add_argument("--no-top-logprobs", action="store_true", help="omit top_logprobs")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve until SIGTERM/SIGINT; the first line printed is the base URL."""
+    import os
+
+    args = _parse_args(sys.argv[1:] if argv is None else argv)
+    if not args.host.startswith("127.") and args.host != "localhost":
+        print("the fake server listens on loopback addresses only", file=sys.stderr)
+        return 2
+    models: list[str] = args.model or ["fake-model"]
+    config = FakeServerConfig(
+        models=tuple(models),
+        api_key=os.environ.get(args.api_key_env) if args.api_key_env else None,
+        latency=args.latency,
+        generated_only=args.generated_only,
+        text_offset=not args.no_text_offset,
+        top_logprobs=not args.no_top_logprobs,
+    )
+    sock = listening_socket(args.host, args.port)
+    print(f"http://{args.host}:{sock.getsockname()[1]}/v1", flush=True)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await _serve(_State(config), sock, stop, None)
+
+    asyncio.run(run())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
