@@ -8,6 +8,29 @@ from ._api import (
     estimate as estimate,
     estimate_all as estimate_all,
 )
+from ._audits import (
+    BoundaryAudit as BoundaryAudit,
+    BoundaryThresholds as BoundaryThresholds,
+    CalibrationDoesNotTransport as CalibrationDoesNotTransport,
+    JudgeOutOfRange as JudgeOutOfRange,
+    TransportAudit as TransportAudit,
+    TransportThresholds as TransportThresholds,
+)
+from ._fresh_api import (
+    FreshComparison as FreshComparison,
+    FreshData as FreshData,
+    FreshError as FreshError,
+    FreshEstimate as FreshEstimate,
+    NoFreshDraws as NoFreshDraws,
+    compare_fresh as compare_fresh,
+    estimate_fresh as estimate_fresh,
+    estimate_fresh_all as estimate_fresh_all,
+)
+from ._fresh_run import (
+    FRESH_ESTIMATORS as FRESH_ESTIMATORS,
+    FreshEstimatorName as FreshEstimatorName,
+    FreshOptions as FreshOptions,
+)
 from ._calibration import (
     CalibrationConfig as CalibrationConfig,
     calibrate as calibrate,
@@ -40,6 +63,23 @@ from ._results import (
 
 __all__ = [
     "BASE",
+    "BoundaryAudit",
+    "BoundaryThresholds",
+    "CalibrationDoesNotTransport",
+    "FRESH_ESTIMATORS",
+    "FreshComparison",
+    "FreshData",
+    "FreshError",
+    "FreshEstimate",
+    "FreshEstimatorName",
+    "FreshOptions",
+    "JudgeOutOfRange",
+    "NoFreshDraws",
+    "TransportAudit",
+    "TransportThresholds",
+    "compare_fresh",
+    "estimate_fresh",
+    "estimate_fresh_all",
     "CalibrationConfig",
     "CalibrationSummary",
     "Comparison",

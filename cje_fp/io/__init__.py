@@ -4,6 +4,11 @@ from ._error_records import (
     error_from_record as error_from_record,
     error_to_record as error_to_record,
 )
+from ._fresh_draws import (
+    DrawTable as DrawTable,
+    load_draw_directory as load_draw_directory,
+    load_draw_file as load_draw_file,
+)
 from ._jsonl import (
     find_problems as find_problems,
     load_dataset as load_dataset,
@@ -15,6 +20,9 @@ from ._score_input import (
 )
 
 __all__ = [
+    "DrawTable",
+    "load_draw_directory",
+    "load_draw_file",
     "InputRow",
     "error_from_record",
     "error_to_record",

@@ -3,6 +3,20 @@
 from ._evaluation import (
     evaluate_estimators as evaluate_estimators,
 )
+from ._fresh_evaluation import (
+    FreshPerformance as FreshPerformance,
+    FreshStudy as FreshStudy,
+    evaluate_fresh as evaluate_fresh,
+)
+from ._fresh_worlds import (
+    FAR as FAR,
+    NEAR as NEAR,
+    STYLE as STYLE,
+    WORLDS as WORLDS,
+    FreshTarget as FreshTarget,
+    FreshWorld as FreshWorld,
+    draw_replication as draw_replication,
+)
 from ._worlds import (
     FaultRates as FaultRates,
     TargetSpec as TargetSpec,
@@ -13,7 +27,17 @@ from ._worlds import (
 )
 
 __all__ = [
+    "FAR",
     "FaultRates",
+    "FreshPerformance",
+    "FreshStudy",
+    "FreshTarget",
+    "FreshWorld",
+    "NEAR",
+    "STYLE",
+    "WORLDS",
+    "draw_replication",
+    "evaluate_fresh",
     "TargetSpec",
     "WorldConfig",
     "build_world",

@@ -227,8 +227,8 @@ NEAR: Final = FreshWorld(
 FAR: Final = FreshWorld(
     name="far",
     targets=(
-        FreshTarget(name="far_better", quality_shift=0.8, noise_tilt=3.2),
-        FreshTarget(name="far_worse", quality_shift=-1.5, noise_tilt=3.0),
+        FreshTarget(name="far_better", quality_shift=0.8, noise_tilt=3.8),
+        FreshTarget(name="far_worse", quality_shift=-1.5, noise_tilt=3.6),
         FreshTarget(name="near_better", quality_shift=0.3, noise_tilt=0.3),
     ),
 )

@@ -1,0 +1,239 @@
+"""Load fresh draws and probe slices (CJE's layout), reporting every problem by file, line and field.
+
+Fresh draws: ``<dir>/<policy>_responses.jsonl``, one row per response sampled
+from ``policy`` and judged: ``prompt_id`` (string or integer), ``judge_score``
+in [0, 1], ``draw_idx`` (integer, default 0), optional ``oracle_label`` in [0, 1]
+(``prompt`` and ``response`` are not read). ``base_responses.jsonl`` holds the
+base policy's draws. Probe slices: ``<dir>/<policy>_probe.jsonl``, the same
+fields with ``oracle_label`` on every row.
+
+Problems (each a ``RowProblem`` in the file's ``DataErrors``): bad JSON, a
+missing or mistyped field, a judge or oracle score outside [0, 1], a repeated
+``(prompt_id, draw_idx)`` (``duplicate_draw``), a probe row without an oracle
+label (``missing_oracle_label``), and a file named after a policy that is
+neither a target nor the base (``unknown_policy``, on line 0). A prompt id
+absent from the logged data is not a problem: it is counted
+(``DrawTable.n_unlogged_prompts``) and its draws still serve the direct term.
+
+>>> import tempfile, os
+>>> with tempfile.TemporaryDirectory() as folder:
+...     with open(os.path.join(folder, "t_responses.jsonl"), "w") as handle:
+...         _ = handle.write('{"prompt_id": "a", "judge_score": 0.5}\\n{"prompt_id": "b", "judge_score": 1.5}\\n'
+...                          '{"prompt_id": "a", "judge_score": 0.2}\\n')
+...     loaded = load_draw_directory(folder, kind="fresh", policies=("t",), logged_prompts=None)
+>>> loaded.alt(lambda errors: [p.describe() for p in errors[0].problems])
+<Failure: ['line 2: judge_score: out_of_range: 1.5 is not in [0, 1]', "line 3: prompt_id: duplicate_draw: ('a', 0) already on line 1"]>
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Collection, Mapping
+from pathlib import Path
+from typing import Final, Literal, TypeAlias
+
+import attrs
+import msgspec
+import numpy as np
+from returns.result import Failure, Result, Success
+
+from cje_fp.data import FILE_LINE, DataErrors, FloatArray, IntArray, RowProblem
+from cje_fp.errors import sealed
+
+DrawKind: TypeAlias = Literal["fresh", "probe"]
+
+#: The file name suffix of each kind of draw file.
+SUFFIX: Final[Mapping[DrawKind, str]] = {"fresh": "_responses.jsonl", "probe": "_probe.jsonl"}
+
+#: The policy name of the base policy's draws.
+BASE_DRAWS: Final = "base"
+
+
+class _Row(msgspec.Struct):
+    prompt_id: str | int
+    judge_score: float
+    draw_idx: int = 0
+    oracle_label: float | None = None
+
+
+_DECODER: Final = msgspec.json.Decoder(_Row)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class DrawTable:
+    """One policy's draws (or probe rows) as columns."""
+
+    policy: str
+    source: str
+    prompt_ids: tuple[str, ...]
+    draw_idx: IntArray
+    lines: IntArray
+    judge: FloatArray
+    oracle: FloatArray
+    """NaN where a row has no oracle label."""
+    n_unlogged_prompts: int = 0
+    """Distinct prompt ids absent from the logged data (their draws still count for the direct term)."""
+
+    @property
+    def n_rows(self) -> int:
+        """Draws."""
+        return len(self.prompt_ids)
+
+    @property
+    def labelled(self) -> np.ndarray[tuple[int], np.dtype[np.bool_]]:
+        """Rows with an oracle label."""
+        present: np.ndarray[tuple[int], np.dtype[np.bool_]] = ~np.isnan(self.oracle)
+        return present
+
+
+def _score(value: object, field: str, line: int, problems: list[RowProblem], required: bool) -> float | None:
+    if value is None:
+        if required:
+            problems.append(RowProblem(line=line, field=field, kind="missing_field", reason=f"{field} is required"))
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        problems.append(RowProblem(line=line, field=field, kind="wrong_type", reason=f"expected a number, got {value!r}"))
+        return None
+    number = float(value)
+    if not (math.isfinite(number) and 0.0 <= number <= 1.0):
+        problems.append(RowProblem(line=line, field=field, kind="out_of_range", reason=f"{number!r} is not in [0, 1]"))
+        return None
+    return number
+
+
+def _slow_row(line: int, text: bytes, problems: list[RowProblem]) -> _Row | None:
+    """Check a line the typed decoder rejected, field by field."""
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        problems.append(RowProblem(line=line, field="<line>", kind="bad_json", reason=str(error)))
+        return None
+    if not isinstance(value, dict):
+        problems.append(RowProblem(line=line, field="<line>", kind="not_an_object", reason="not a JSON object"))
+        return None
+    found = len(problems)
+    prompt_id = value.get("prompt_id")
+    if prompt_id is None:
+        problems.append(RowProblem(line=line, field="prompt_id", kind="missing_field", reason="prompt_id is required"))
+    elif isinstance(prompt_id, bool) or not isinstance(prompt_id, str | int) or prompt_id == "":
+        problems.append(RowProblem(line=line, field="prompt_id", kind="wrong_type", reason=f"bad prompt_id {prompt_id!r}"))
+    judge = _score(value.get("judge_score"), "judge_score", line, problems, required=True)
+    oracle = _score(value.get("oracle_label"), "oracle_label", line, problems, required=False)
+    draw_idx = value.get("draw_idx", 0)
+    if isinstance(draw_idx, bool) or not isinstance(draw_idx, int):
+        problems.append(RowProblem(line=line, field="draw_idx", kind="wrong_type", reason=f"expected an integer, got {draw_idx!r}"))
+    if len(problems) > found or judge is None or not isinstance(prompt_id, str | int) or not isinstance(draw_idx, int):
+        return None
+    return _Row(prompt_id=prompt_id, judge_score=judge, draw_idx=draw_idx, oracle_label=oracle)
+
+
+def load_draw_file(
+    path: str | os.PathLike[str],
+    policy: str,
+    *,
+    kind: DrawKind = "fresh",
+    logged_prompts: Collection[str] | None = None,
+) -> Result[DrawTable, DataErrors]:
+    """Read one draw file into a ``DrawTable``, or every problem it has."""
+    problems: list[RowProblem] = []
+    rows: list[_Row] = []
+    numbers: list[int] = []
+    seen: dict[tuple[str, int], int] = {}
+    n_lines = 0
+    try:
+        with open(path, "rb") as handle:
+            for n_lines, text in enumerate(handle, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    row: _Row | None = _DECODER.decode(text)
+                except (msgspec.DecodeError, msgspec.ValidationError):
+                    row = _slow_row(n_lines, text, problems)
+                if row is None:
+                    continue
+                if not (0.0 <= row.judge_score <= 1.0 and math.isfinite(row.judge_score)):
+                    _score(row.judge_score, "judge_score", n_lines, problems, required=True)
+                    continue
+                if row.oracle_label is not None and not 0.0 <= row.oracle_label <= 1.0:
+                    _score(row.oracle_label, "oracle_label", n_lines, problems, required=False)
+                    continue
+                if kind == "probe" and row.oracle_label is None:
+                    problems.append(RowProblem(line=n_lines, field="oracle_label", kind="missing_oracle_label",
+                                               reason="every probe row needs an oracle label"))
+                    continue
+                key = (str(row.prompt_id), row.draw_idx)
+                if key in seen:
+                    problems.append(RowProblem(line=n_lines, field="prompt_id", kind="duplicate_draw",
+                                               reason=f"{key} already on line {seen[key]}"))
+                    continue
+                seen[key] = n_lines
+                rows.append(row)
+                numbers.append(n_lines)
+    except OSError as error:
+        problems.append(RowProblem(line=FILE_LINE, field="<file>", kind="unreadable_file", reason=str(error)))
+    if not rows and not problems:
+        problems.append(RowProblem(line=FILE_LINE, field="<file>", kind="empty_file", reason="no rows"))
+    if problems:
+        return Failure(DataErrors(path=os.fspath(path), n_lines=n_lines, problems=tuple(sorted(problems))))
+    prompt_ids = tuple(str(row.prompt_id) for row in rows)
+    unlogged = 0 if logged_prompts is None else len(set(prompt_ids) - set(logged_prompts))
+    return Success(
+        DrawTable(
+            policy=policy,
+            source=os.fspath(path),
+            prompt_ids=prompt_ids,
+            draw_idx=np.array([row.draw_idx for row in rows], dtype=np.int64),
+            lines=np.array(numbers, dtype=np.int64),
+            judge=np.array([row.judge_score for row in rows], dtype=np.float64),
+            oracle=np.array([math.nan if row.oracle_label is None else row.oracle_label for row in rows]),
+            n_unlogged_prompts=unlogged,
+        )
+    )
+
+
+def draw_files(directory: str | os.PathLike[str], kind: DrawKind) -> dict[str, Path]:
+    """Policy -> file of the draw files in ``directory`` (by the name pattern of ``kind``)."""
+    suffix = SUFFIX[kind]
+    folder = Path(directory)
+    if not folder.is_dir():
+        return {}
+    return {
+        path.name.removesuffix(suffix): path
+        for path in sorted(folder.iterdir())
+        if path.is_file() and path.name.endswith(suffix) and path.name != suffix
+    }
+
+
+def load_draw_directory(
+    directory: str | os.PathLike[str],
+    *,
+    kind: DrawKind,
+    policies: Collection[str],
+    logged_prompts: Collection[str] | None,
+) -> Result[dict[str, DrawTable], tuple[DataErrors, ...]]:
+    """Every draw file of ``directory``: policy -> table, or the problems of every bad file.
+
+    ``policies`` are the names a file may carry (the targets, plus ``base`` for
+    fresh draws); any other name is an ``unknown_policy`` problem of that file.
+    """
+    known = set(policies) | ({BASE_DRAWS} if kind == "fresh" else set())
+    logged = None if logged_prompts is None else frozenset(logged_prompts)
+    tables: dict[str, DrawTable] = {}
+    errors: list[DataErrors] = []
+    for policy, path in draw_files(directory, kind).items():
+        if policy not in known:
+            problem = RowProblem(line=FILE_LINE, field="<file>", kind="unknown_policy",
+                                 reason=f"{policy!r} is neither a target policy {sorted(set(policies))} nor the base")
+            errors.append(DataErrors(path=os.fspath(path), n_lines=0, problems=(problem,)))
+            continue
+        match sealed(load_draw_file(path, policy, kind=kind, logged_prompts=logged)):
+            case Success(table):
+                tables[policy] = table
+            case Failure(problems):
+                errors.append(problems)
+    if errors:
+        return Failure(tuple(errors))
+    return Success(tables)
+
