@@ -71,7 +71,7 @@ def test_demo_reports_estimates_truth_and_accounting(tmp_path: Path) -> None:
 
 def test_estimate_on_the_arena_sample_refuses_poor_overlap(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
-    result = cje_fp("estimate", arena(), "--json", report)
+    result = cje_fp("estimate", arena(), "--estimator", "snips", "--estimator", "calibrated-ips", "--json", report)
     assert result.returncode == 1, result.stderr  # refusals exit 1
     document = json.loads(report.read_text())
     unhelpful = document["estimates"]["unhelpful"]
@@ -135,9 +135,10 @@ def test_validate_accepts_the_arena_sample() -> None:
 
 def test_the_estimator_choices_match_the_library() -> None:
     from cje_fp.cli.main import ESTIMATOR_CHOICES
+    from cje_fp.estimation import FRESH_ESTIMATORS
     from cje_fp.estimation._results import ESTIMATORS
 
-    assert ESTIMATOR_CHOICES == ESTIMATORS
+    assert ESTIMATOR_CHOICES == ("auto", *ESTIMATORS, *FRESH_ESTIMATORS)
 
 
 def test_estimate_writes_figures(tmp_path: Path) -> None:

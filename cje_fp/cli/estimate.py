@@ -17,7 +17,18 @@ from cje_fp.report import file_sha256, manifest
 from cje_fp.report import estimates_json, estimates_table, jsonable, refusal_lines, refused
 from cje_fp.data import Dataset
 from cje_fp.estimation import EstimationConfig, estimate_all
-from cje_fp.estimation import EstimatorName
+from cje_fp.estimation import ESTIMATORS, FRESH_ESTIMATORS, EstimatorName, FreshData, FreshEstimatorName, FreshOptions
+from cje_fp.cli.fresh import (
+    FRESH_DIR,
+    FreshTable,
+    discover,
+    found_lines,
+    fresh_json,
+    fresh_table,
+    load_fresh,
+    run_fresh_estimates,
+)
+from cje_fp.cli.fresh import refusal_lines as fresh_refusal_lines
 from cje_fp.errors import sealed
 
 
@@ -26,13 +37,30 @@ class EstimateOptions:
     """What ``cje-fp estimate`` was asked to do."""
 
     path: Path
-    estimators: tuple[EstimatorName, ...]
+    estimators: tuple[str, ...]
+    """IPS-family names, fresh-draw names (direct, dr, tmle, stacked-dr) and ``auto``."""
     targets: tuple[str, ...] | None
     level: float
     allow_flagged: bool
     lenient: bool
     json_out: Path | None
     plot_dir: Path | None
+    fresh_dir: Path | None = None
+    probe_dir: Path | None = None
+    probe_correction: bool = False
+
+
+def resolve_auto(requested: Sequence[str], has_fresh: bool) -> tuple[str, ...]:
+    """``auto`` is stacked-dr when fresh draws exist, else snips and calibrated-ips.
+
+    >>> resolve_auto(["auto"], True), resolve_auto(["auto", "ips"], False)
+    (('stacked-dr',), ('snips', 'calibrated-ips', 'ips'))
+    """
+    chosen: list[str] = []
+    for name in requested:
+        expanded = (("stacked-dr",) if has_fresh else ("snips", "calibrated-ips")) if name == "auto" else (name,)
+        chosen.extend(item for item in expanded if item not in chosen)
+    return tuple(chosen)
 
 
 def run_estimate(options: EstimateOptions, *, console: Console, errors: Console, verbose: bool) -> int:
@@ -59,20 +87,48 @@ def _estimate(
         )
         return report(problem, errors, verbose=verbose)
     config = EstimationConfig()
+    sources = discover(options.path, options.fresh_dir, options.probe_dir)
+    fresh: FreshData | None = None
+    match sealed(load_fresh(dataset, sources)):
+        case Failure(problem):
+            return report(problem, errors, verbose=verbose)
+        case Success(found):
+            fresh = found
+    if fresh is not None:
+        for line in found_lines(fresh, sources):
+            console.print(line, highlight=False, markup=False)
+    chosen = resolve_auto(options.estimators, fresh is not None)
+    ips_names = tuple(name for name in chosen if name in ESTIMATORS)
+    fresh_names = tuple(name for name in chosen if name in FRESH_ESTIMATORS)
+    if fresh_names and fresh is None:
+        problem = Problem(code=ExitCode.USAGE, message=(
+            f"{', '.join(fresh_names)} need fresh draws: none found beside {options.path} "
+            f"({FRESH_DIR}/) and no --fresh-draws given"))
+        return report(problem, errors, verbose=verbose)
+    fresh_results: FreshTable = {}
+    if fresh is not None and fresh_names:
+        fresh_options = FreshOptions(level=options.level, probe_correction=options.probe_correction,
+                                     allow_flagged=options.allow_flagged)
+        with console.status("estimating from fresh draws..."):
+            fresh_results = run_fresh_estimates(dataset, fresh, targets, fresh_names, fresh_options)
+        console.print(fresh_table(fresh_results, f"Fresh-draw estimates ({options.level:.0%} CIs)"))
+        for line in fresh_refusal_lines(fresh_results):
+            console.print(line, markup=False, style="yellow")
     with console.status("estimating..."):
         table = estimate_all(
             dataset,
-            estimators=options.estimators,
+            estimators=ips_names,
             targets=targets,
             level=options.level,
             allow_flagged=options.allow_flagged,
             config=config,
         )
-    console.print(estimates_table(table, title=f"Estimates for {options.path.name} ({options.level:.0%} CIs)"))
+    if ips_names:
+        console.print(estimates_table(table, title=f"Estimates for {options.path.name} ({options.level:.0%} CIs)"))
     console.print("Rows per policy:")
     for line in exclusion_lines(dataset, targets):
         console.print(line, highlight=False)
-    declined = refused(table)
+    declined = [*refused(table), *fresh_refusal_lines(fresh_results)]
     for line in refusal_lines(table):
         console.print(line, markup=False, style="yellow")
     if declined and not options.allow_flagged:
@@ -80,6 +136,10 @@ def _estimate(
     if options.json_out is not None:
         document = {
             "estimates": estimates_json(table),
+            "fresh_estimates": fresh_json(fresh_results),
+            "estimator_choice": {"requested": list(options.estimators), "used": list(chosen)},
+            "fresh_sources": {"fresh_draws": None if sources.fresh_dir is None else str(sources.fresh_dir),
+                              "probe": None if sources.probe_dir is None else str(sources.probe_dir)},
             "provenance": manifest(
                 data={
                     "path": str(options.path),
@@ -89,7 +149,8 @@ def _estimate(
                 },
                 config=jsonable(
                     {
-                        "estimators": options.estimators,
+                        "estimators": chosen,
+                        "probe_correction": options.probe_correction,
                         "targets": targets,
                         "level": options.level,
                         "allow_flagged": options.allow_flagged,

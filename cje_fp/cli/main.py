@@ -7,13 +7,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import cast
 
 from rich.console import Console
 
 # Spelled out so that ``--help`` and argument errors do not import the estimators (scipy);
 # tests/test_cli.py checks it against ``cje_fp.estimation._results.ESTIMATORS``.
-ESTIMATOR_CHOICES = ("ips", "snips", "clipped-ips", "clipped-snips", "calibrated-ips")
+ESTIMATOR_CHOICES = (
+    "auto", "ips", "snips", "clipped-ips", "clipped-snips", "calibrated-ips", "direct", "dr", "tmle", "stacked-dr",
+)
+"""``auto``, the IPS family and the fresh-draw estimators (checked against the library by a test)."""
 
 
 def _level(text: str) -> float:
@@ -53,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--estimator",
         action="append",
         choices=ESTIMATOR_CHOICES,
-        help="estimator to run (repeatable; default: snips and calibrated-ips)",
+        help="estimator to run (repeatable; default auto: stacked-dr when fresh draws exist, else snips and calibrated-ips)",
     )
     estimate.add_argument("--target", action="append", help="target policy (repeatable; default: all)")
     estimate.add_argument("--level", type=_level, default=0.95, help="confidence level (default 0.95)")
@@ -63,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     estimate.add_argument("--lenient", action="store_true", help="exclude bad rows (counted) instead of failing")
     estimate.add_argument("--json", type=Path, metavar="OUT", help="write a machine-readable report")
     estimate.add_argument("--plot", type=Path, metavar="DIR", help="write figures into DIR")
+    estimate.add_argument("--fresh-draws", type=Path, metavar="DIR",
+                          help="fresh draws (<policy>_responses.jsonl; default: fresh_draws/ beside SCORED)")
+    estimate.add_argument("--probe", type=Path, metavar="DIR",
+                          help="probe slices (<policy>_probe.jsonl; default: probe_slice/ beside SCORED)")
+    estimate.add_argument("--probe-correction", action="store_true",
+                          help="add the probe slice's mean residual (needed where the transport audit FAILs)")
 
     validate = commands.add_parser("validate", parents=[common], help="list every problem of a data file")
     validate.add_argument("data", type=Path, metavar="DATA")
@@ -93,17 +101,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(seed=arguments.seed, n=arguments.rows, plot_dir=arguments.plot, console=console, errors=errors)
         case "estimate":
             from cje_fp.cli.estimate import EstimateOptions, run_estimate
-            from cje_fp.estimation._results import EstimatorName
 
             estimate_options = EstimateOptions(
                 path=arguments.scored,
-                estimators=tuple(cast(list[EstimatorName], arguments.estimator or ["snips", "calibrated-ips"])),
+                estimators=tuple(arguments.estimator or ["auto"]),
                 targets=tuple(arguments.target) if arguments.target else None,
                 level=arguments.level,
                 allow_flagged=arguments.allow_flagged,
                 lenient=arguments.lenient,
                 json_out=arguments.json,
                 plot_dir=arguments.plot,
+                fresh_dir=arguments.fresh_draws,
+                probe_dir=arguments.probe,
+                probe_correction=arguments.probe_correction,
             )
             return run_estimate(estimate_options, console=console, errors=errors, verbose=verbose)
         case "validate":
