@@ -47,3 +47,14 @@ def test_fresh_estimators_without_fresh_draws_are_a_usage_error(tmp_path: Path) 
     shutil.copy(ARENA / "logged_data.jsonl", data)
     result = cje_fp("estimate", data, "--estimator", "direct")
     assert result.returncode == 2 and "need fresh draws" in result.stdout + result.stderr
+
+
+def test_validate_checks_the_fresh_draws_beside_the_file(tmp_path: Path) -> None:
+    data = tmp_path / "logged_data.jsonl"
+    shutil.copy(ARENA / "logged_data.jsonl", data)
+    folder = tmp_path / "fresh_draws"
+    folder.mkdir()
+    (folder / "clone_responses.jsonl").write_text('{"prompt_id": "arena_0", "judge_score": 0.5}\n{"prompt_id": "arena_0", "judge_score": 0.4}\n')
+    result = cje_fp("validate", data)
+    assert result.returncode == 1 and "line 2: prompt_id: duplicate_draw" in result.stdout
+    assert cje_fp("validate", ARENA / "logged_data.jsonl").returncode == 0

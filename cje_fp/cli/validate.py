@@ -8,6 +8,8 @@ from returns.result import Failure, Success
 from rich.console import Console
 
 from cje_fp.cli.data import exclusion_lines, existing_file
+from cje_fp.cli.fresh import discover, found_lines, load_fresh
+from cje_fp.estimation import FreshData
 from cje_fp.cli.outcome import ExitCode, report
 from cje_fp.io import load_dataset
 from cje_fp.errors import sealed
@@ -30,6 +32,17 @@ def run_validate(path: Path, *, console: Console, errors: Console, verbose: bool
             )
             for line in exclusion_lines(dataset, dataset.target_names):
                 console.print(line, markup=False)
+            sources = discover(path, None, None)
+            match sealed(load_fresh(dataset, sources)):
+                case Success(None):
+                    return ExitCode.OK
+                case Success(FreshData() as fresh):
+                    for line in found_lines(fresh, sources):
+                        console.print(f"OK: {line}", markup=False, highlight=False)
+                    return ExitCode.OK
+                case Failure(problem):
+                    console.print(problem.details or problem.message, markup=False, highlight=False, soft_wrap=True)
+                    return ExitCode.REFUSED
             return ExitCode.OK
         case Failure(data_errors):
             for row_problem in data_errors.problems:
