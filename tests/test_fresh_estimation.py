@@ -128,3 +128,14 @@ def test_stacking_weights_minimise_variance_on_the_simplex() -> None:
     assert simplex_min_variance(covariance).round(6).tolist() == [0.5, 0.5]
     dominated = np.array([[1.0, 1.0], [1.0, 4.0]])  # the second adds only variance
     assert simplex_min_variance(dominated).round(6).tolist() == [1.0, 0.0]
+
+
+def test_a_covariate_for_the_style_feature_remedies_the_transport_failure() -> None:
+    """Calibration with covariates: residual cells per style value re-price the stylish responses."""
+    plain = evaluate_fresh(STYLE, replications=60, seed=11, variants=(("direct", False),))
+    remedied = evaluate_fresh(STYLE, replications=60, seed=11, variants=(("direct", False),), covariate=True)
+    assert plain.fail_rate("stylish") >= 0.9
+    assert remedied.fail_rate("stylish") <= 0.35
+    row = remedied.rows[("stylish", "direct")]
+    assert row.bias is not None and abs(row.bias) < 0.02, row.describe()
+    assert remedied.fail_rate("clone") <= 0.1

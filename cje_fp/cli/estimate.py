@@ -29,6 +29,7 @@ from cje_fp.cli.fresh import (
     run_fresh_estimates,
 )
 from cje_fp.cli.fresh import refusal_lines as fresh_refusal_lines
+from cje_fp.estimation._fresh_api import CalibrationCovariate
 from cje_fp.errors import sealed
 
 
@@ -48,6 +49,7 @@ class EstimateOptions:
     fresh_dir: Path | None = None
     probe_dir: Path | None = None
     probe_correction: bool = False
+    calibration_covariate: CalibrationCovariate | None = None
 
 
 def resolve_auto(requested: Sequence[str], has_fresh: bool) -> tuple[str, ...]:
@@ -110,7 +112,9 @@ def _estimate(
         fresh_options = FreshOptions(level=options.level, probe_correction=options.probe_correction,
                                      allow_flagged=options.allow_flagged)
         with console.status("estimating from fresh draws..."):
-            fresh_results = run_fresh_estimates(dataset, fresh, targets, fresh_names, fresh_options)
+            fresh_results = run_fresh_estimates(
+                dataset, fresh, targets, fresh_names, fresh_options, options.calibration_covariate
+            )
         console.print(fresh_table(fresh_results, f"Fresh-draw estimates ({options.level:.0%} CIs)"))
         for line in fresh_refusal_lines(fresh_results):
             console.print(line, markup=False, style="yellow")
@@ -151,6 +155,7 @@ def _estimate(
                     {
                         "estimators": chosen,
                         "probe_correction": options.probe_correction,
+                        "calibration_covariate": options.calibration_covariate,
                         "targets": targets,
                         "level": options.level,
                         "allow_flagged": options.allow_flagged,

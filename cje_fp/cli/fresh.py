@@ -15,6 +15,7 @@ from cje_fp.cli.outcome import ExitCode, Problem
 from cje_fp.data import Dataset
 from cje_fp.errors import sealed
 from cje_fp.estimation import FreshData, FreshError, FreshEstimate, FreshEstimatorName, FreshOptions, estimate_fresh_all
+from cje_fp.estimation._fresh_api import CalibrationCovariate
 from cje_fp.io import DrawTable, load_draw_directory
 from cje_fp.report import jsonable
 
@@ -77,9 +78,12 @@ FreshTable = dict[tuple[str, FreshEstimatorName], Result[FreshEstimate, FreshErr
 def run_fresh_estimates(
     dataset: Dataset, fresh: FreshData, targets: Sequence[str], estimators: Sequence[FreshEstimatorName],
     options: FreshOptions,
+    covariate: CalibrationCovariate | None = None,
 ) -> FreshTable:
     """Every (target, estimator) with fresh draws."""
-    return estimate_fresh_all(dataset, fresh, targets=targets, estimators=estimators, options=options)
+    return estimate_fresh_all(
+        dataset, fresh, targets=targets, estimators=estimators, options=options, covariate=covariate
+    )
 
 
 def fresh_table(results: FreshTable, title: str) -> Table:

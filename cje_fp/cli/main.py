@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="fresh draws (<policy>_responses.jsonl; default: fresh_draws/ beside SCORED)")
     estimate.add_argument("--probe", type=Path, metavar="DIR",
                           help="probe slices (<policy>_probe.jsonl; default: probe_slice/ beside SCORED)")
+    estimate.add_argument("--calibration-covariate", choices=("response_length",),
+                          help="stratify the fresh-draw reward model's residual cells by this covariate too")
     estimate.add_argument("--probe-correction", action="store_true",
                           help="add the probe slice's mean residual (needed where the transport audit FAILs)")
 
@@ -114,6 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 fresh_dir=arguments.fresh_draws,
                 probe_dir=arguments.probe,
                 probe_correction=arguments.probe_correction,
+                calibration_covariate=arguments.calibration_covariate,
             )
             return run_estimate(estimate_options, console=console, errors=errors, verbose=verbose)
         case "validate":

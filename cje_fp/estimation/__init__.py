@@ -17,6 +17,7 @@ from ._audits import (
     TransportThresholds as TransportThresholds,
 )
 from ._fresh_api import (
+    CalibrationCovariate as CalibrationCovariate,
     FreshComparison as FreshComparison,
     FreshData as FreshData,
     FreshError as FreshError,
@@ -65,6 +66,7 @@ __all__ = [
     "BASE",
     "BoundaryAudit",
     "BoundaryThresholds",
+    "CalibrationCovariate",
     "CalibrationDoesNotTransport",
     "FRESH_ESTIMATORS",
     "FreshComparison",

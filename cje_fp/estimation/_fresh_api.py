@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import ClassVar, Final, TypeAlias
+from typing import ClassVar, Final, Literal, TypeAlias
 
 import attrs
 import numpy as np
@@ -125,12 +125,26 @@ class FreshContext:
     label_rows: IntArray
     """Dataset rows of the labelled rows, in the model's label order."""
     label_clusters: IntArray
+    covariate: CalibrationCovariate | None = None
+
+
+CalibrationCovariate: TypeAlias = Literal["response_length"]
+"""A covariate the residual cells of the reward model can be stratified by (calibration with covariates)."""
 
 
 def fresh_context(
-    dataset: Dataset, fresh: FreshData, config: EstimationConfig = EstimationConfig()
+    dataset: Dataset,
+    fresh: FreshData,
+    config: EstimationConfig = EstimationConfig(),
+    covariate: CalibrationCovariate | None = None,
 ) -> Result[FreshContext, TooFewOracleLabels | MissingJudgeScores]:
-    """Fit the reward model on the labelled logged rows over the union of prompt clusters."""
+    """Fit the reward model on the labelled logged rows over the union of prompt clusters.
+
+    ``covariate="response_length"`` stratifies the residual cells by the
+    (log) response length as well as the judge score: the remedy to re-run the
+    transport audit against when a target's responses differ in length from the
+    base policy's and the judge rewards length.
+    """
     names: dict[str, int] = {}
     for prompt_id in dataset.prompt_ids:
         names.setdefault(prompt_id, len(names))
@@ -152,12 +166,21 @@ def fresh_context(
         folds[label_clusters],
         n_folds=calibration.n_folds,
         min_labels_per_fold=calibration.min_labels_per_fold,
+        covariate=None if covariate is None else np.log1p(dataset.response_length[rows].astype(np.float64)),
     )
     return fitted.map(
         lambda model: FreshContext(
-            model=model, cluster_index=names, cluster_folds=folds, label_rows=rows, label_clusters=label_clusters
+            model=model, cluster_index=names, cluster_folds=folds, label_rows=rows, label_clusters=label_clusters,
+            covariate=covariate,
         )
     )
+
+
+def _covariate(context: FreshContext, table: DrawTable | None) -> FloatArray | None:
+    if context.covariate is None or table is None:
+        return None
+    values: FloatArray = np.log1p(table.response_length.astype(np.float64))
+    return values
 
 
 def _codes(context: FreshContext, table: DrawTable) -> IntArray:
@@ -185,6 +208,8 @@ def fresh_arrays(dataset: Dataset, fresh: FreshData, context: FreshContext, poli
         probe_clusters=None if probe is None else _codes(context, probe),
         probe_judge=None if probe is None else probe.judge,
         probe_oracle=None if probe is None else probe.oracle,
+        draw_covariate=_covariate(context, draws),
+        probe_covariate=_covariate(context, probe),
     )
 
 
@@ -279,9 +304,10 @@ def estimate_fresh_all(
     estimators: Sequence[FreshEstimatorName] = ("stacked-dr",),
     options: FreshOptions = FreshOptions(),
     config: EstimationConfig = EstimationConfig(),
+    covariate: CalibrationCovariate | None = None,
 ) -> dict[tuple[str, FreshEstimatorName], Result[FreshEstimate, FreshError]]:
     """Every (target, estimator): the reward model is fitted once and shared."""
-    fitted = fresh_context(dataset, fresh, config)
+    fitted = fresh_context(dataset, fresh, config, covariate)
     results: dict[tuple[str, FreshEstimatorName], Result[FreshEstimate, FreshError]] = {}
     for target in targets:
         for estimator in estimators:

@@ -75,6 +75,9 @@ class FreshArrays:
     probe_clusters: IntArray | None = None
     probe_judge: FloatArray | None = None
     probe_oracle: FloatArray | None = None
+    draw_covariate: FloatArray | None = None
+    """A covariate of each draw (e.g. response length) when the reward model's cells use one."""
+    probe_covariate: FloatArray | None = None
 
     @property
     def draw_folds(self) -> IntArray:
@@ -142,9 +145,9 @@ def _fresh_part(predictions: FloatArray, arrays: FreshArrays) -> tuple[float, Pa
 def direct(model: RewardModel, arrays: FreshArrays) -> ComponentRun:
     """The calibrated judge on the target's draws with the binned residual correction."""
     folds = arrays.draw_folds
-    predictions = model.corrected(arrays.draw_judge, folds)
+    predictions = model.corrected(arrays.draw_judge, folds, arrays.draw_covariate)
     value, fresh = _fresh_part(predictions, arrays)
-    shares = model.bin_shares(arrays.draw_judge, arrays.draw_clusters)
+    shares = model.bin_shares(arrays.draw_judge, arrays.draw_clusters, arrays.draw_covariate)
     labels = Part(
         name="labels",
         influence=model.label_influence(shares, arrays.label_clusters, arrays.n_clusters),
@@ -165,7 +168,7 @@ def _probe_prediction(model: RewardModel, arrays: FreshArrays, *, corrected: boo
         return None
     folds = arrays.cluster_folds[arrays.probe_clusters]
     if corrected:
-        return model.corrected(arrays.probe_judge, folds)
+        return model.corrected(arrays.probe_judge, folds, arrays.probe_covariate)
     return model.predict(arrays.probe_judge, folds)
 
 
@@ -319,7 +322,7 @@ def probe_residual(
     )
     if run.label_coefficient is None or arrays.probe_judge is None:
         return mean, (probe,)
-    probe_shares = model.bin_shares(arrays.probe_judge, arrays.probe_clusters)
+    probe_shares = model.bin_shares(arrays.probe_judge, arrays.probe_clusters, arrays.probe_covariate)
     labels = Part(
         name="labels",
         influence=model.label_influence(-probe_shares, arrays.label_clusters, arrays.n_clusters),
@@ -339,7 +342,9 @@ def with_probe_correction(model: RewardModel, arrays: FreshArrays, run: Componen
     if run.label_coefficient is not None:
         # Direct: the labels' residual bins enter the draws and the probe rows with opposite signs.
         assert arrays.probe_judge is not None and arrays.probe_clusters is not None
-        shares = run.label_coefficient - model.bin_shares(arrays.probe_judge, arrays.probe_clusters)
+        shares = run.label_coefficient - model.bin_shares(
+            arrays.probe_judge, arrays.probe_clusters, arrays.probe_covariate
+        )
         parts.append(
             Part(
                 name="labels",

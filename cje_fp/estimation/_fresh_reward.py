@@ -53,8 +53,10 @@ class RewardModel:
 
     full: IsotonicFit
     fold_fits: tuple[IsotonicFit, ...]
-    edges: FloatArray
-    """Inner bin boundaries (``n_bins - 1`` of them), between judge levels."""
+    judge_edges: tuple[FloatArray, ...]
+    """Per covariate bin, the inner judge-bin boundaries (between judge levels)."""
+    covariate_edges: FloatArray
+    """Inner boundaries of the covariate bins (empty without a covariate)."""
     bin_residual: FloatArray
     """Mean out-of-fold residual ``Y - f^(-k)(S)`` of the labelled rows in each bin."""
     bin_count: IntArray
@@ -78,10 +80,25 @@ class RewardModel:
         """Labelled rows the model was fitted on."""
         return int(self.label_residual.size)
 
-    def bins(self, judge: FloatArray) -> IntArray:
-        """The residual bin of each judge score (scores outside the labelled range go to the end bins)."""
-        located: IntArray = np.searchsorted(self.edges, judge, side="right").astype(np.int64)
-        return located
+    @property
+    def has_covariate(self) -> bool:
+        """Whether the residual cells are stratified by a covariate."""
+        return len(self.judge_edges) > 1
+
+    def bins(self, judge: FloatArray, covariate: FloatArray | None = None) -> IntArray:
+        """The residual cell of each draw: covariate bin, then judge bin within it (ends open)."""
+        cells = np.searchsorted(self.judge_edges[0], judge, side="right").astype(np.int64)
+        if not self.has_covariate:
+            return cells
+        if covariate is None:
+            raise ValueError("this reward model's residual cells need the covariate")
+        strata = np.searchsorted(self.covariate_edges, covariate, side="right")
+        offset = 0
+        for stratum, edges in enumerate(self.judge_edges):
+            rows = strata == stratum
+            cells[rows] = offset + np.searchsorted(edges, judge[rows], side="right")
+            offset += edges.size + 1
+        return cells
 
     def predict(self, judge: FloatArray, folds: IntArray) -> FloatArray:
         """``f^(-fold_i)(S_i)``: each score through the map that never saw its prompt's fold."""
@@ -91,9 +108,9 @@ class RewardModel:
             predicted[rows] = fit.predict(judge[rows])
         return predicted
 
-    def corrected(self, judge: FloatArray, folds: IntArray) -> FloatArray:
-        """``f^(-fold)(S) + rbar_bin(S)``: the direct estimator's reward of each draw."""
-        return self.predict(judge, folds) + self.bin_residual[self.bins(judge)]
+    def corrected(self, judge: FloatArray, folds: IntArray, covariate: FloatArray | None = None) -> FloatArray:
+        """``f^(-fold)(S) + rbar_cell``: the direct estimator's reward of each draw."""
+        return self.predict(judge, folds) + self.bin_residual[self.bins(judge, covariate)]
 
     def label_influence(self, coefficient: FloatArray, label_clusters: IntArray, n_clusters: int) -> FloatArray:
         """Influence per cluster of ``sum_b coefficient_b * rbar_b`` through the labelled rows.
@@ -107,9 +124,9 @@ class RewardModel:
         influence: FloatArray = np.bincount(label_clusters, weights=per_row, minlength=n_clusters).astype(np.float64)
         return influence
 
-    def bin_shares(self, judge: FloatArray, clusters: IntArray) -> FloatArray:
-        """The share of each bin among draws, averaged per cluster then over clusters."""
-        bins = self.bins(judge)
+    def bin_shares(self, judge: FloatArray, clusters: IntArray, covariate: FloatArray | None = None) -> FloatArray:
+        """The share of each cell among draws, averaged per cluster then over clusters."""
+        bins = self.bins(judge, covariate)
         per_cluster_count = np.bincount(clusters).astype(np.float64)
         present = per_cluster_count > 0
         draw_weight = 1.0 / per_cluster_count[clusters] / float(present.sum())
@@ -137,12 +154,39 @@ def residual_edges(judge: FloatArray, min_per_bin: int = MIN_PER_BIN, max_bins: 
     return np.array(edges, dtype=np.float64)
 
 
+def covariate_edges(covariate: FloatArray, n_bins: int, min_per_bin: int) -> FloatArray:
+    """Boundaries of up to ``n_bins`` covariate bins (quantiles, or between levels when few),
+    each holding at least ``min_per_bin`` labelled rows.
+
+    >>> covariate_edges(np.array([0.0] * 90 + [1.0] * 25), 2, 20).tolist()
+    [0.5]
+    >>> covariate_edges(np.array([0.0] * 100 + [1.0] * 5), 2, 20).tolist()
+    []
+    """
+    levels = np.unique(covariate)
+    if levels.size <= n_bins:
+        candidates = (levels[:-1] + levels[1:]) / 2.0
+    else:
+        candidates = np.unique(np.quantile(covariate, np.linspace(0.0, 1.0, n_bins + 1)[1:-1]))
+    kept: list[float] = []
+    lower = -np.inf
+    for edge in candidates.tolist():
+        inside = int(np.sum((covariate > lower) & (covariate <= edge)))
+        rest = int(np.sum(covariate > edge))
+        if inside >= min_per_bin and rest >= min_per_bin:
+            kept.append(edge)
+            lower = edge
+    return np.array(kept, dtype=np.float64)
+
+
 def fit_reward_model(
     judge: FloatArray,
     oracle: FloatArray,
     folds: IntArray,
     *,
     n_folds: int,
+    covariate: FloatArray | None = None,
+    covariate_bins: int = 2,
     min_labels_per_fold: int = 2,
     min_per_bin: int = MIN_PER_BIN,
     max_bins: int = MAX_BINS,
@@ -167,15 +211,31 @@ def fit_reward_model(
     for fold, fit in enumerate(fold_fits):
         predicted[folds == fold] = fit.predict(judge[folds == fold])
     residual = oracle - predicted
-    edges = residual_edges(judge, min_per_bin, max_bins)
-    bins = np.searchsorted(edges, judge, side="right").astype(np.int64)
-    counts = np.bincount(bins, minlength=edges.size + 1).astype(np.int64)
-    means = np.bincount(bins, weights=residual, minlength=edges.size + 1) / counts
+    strata_edges = (
+        np.zeros(0) if covariate is None else covariate_edges(covariate, covariate_bins, min_per_bin)
+    )
+    strata = np.zeros(judge.size, dtype=np.int64) if covariate is None else np.searchsorted(
+        strata_edges, covariate, side="right"
+    )
+    judge_edges = tuple(
+        residual_edges(judge[strata == stratum], min_per_bin, max_bins) for stratum in range(strata_edges.size + 1)
+    )
+    shell = RewardModel(
+        full=full, fold_fits=fold_fits, judge_edges=judge_edges, covariate_edges=strata_edges,
+        bin_residual=np.zeros(0), bin_count=np.zeros(0, dtype=np.int64), label_bins=np.zeros(0, dtype=np.int64),
+        label_residual=residual, label_oracle=oracle, label_judge=judge, label_folds=folds,
+        judge_range=(float(judge.min()), float(judge.max())),
+    )
+    bins = shell.bins(judge, covariate)
+    n_cells = sum(edges.size + 1 for edges in judge_edges)
+    counts = np.bincount(bins, minlength=n_cells).astype(np.int64)
+    means = np.bincount(bins, weights=residual, minlength=n_cells) / counts
     return Success(
         RewardModel(
             full=full,
             fold_fits=fold_fits,
-            edges=edges,
+            judge_edges=judge_edges,
+            covariate_edges=strata_edges,
             bin_residual=means,
             bin_count=counts,
             label_bins=bins,

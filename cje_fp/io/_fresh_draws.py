@@ -56,6 +56,12 @@ class _Row(msgspec.Struct):
     judge_score: float
     draw_idx: int = 0
     oracle_label: float | None = None
+    response: msgspec.Raw | None = None
+
+    @property
+    def response_length(self) -> int:
+        """Bytes of the response's JSON string without its quotes (as the logged-data loader counts)."""
+        return max(len(self.response) - 2, 0) if self.response is not None else 0
 
 
 _DECODER: Final = msgspec.json.Decoder(_Row)
@@ -73,6 +79,8 @@ class DrawTable:
     judge: FloatArray
     oracle: FloatArray
     """NaN where a row has no oracle label."""
+    response_length: IntArray
+    """Bytes of each response's JSON string (0 without a response), a calibration covariate."""
     n_unlogged_prompts: int = 0
     """Distinct prompt ids absent from the logged data (their draws still count for the direct term)."""
 
@@ -126,7 +134,9 @@ def _slow_row(line: int, text: bytes, problems: list[RowProblem]) -> _Row | None
         problems.append(RowProblem(line=line, field="draw_idx", kind="wrong_type", reason=f"expected an integer, got {draw_idx!r}"))
     if len(problems) > found or judge is None or not isinstance(prompt_id, str | int) or not isinstance(draw_idx, int):
         return None
-    return _Row(prompt_id=prompt_id, judge_score=judge, draw_idx=draw_idx, oracle_label=oracle)
+    response = value.get("response")
+    raw = msgspec.Raw(msgspec.json.encode(response)) if isinstance(response, str) else None
+    return _Row(prompt_id=prompt_id, judge_score=judge, draw_idx=draw_idx, oracle_label=oracle, response=raw)
 
 
 def load_draw_file(
@@ -188,6 +198,7 @@ def load_draw_file(
             lines=np.array(numbers, dtype=np.int64),
             judge=np.array([row.judge_score for row in rows], dtype=np.float64),
             oracle=np.array([math.nan if row.oracle_label is None else row.oracle_label for row in rows]),
+            response_length=np.array([row.response_length for row in rows], dtype=np.int64),
             n_unlogged_prompts=unlogged,
         )
     )

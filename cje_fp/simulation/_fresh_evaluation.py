@@ -109,8 +109,8 @@ class FreshStudy:
         return "\n".join(lines)
 
 
-def replication_arrays(replication: Replication, target: str) -> FreshArrays:
-    """One target's arrays from a replication."""
+def replication_arrays(replication: Replication, target: str, *, covariate: bool = False) -> FreshArrays:
+    """One target's arrays from a replication (``covariate``: with the style feature as covariate)."""
     labelled = replication.labelled
     return FreshArrays(
         n_clusters=replication.n_prompts,
@@ -122,17 +122,21 @@ def replication_arrays(replication: Replication, target: str) -> FreshArrays:
         probe_clusters=replication.probe_clusters[target],
         probe_judge=replication.probe_judge[target],
         probe_oracle=replication.probe_oracle[target],
+        draw_covariate=replication.draw_style[target] if covariate else None,
+        probe_covariate=replication.probe_style[target] if covariate else None,
     )
 
 
-def replication_model(replication: Replication) -> RewardModel | None:
-    """The reward model of a replication (None when too few labels)."""
+def replication_model(replication: Replication, *, covariate: bool = False) -> RewardModel | None:
+    """The reward model of a replication (None when too few labels); ``covariate``: residual cells
+    stratified by the style feature (calibration with a covariate)."""
     labelled = replication.labelled
     fitted = fit_reward_model(
         replication.logged_judge[labelled],
         replication.logged_oracle[labelled],
         replication.cluster_folds[labelled],
         n_folds=5,
+        covariate=replication.logged_style[labelled] if covariate else None,
     )
     return fitted.value_or(None)
 
@@ -144,8 +148,12 @@ def evaluate_fresh(
     seed: int,
     variants: Sequence[Variant] = DEFAULT_VARIANTS,
     options: FreshOptions = FreshOptions(),
+    covariate: bool = False,
 ) -> FreshStudy:
-    """Run ``replications`` seeded replications of ``world``; summarise each (target, variant)."""
+    """Run ``replications`` seeded replications of ``world``; summarise each (target, variant).
+
+    ``covariate``: calibrate with the style feature as a covariate (residual cells per feature value).
+    """
     folds = world_folds(world)
     names = [target.name for target in world.targets]
     values: dict[tuple[str, str], list[tuple[float, float, float, float]]] = {}
@@ -154,14 +162,14 @@ def evaluate_fresh(
     ess: dict[str, list[float]] = {name: [] for name in names}
     for index in range(replications):
         replication = draw_replication(world, seed=seed * 100_003 + index, folds=folds)
-        model = replication_model(replication)
+        model = replication_model(replication, covariate=covariate)
         for name in names:
             ess[name].append(ess_fraction(replication.log_weights[name]))
             if model is None:
                 for variant in variants:
                     refusals.setdefault((name, variant_name(variant)), Counter())["too_few_oracle_labels"] += 1
                 continue
-            arrays = replication_arrays(replication, name)
+            arrays = replication_arrays(replication, name, covariate=covariate)
             audit = transport_audit(model, arrays, direct(model, arrays), options.transport)
             audits[name]["none" if audit is None else audit.status] += 1
             for variant in variants:
@@ -182,7 +190,7 @@ def evaluate_fresh(
             rows[key] = _performance(name, variant_name(variant), truth, replications, values.get(key, []),
                                      refusals.get(key, Counter()))
     return FreshStudy(
-        world=world.name,
+        world=world.name + ("+covariate" if covariate else ""),
         replications=replications,
         rows=rows,
         audit_counts={name: dict(counts) for name, counts in audits.items()},

@@ -106,6 +106,8 @@ class Replication:
     cluster_folds: IntArray
     logged_judge: FloatArray
     logged_oracle: FloatArray
+    logged_style: FloatArray
+    """The style feature (0/1) of each logged response: observable, usable as a calibration covariate."""
     labelled: BoolArray
     log_weights: Mapping[str, FloatArray]
     """Per target, the exact log weight of each logged row."""
@@ -113,6 +115,8 @@ class Replication:
     draw_judge: Mapping[str, FloatArray]
     """Per policy (targets and ``base``), the judge score of each fresh draw."""
     draw_oracle: Mapping[str, FloatArray]
+    draw_style: Mapping[str, FloatArray]
+    probe_style: Mapping[str, FloatArray]
     probe_clusters: Mapping[str, IntArray]
     probe_judge: Mapping[str, FloatArray]
     probe_oracle: Mapping[str, FloatArray]
@@ -178,6 +182,8 @@ def draw_replication(world: FreshWorld, seed: int, folds: IntArray | None = None
     draw_effect = prompt_effect[draw_clusters]
     draw_judge: dict[str, FloatArray] = {}
     draw_oracle: dict[str, FloatArray] = {}
+    draw_style: dict[str, FloatArray] = {}
+    probe_style: dict[str, FloatArray] = {}
     probe_clusters: dict[str, IntArray] = {}
     probe_judge: dict[str, FloatArray] = {}
     probe_oracle: dict[str, FloatArray] = {}
@@ -187,20 +193,25 @@ def draw_replication(world: FreshWorld, seed: int, folds: IntArray | None = None
     for name, shift, tilt, share in policies:
         drawn = _respond(world, rng, draw_effect, shift, tilt, share)
         draw_judge[name], draw_oracle[name] = drawn.judge, drawn.oracle
+        draw_style[name] = drawn.style.astype(np.float64)
         chosen = rng.choice(n, size=min(world.probe_size, n), replace=False)
         rows = chosen * k  # the first draw of each chosen prompt
         probe_clusters[name] = chosen.astype(np.int64)
         probe_judge[name], probe_oracle[name] = drawn.judge[rows], drawn.oracle[rows]
+        probe_style[name] = draw_style[name][rows]
     return Replication(
         n_prompts=n,
         cluster_folds=world_folds(world) if folds is None else folds,
         logged_judge=base.judge,
         logged_oracle=base.oracle,
+        logged_style=base.style.astype(np.float64),
         labelled=labelled,
         log_weights={t.name: _log_weight(world, t, base, prompt_effect) for t in world.targets},
         draw_clusters=draw_clusters,
         draw_judge=draw_judge,
         draw_oracle=draw_oracle,
+        draw_style=draw_style,
+        probe_style=probe_style,
         probe_clusters=probe_clusters,
         probe_judge=probe_judge,
         probe_oracle=probe_oracle,
