@@ -139,3 +139,15 @@ def test_a_covariate_for_the_style_feature_remedies_the_transport_failure() -> N
     row = remedied.rows[("stylish", "direct")]
     assert row.bias is not None and abs(row.bias) < 0.02, row.describe()
     assert remedied.fail_rate("clone") <= 0.1
+
+
+def test_with_a_noisy_judge_stacked_dr_follows_dr_where_direct_is_biased() -> None:
+    """A noisy judge makes E[Y | S] depend on the policy: direct misprices a shifted target; DR's
+    weights see it, and stacked-dr drops direct when DR disagrees with it."""
+    from cje_fp.simulation import NOISY
+
+    study = evaluate_fresh(NOISY, replications=60, seed=5, variants=(("direct", False), ("stacked-dr", False)))
+    direct_row, stacked_row = study.rows[("better", "direct")], study.rows[("better", "stacked-dr")]
+    assert direct_row.bias is not None and direct_row.bias < -0.01, direct_row.describe()
+    assert stacked_row.bias is not None and abs(stacked_row.bias) < 0.005, stacked_row.describe()
+    assert stacked_row.coverage is not None and stacked_row.coverage >= 0.88, stacked_row.describe()

@@ -34,6 +34,7 @@ from cje_fp.estimation.diagnostics import GateThresholds
 from cje_fp.estimation._errors import InsufficientOverlap, InvalidOption
 from cje_fp.estimation._fresh_core import (
     ComponentRun,
+    Part,
     FreshArrays,
     direct,
     doubly_robust,
@@ -65,6 +66,9 @@ class FreshOptions:
     transport: TransportThresholds = TransportThresholds()
     boundary: BoundaryThresholds = BoundaryThresholds()
     gates: GateThresholds = GateThresholds()
+    disagreement_level: float | None = 0.99
+    """stacked-dr drops direct when direct and DR differ at this level (the weights then say the
+    calibration does not transport); None keeps direct whatever DR says."""
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -80,6 +84,29 @@ class FreshRun:
     boundary: BoundaryAudit
     warnings: tuple[str, ...]
     flagged: bool
+
+
+def direct_disagreement(components: list[ComponentRun], level: float) -> str | None:
+    """Why direct should leave the stack: DR's correction (DR minus direct, paired by cluster) is
+    significant at ``level``; None when they agree or DR is absent."""
+    direct_run = next((run for run in components if run.name == "direct"), None)
+    dr_run = next((run for run in components if run.name == "dr"), None)
+    if direct_run is None or dr_run is None:
+        return None
+    difference = dr_run.value - direct_run.value
+    parts = tuple(
+        Part(name=mine.name, influence=mine.influence - theirs.influence, df=min(mine.df, theirs.df))
+        for mine, theirs in zip(dr_run.parts, direct_run.parts, strict=True)
+    )
+    paired = ComponentRun(name="difference", value=difference, parts=parts, draw_prediction=direct_run.draw_prediction,
+                          probe_prediction=None, label_coefficient=None)
+    low, high = run_interval(paired, level).ci
+    if low > 0.0 or high < 0.0:
+        return (
+            f"stacked-dr without direct: DR minus direct is {difference:+.4f} [{low:+.4f}, {high:+.4f}] "
+            f"({level:.0%}): the importance weights say the calibration does not transport"
+        )
+    return None
 
 
 def run_fresh(
@@ -128,6 +155,11 @@ def run_fresh(
     if options.probe_correction:
         corrected = [with_probe_correction(model, arrays, run) for run in components]
         components = [run for run in corrected if run is not None]
+    elif estimator == "stacked-dr" and options.disagreement_level is not None:
+        disagreement = direct_disagreement(components, options.disagreement_level)
+        if disagreement is not None:
+            components = [run for run in components if run.name != "direct"]
+            warnings.append(disagreement)
     final = stack(tuple(components)) if estimator == "stacked-dr" else components[0]
     return Success(
         FreshRun(

@@ -148,7 +148,11 @@ def load_draw_file(
 ) -> Result[DrawTable, DataErrors]:
     """Read one draw file into a ``DrawTable``, or every problem it has."""
     problems: list[RowProblem] = []
-    rows: list[_Row] = []
+    prompt_ids: list[str] = []
+    draw_indices: list[int] = []
+    judges: list[float] = []
+    oracles: list[float] = []
+    lengths: list[int] = []
     numbers: list[int] = []
     seen: dict[tuple[str, int], int] = {}
     n_lines = 0
@@ -173,32 +177,36 @@ def load_draw_file(
                     problems.append(RowProblem(line=n_lines, field="oracle_label", kind="missing_oracle_label",
                                                reason="every probe row needs an oracle label"))
                     continue
-                key = (str(row.prompt_id), row.draw_idx)
+                prompt_id = str(row.prompt_id)
+                key = (prompt_id, row.draw_idx)
                 if key in seen:
                     problems.append(RowProblem(line=n_lines, field="prompt_id", kind="duplicate_draw",
                                                reason=f"{key} already on line {seen[key]}"))
                     continue
                 seen[key] = n_lines
-                rows.append(row)
+                prompt_ids.append(prompt_id)
+                draw_indices.append(row.draw_idx)
+                judges.append(row.judge_score)
+                oracles.append(math.nan if row.oracle_label is None else row.oracle_label)
+                lengths.append(row.response_length)
                 numbers.append(n_lines)
     except OSError as error:
         problems.append(RowProblem(line=FILE_LINE, field="<file>", kind="unreadable_file", reason=str(error)))
-    if not rows and not problems:
+    if not prompt_ids and not problems:
         problems.append(RowProblem(line=FILE_LINE, field="<file>", kind="empty_file", reason="no rows"))
     if problems:
         return Failure(DataErrors(path=os.fspath(path), n_lines=n_lines, problems=tuple(sorted(problems))))
-    prompt_ids = tuple(str(row.prompt_id) for row in rows)
     unlogged = 0 if logged_prompts is None else len(set(prompt_ids) - set(logged_prompts))
     return Success(
         DrawTable(
             policy=policy,
             source=os.fspath(path),
-            prompt_ids=prompt_ids,
-            draw_idx=np.array([row.draw_idx for row in rows], dtype=np.int64),
+            prompt_ids=tuple(prompt_ids),
+            draw_idx=np.array(draw_indices, dtype=np.int64),
             lines=np.array(numbers, dtype=np.int64),
-            judge=np.array([row.judge_score for row in rows], dtype=np.float64),
-            oracle=np.array([math.nan if row.oracle_label is None else row.oracle_label for row in rows]),
-            response_length=np.array([row.response_length for row in rows], dtype=np.int64),
+            judge=np.array(judges, dtype=np.float64),
+            oracle=np.array(oracles, dtype=np.float64),
+            response_length=np.array(lengths, dtype=np.int64),
             n_unlogged_prompts=unlogged,
         )
     )

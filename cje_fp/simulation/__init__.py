@@ -11,6 +11,7 @@ from ._fresh_evaluation import (
 from ._fresh_worlds import (
     FAR as FAR,
     NEAR as NEAR,
+    NOISY as NOISY,
     STYLE as STYLE,
     WORLDS as WORLDS,
     FreshTarget as FreshTarget,
@@ -34,6 +35,7 @@ __all__ = [
     "FreshTarget",
     "FreshWorld",
     "NEAR",
+    "NOISY",
     "STYLE",
     "WORLDS",
     "draw_replication",

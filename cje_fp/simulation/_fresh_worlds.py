@@ -10,7 +10,7 @@ response under a target is
 
     log w = shift (q - mu_x) - shift^2/2 + tilt e - tilt^2/2 + log(P'(z) / P0(z)).
 
-The judge sees the quality: ``S0 = round(Phi(judge_slope q))`` on
+The judge sees the quality (plus ``judge_noise``, 0 by default): ``S0 = round(Phi(judge_slope q))`` on
 ``judge_levels`` levels, and in a style-bias world over-rates the feature:
 ``S = clip(S0 + style_bias z)``. The oracle ignores the style:
 ``Y ~ Beta(k m(S0), k (1 - m(S0)))`` with ``m(s) = s^oracle_power`` (kept in
@@ -72,6 +72,9 @@ class FreshWorld:
     judge_levels: int = 21
     oracle_power: float = 1.3
     oracle_concentration: float = 8.0
+    judge_noise: float = 0.0
+    """Noise the judge adds to the quality it sees (the oracle does not): with noise, ``E[Y | S]``
+    depends on each policy's quality distribution, so calibration transports only approximately."""
 
     def target(self, name: str) -> FreshTarget:
         """The target called ``name``."""
@@ -144,8 +147,9 @@ def _respond(
     style = rng.uniform(size=n) < style_share
     irrelevant = tilt + rng.standard_normal(n)
     clean = world.judge_clean(quality)
+    seen = clean if world.judge_noise == 0.0 else world.judge_clean(quality + world.judge_noise * rng.standard_normal(n))
     steps = world.judge_levels - 1
-    judge = np.clip(np.round((clean + world.style_bias * style) * steps) / steps, 0.0, 1.0)
+    judge = np.clip(np.round((seen + world.style_bias * style) * steps) / steps, 0.0, 1.0)
     mean = world.mean_oracle(clean)
     k = world.oracle_concentration
     oracle = rng.beta(k * mean, k * (1.0 - mean))
@@ -257,4 +261,17 @@ STYLE: Final = FreshWorld(
 )
 """The judge over-rates a style feature by 0.3; ``stylish`` prefers it (calibration does not transport)."""
 
+NOISY: Final = FreshWorld(
+    name="noisy",
+    judge_noise=0.6,
+    targets=(
+        FreshTarget(name="better", quality_shift=0.4, noise_tilt=0.3),
+        FreshTarget(name="worse", quality_shift=-0.4, noise_tilt=0.3),
+        FreshTarget(name="far_better", quality_shift=0.8, noise_tilt=3.8),
+    ),
+)
+"""A noisy judge (the oracle sees the quality, the judge a noisy version): calibration learned on the
+base policy misprices shifted targets by a little; informational (not in the acceptance checks)."""
+
 WORLDS: Final = (NEAR, FAR, STYLE)
+"""The worlds of the acceptance study."""
