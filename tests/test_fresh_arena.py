@@ -77,11 +77,19 @@ def test_probe_corrected_unhelpful_lands_on_its_probe_mean(fresh: FreshData) -> 
 
 
 def test_paired_contrasts_against_the_base_draws_are_holm_adjusted(fresh: FreshData) -> None:
-    match sealed(compare_fresh(arena(), fresh, ("clone", "parallel_universe_prompt", "unhelpful"))):
-        case Success(comparisons):
-            levels = sorted(comparison.level for comparison in comparisons)
+    targets = ("clone", "parallel_universe_prompt", "unhelpful")
+    match sealed(compare_fresh(arena(), fresh, targets)):
+        case Success(audited):
+            assert [c.target for c in audited.comparisons] == ["clone", "parallel_universe_prompt"]
+            assert sorted(c.level for c in audited.comparisons) == pytest.approx([0.95, 0.975])
+            assert audited.refused["unhelpful"].kind == "calibration_does_not_transport"
+        case Failure(error):
+            pytest.fail(error.describe())
+    match sealed(compare_fresh(arena(), fresh, targets, options=FreshOptions(probe_correction=True))):
+        case Success(corrected):
+            levels = sorted(comparison.level for comparison in corrected.comparisons)
             assert levels == pytest.approx([0.95, 0.975, 1 - 0.05 / 3])
-            unhelpful = next(c for c in comparisons if c.target == "unhelpful")
+            unhelpful = next(c for c in corrected.comparisons if c.target == "unhelpful")
             assert unhelpful.ci[1] < 0 and unhelpful.holm_p_value is not None and unhelpful.holm_p_value < 0.001
         case Failure(error):
             pytest.fail(error.describe())

@@ -19,6 +19,7 @@ from ._audits import (
 from ._fresh_api import (
     CalibrationCovariate as CalibrationCovariate,
     FreshComparison as FreshComparison,
+    FreshComparisons as FreshComparisons,
     FreshData as FreshData,
     FreshError as FreshError,
     FreshEstimate as FreshEstimate,
@@ -70,6 +71,7 @@ __all__ = [
     "CalibrationDoesNotTransport",
     "FRESH_ESTIMATORS",
     "FreshComparison",
+    "FreshComparisons",
     "FreshData",
     "FreshError",
     "FreshEstimate",

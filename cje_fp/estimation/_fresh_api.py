@@ -29,9 +29,15 @@ from cje_fp.data import Dataset, FloatArray, IntArray, hash_ids
 from cje_fp.data._folds import cluster_folds
 from cje_fp.errors import sealed
 from cje_fp.estimation._api import EstimationConfig
-from cje_fp.estimation._audits import BoundaryAudit, CalibrationDoesNotTransport, JudgeOutOfRange, TransportAudit
+from cje_fp.estimation._audits import (
+    BoundaryAudit,
+    CalibrationDoesNotTransport,
+    JudgeOutOfRange,
+    TransportAudit,
+    transport_audit,
+)
 from cje_fp.estimation._errors import MissingJudgeScores, TooFewOracleLabels, UnknownPolicy
-from cje_fp.estimation._fresh_core import FreshArrays, Part, direct
+from cje_fp.estimation._fresh_core import ComponentRun, FreshArrays, Part, direct, with_probe_correction
 from cje_fp.estimation._fresh_reward import RewardModel, fit_reward_model
 from cje_fp.estimation._fresh_run import FreshEstimatorName, FreshOptions, FreshRun, FreshRunError, run_fresh
 from cje_fp.estimation._inference import VarianceComponent, cluster_se, interval
@@ -337,6 +343,14 @@ class FreshComparison:
     holm_p_value: float | None = None
 
 
+@attrs.frozen(kw_only=True)
+class FreshComparisons:
+    """The paired differences reported (Holm-adjusted among themselves) and the targets refused."""
+
+    comparisons: tuple[FreshComparison, ...]
+    refused: Mapping[str, FreshError] = attrs.field(factory=dict)
+
+
 def compare_fresh(
     dataset: Dataset,
     fresh: FreshData,
@@ -345,25 +359,56 @@ def compare_fresh(
     *,
     level: float = 0.95,
     holm: bool = True,
+    options: FreshOptions = FreshOptions(),
     config: EstimationConfig = EstimationConfig(),
-) -> Result[tuple[FreshComparison, ...], FreshError]:
+) -> Result[FreshComparisons, FreshError]:
     """Direct-estimate differences ``target - baseline`` on shared clusters and reward model; Holm-adjusted.
 
+    Each policy with a probe slice is audited first: a transport FAIL refuses
+    its contrast (``refused``; the baseline's FAIL refuses them all) unless
+    ``options.probe_correction``, which compares probe-corrected estimates.
     With ``holm`` each interval is at the Holm step-down level of its p-value's
-    rank (the smallest p-value gets ``1 - alpha/m``), so that the family of
-    "target beats baseline" conclusions keeps its error rate ``alpha``.
+    rank among the reported contrasts (the smallest p-value gets ``1 - alpha/m``),
+    so that the family of "target beats baseline" conclusions keeps its error rate.
     """
     missing = [name for name in (*targets, baseline) if name not in fresh.draws]
     if missing:
         return Failure(NoFreshDraws(target=missing[0], available=tuple(sorted(fresh.draws))))
-    return fresh_context(dataset, fresh, config).alt(_widen).map(
-        lambda context: _comparisons(dataset, fresh, context, targets, baseline, level, holm)
+    return fresh_context(dataset, fresh, config).alt(_widen).bind(
+        lambda context: _comparisons(dataset, fresh, context, targets, baseline, level, holm, options)
     )
 
 
-def _direct_parts(dataset: Dataset, fresh: FreshData, context: FreshContext, policy: str) -> tuple[float, tuple[Part, ...]]:
-    run = direct(context.model, fresh_arrays(dataset, fresh, context, policy))
-    return run.value, run.parts
+def _audited_direct(
+    dataset: Dataset, fresh: FreshData, context: FreshContext, policy: str, options: FreshOptions
+) -> Result[ComponentRun, FreshError]:
+    """The policy's direct run, refused on a transport FAIL, probe-corrected when asked."""
+    arrays = fresh_arrays(dataset, fresh, context, policy)
+    run = direct(context.model, arrays)
+    audit = transport_audit(context.model, arrays, run, options.transport)
+    if options.probe_correction and arrays.has_probe:
+        corrected = with_probe_correction(context.model, arrays, run)
+        return Success(run if corrected is None else corrected)
+    if audit is not None and audit.status == "FAIL":
+        return Failure(CalibrationDoesNotTransport(target=policy, audit=audit))
+    return Success(run)
+
+
+def _difference_parts(run: ComponentRun, other: ComponentRun) -> tuple[Part, ...]:
+    """``run - other`` part by part (a part only one side has enters with its sign)."""
+    names = sorted({part.name for part in (*run.parts, *other.parts)})
+    mine = {part.name: part for part in run.parts}
+    theirs = {part.name: part for part in other.parts}
+    parts = []
+    for name in names:
+        a, b = mine.get(name), theirs.get(name)
+        if a is not None and b is not None:
+            parts.append(Part(name=name, influence=a.influence - b.influence, df=min(a.df, b.df)))
+        elif a is not None:
+            parts.append(a)
+        elif b is not None:
+            parts.append(Part(name=name, influence=-b.influence, df=b.df))
+    return tuple(parts)
 
 
 def _comparisons(
@@ -374,15 +419,24 @@ def _comparisons(
     baseline: str,
     level: float,
     holm: bool,
-) -> tuple[FreshComparison, ...]:
-    base_value, base_parts = _direct_parts(dataset, fresh, context, baseline)
+    options: FreshOptions,
+) -> Result[FreshComparisons, FreshError]:
+    base_outcome = _audited_direct(dataset, fresh, context, baseline, options)
+    base_run = base_outcome.value_or(None)
+    if base_run is None:
+        return base_outcome.map(lambda _: FreshComparisons(comparisons=()))
     raw = []
+    refused: dict[str, FreshError] = {}
     for target in targets:
-        value, parts = _direct_parts(dataset, fresh, context, target)
-        differences = [
-            Part(name=part.name, influence=part.influence - other.influence, df=min(part.df, other.df))
-            for part, other in zip(parts, base_parts, strict=True)
-        ]
+        outcome = _audited_direct(dataset, fresh, context, target, options)
+        run = outcome.value_or(None)
+        if run is None:
+            match sealed(outcome):
+                case Failure(error):
+                    refused[target] = error
+            continue
+        difference = run.value - base_run.value
+        differences = _difference_parts(run, base_run)
         total = np.sum([part.influence for part in differences], axis=0)
         clusters = np.arange(total.size)
         se = cluster_se(total - total.mean(), clusters)[0]
@@ -390,10 +444,10 @@ def _comparisons(
             VarianceComponent(name=p.name, se=cluster_se(p.influence - p.influence.mean(), clusters)[0], df=p.df)
             for p in differences
         )
-        df = interval(value - base_value, shares, level).df
-        statistic = abs(value - base_value) / se if se > 0 else math.inf
+        df = interval(difference, shares, level).df
+        statistic = abs(difference) / se if se > 0 else math.inf
         p_value = float(2.0 * (1.0 - student_t.cdf(statistic, df)))
-        raw.append((target, value - base_value, se, df, p_value))
+        raw.append((target, difference, se, df, p_value))
     order = sorted(range(len(raw)), key=lambda index: raw[index][4])
     m = len(raw)
     alpha = 1.0 - level
@@ -420,4 +474,4 @@ def _comparisons(
                 holm_p_value=holm_p if holm else None,
             )
         )
-    return tuple(results)
+    return Success(FreshComparisons(comparisons=tuple(results), refused=refused))
