@@ -25,7 +25,7 @@ phi_g`` over the ``G`` clusters of the union of logged, fresh and probe
 prompts. They come in named parts (fresh draws, oracle labels, probe rows);
 the SE is the clustered SE of their sum (so covariances count) and the
 degrees of freedom are Satterthwaite's over the parts, each with its own df
-(clusters with draws - 1, labels - bins, probe rows - 1).
+(clusters with draws - 1, labels - cells or the weighted labels' ESS - 1, probe rows - 1).
 
 The **probe correction** adds ``mean_probe(Y - prediction(S))`` over the
 target's oracle-labelled probe rows (prediction-powered inference): valid
@@ -220,7 +220,9 @@ def _weighted_part(
     per_row = arrays.n_clusters * weights * (residuals - delta) / weights.sum()
     influence = np.bincount(clusters, weights=per_row, minlength=arrays.n_clusters).astype(np.float64)
     n_label_clusters = int(np.count_nonzero(np.bincount(clusters)))
-    return delta, Part(name="labels", influence=influence, df=float(max(n_label_clusters - 1, 1)))
+    # A weighted mean has about ESS - 1 degrees of freedom (Kish), never more than clusters - 1.
+    df = min(float(n_label_clusters - 1), weighted.overlap.ess - 1.0)
+    return delta, Part(name="labels", influence=influence, df=max(df, 1.0))
 
 
 def doubly_robust(
