@@ -17,7 +17,8 @@ import pytest
 from returns.result import Failure, Success
 
 from cje_fp.errors import sealed
-from cje_fp.estimation._fresh_core import FreshArrays, simplex_min_variance
+from cje_fp.estimation._fresh_core import FreshArrays
+from cje_fp.estimation._fresh_stack import simplex_min_variance
 from cje_fp.estimation._fresh_run import FreshOptions, run_fresh
 from cje_fp.simulation import FAR, NEAR, STYLE, FreshStudy, evaluate_fresh
 from cje_fp.simulation._fresh_evaluation import replication_arrays, replication_model

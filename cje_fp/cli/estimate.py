@@ -17,7 +17,7 @@ from cje_fp.report import file_sha256, manifest
 from cje_fp.report import estimates_json, estimates_table, jsonable, refusal_lines, refused
 from cje_fp.data import Dataset
 from cje_fp.estimation import EstimationConfig, estimate_all
-from cje_fp.estimation import ESTIMATORS, FRESH_ESTIMATORS, EstimatorName, FreshData, FreshEstimatorName, FreshOptions
+from cje_fp.estimation import ESTIMATORS, FRESH_ESTIMATORS, FreshData, FreshOptions
 from cje_fp.cli.fresh import (
     FRESH_DIR,
     FreshTable,

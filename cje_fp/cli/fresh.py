@@ -8,7 +8,6 @@ from typing import Any
 
 import attrs
 from returns.result import Failure, Result, Success
-from rich.console import Console
 from rich.table import Table
 
 from cje_fp.cli.outcome import ExitCode, Problem

@@ -16,15 +16,17 @@ from ._audits import (
     TransportAudit as TransportAudit,
     TransportThresholds as TransportThresholds,
 )
-from ._fresh_api import (
-    CalibrationCovariate as CalibrationCovariate,
+from ._fresh_compare import (
     FreshComparison as FreshComparison,
     FreshComparisons as FreshComparisons,
+    compare_fresh as compare_fresh,
+)
+from ._fresh_api import (
+    CalibrationCovariate as CalibrationCovariate,
     FreshData as FreshData,
     FreshError as FreshError,
     FreshEstimate as FreshEstimate,
     NoFreshDraws as NoFreshDraws,
-    compare_fresh as compare_fresh,
     estimate_fresh as estimate_fresh,
     estimate_fresh_all as estimate_fresh_all,
 )

@@ -39,11 +39,11 @@ from cje_fp.estimation._fresh_core import (
     direct,
     doubly_robust,
     run_interval,
-    stack,
     tmle,
     with_probe_correction,
 )
 from cje_fp.estimation._fresh_reward import RewardModel
+from cje_fp.estimation._fresh_stack import stack
 from cje_fp.estimation._inference import Interval
 from cje_fp.errors import sealed
 
