@@ -2,7 +2,7 @@
 
 Starts a fake vLLM-shaped server in a subprocess on 127.0.0.1 with 50 ms
 latency per request (by default the lean one, ``benchmarks.lean_server``:
-the same answers as the fault-injecting ``cje_fp.testing._server`` at a fraction
+the same answers as the fault-injecting ``cje_fp.testing`` at a fraction
 of its CPU, so that on a 2-core machine shared by client and server the client
 is what is measured; ``--full-server`` uses the aiohttp one). Before any
 measurement, one batched request per policy has the server render every
@@ -61,8 +61,8 @@ from cje_fp.backends.openai._completions import (
 from cje_fp.backends.openai._policy import OpenAICompatiblePolicy
 from cje_fp.backends.openai._teacher_forcing import score_response
 from cje_fp.errors._sealed import sealed
-from cje_fp.scoring._sampler import BatchResult, MultiTargetSampler, Sample
-from cje_fp.testing._server import expected_log_prob
+from cje_fp.scoring import BatchResult, MultiTargetSampler, Sample
+from cje_fp.testing import expected_log_prob
 
 POLICIES = tuple(f"policy-{k}" for k in range(5))
 THREADS = 10
@@ -356,7 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-reference", action="store_true", help="omit the bare-client reference rows")
     args = parser.parse_args(argv)
     samples = make_samples(args.samples)
-    module = "cje_fp.testing._server" if args.full_server else "benchmarks.lean_server"
+    module = "cje_fp.testing" if args.full_server else "benchmarks.lean_server"
     load_before = _load()
     server = ServerProcess(args.latency, module)
     try:

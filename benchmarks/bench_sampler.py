@@ -22,7 +22,7 @@ from returns.result import Success
 
 from cje_fp import MultiTargetSampler, Policy, TabularPolicy, retrying, validated
 from cje_fp.policy._protocol import AsyncFunctionPolicy, AsyncPolicy, FunctionPolicy, LogProbResult
-from cje_fp.scoring._sampler import Sample
+from cje_fp.scoring import Sample
 
 N_POLICIES = 5
 LATENCY = 0.05

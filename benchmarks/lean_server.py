@@ -1,6 +1,6 @@
 """A lean fake vLLM ``/v1/completions`` server for load tests and benchmarks.
 
-It answers exactly what ``cje_fp.testing._server`` answers for a prompt without
+It answers exactly what ``cje_fp.testing`` answers for a prompt without
 fault markers (same tokens, log probs, ``text_offset``, ``top_logprobs``,
 choices for a list of prompts, usage), but spends far less CPU per request, so
 that a benchmark on a small machine measures the client rather than the
@@ -18,7 +18,7 @@ server``) or as a process (``python -m benchmarks.lean_server --latency
 full server.
 
 >>> import json, urllib.request
->>> from cje_fp.testing._server import FakeServerConfig
+>>> from cje_fp.testing import FakeServerConfig
 >>> with LeanServer(FakeServerConfig(models=("m",))) as server:
 ...     request = urllib.request.Request(server.base_url + "/completions", method="POST",
 ...         data=b'{"model": "m", "prompt": "Hi there", "echo": true, "logprobs": 1, "max_tokens": 0}')
@@ -43,14 +43,9 @@ from typing import Final, cast
 import msgspec
 
 from cje_fp.testing._background import BackgroundServer, listening_socket
-from cje_fp.testing._server import (
-    CONTEXT_LENGTH_MESSAGE,
-    FakeServerConfig,
-    ServerStats,
-    _choice,
-    _State,
-    tokenize,
-)
+from cje_fp.testing import CONTEXT_LENGTH_MESSAGE, FakeServerConfig, ServerStats, tokenize
+from cje_fp.testing._choice import choice as render_choice
+from cje_fp.testing._state import ServerState
 
 _REASONS: Final = {200: b"OK", 400: b"Bad Request", 401: b"Unauthorized", 404: b"Not Found", 405: b"Method Not Allowed"}
 _FAULT_PREFIX: Final = "<<fault:"
@@ -93,7 +88,7 @@ class LeanApp:
             raise ValueError("the lean server serves cached answers: noise must be 0")
         self.config = config
         self.counts = _Counts()
-        self._state = _State(config)
+        self._state = ServerState(config)
         # (model, prompt, max_tokens, echo) -> (the choice's JSON after its "index", prompt tokens)
         self._choices: dict[tuple[str, str, int, bool], tuple[bytes, int]] = {}
         self._models = frozenset(config.models)
@@ -102,7 +97,7 @@ class LeanApp:
         key = (model, prompt, max_tokens, echo)
         cached = self._choices.get(key)
         if cached is None:
-            choice = _choice(self._state, 0, prompt, model=model, echo=echo, max_tokens=max_tokens, serial=0)
+            choice = render_choice(self._state, 0, prompt, model=model, echo=echo, max_tokens=max_tokens, serial=0)
             del choice["index"]
             cached = (msgspec.json.encode(choice)[1:], len(tokenize(prompt)))
             self._choices[key] = cached
@@ -129,7 +124,7 @@ class LeanApp:
         if not isinstance(prompts, list) or not prompts or not all(isinstance(p, str) for p in prompts):
             return (*_json_error(400, "prompt must be a string or a list of strings"), 0)
         if any(_FAULT_PREFIX in p for p in prompts):
-            return (*_json_error(400, "the lean server injects no faults: use cje_fp.testing._server"), len(prompts))
+            return (*_json_error(400, "the lean server injects no faults: use cje_fp.testing"), len(prompts))
         max_tokens = body.get("max_tokens", 16)
         if not isinstance(max_tokens, int) or max_tokens < 0:
             return (*_json_error(400, "max_tokens must be a non-negative integer"), len(prompts))

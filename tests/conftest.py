@@ -1,30 +1,5 @@
-"""Shared test helpers."""
+"""Shared test helpers live in ``tests.helpers``; these names stay importable from here."""
 
 from __future__ import annotations
 
-from typing import TypeVar
-
-from returns.result import Failure, Result, Success
-
-from cje_fp.errors._sealed import sealed
-
-_V = TypeVar("_V")
-_E = TypeVar("_E")
-
-
-def error_of(result: Result[_V, _E]) -> _E:
-    """The error inside a Failure; fails the test on a Success."""
-    match sealed(result):
-        case Failure(error):
-            return error
-        case Success(value):
-            raise AssertionError(f"expected a Failure, got Success({value!r})")
-
-
-def value_of(result: Result[_V, _E]) -> _V:
-    """The value inside a Success; fails the test on a Failure."""
-    match sealed(result):
-        case Success(value):
-            return value
-        case Failure(error):
-            raise AssertionError(f"expected a Success, got Failure({error!r})")
+from tests.helpers.results import error_of as error_of, value_of as value_of

@@ -135,8 +135,7 @@ def test_validate_accepts_the_arena_sample() -> None:
 
 def test_the_estimator_choices_match_the_library() -> None:
     from cje_fp.cli.main import ESTIMATOR_CHOICES
-    from cje_fp.estimation import FRESH_ESTIMATORS
-    from cje_fp.estimation._results import ESTIMATORS
+    from cje_fp.estimation import ESTIMATORS, FRESH_ESTIMATORS
 
     assert ESTIMATOR_CHOICES == ("auto", *ESTIMATORS, *FRESH_ESTIMATORS)
 

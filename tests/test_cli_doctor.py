@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cje_fp.testing._server import FakeServer, FakeServerConfig
+from cje_fp.testing import FakeServer, FakeServerConfig
 from tests.test_cli import ROOT
 from tests.test_cli_score import CANARY, _environment, _write_inputs
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from cje_fp.testing._server import FakeServer, FakeServerConfig, expected_log_prob, fault_marker
+from cje_fp.testing import FakeServer, FakeServerConfig, expected_log_prob, fault_marker
 from tests.test_cli import ROOT, cje_fp
 
 KEY_ENV = "CJE_FP_TEST_KEY"

@@ -31,7 +31,7 @@ def test_ci_runs_the_readme_check_command() -> None:
 
 
 def test_the_readme_library_example_runs_and_covers_the_truth() -> None:
-    (example,) = _blocks("python")
+    example = _blocks("python")[0]
     assert len([line for line in example.splitlines() if line.strip()]) <= 20
     output = subprocess.run(
         [sys.executable, "-c", example], capture_output=True, text=True, check=True, timeout=120, cwd=ROOT
@@ -66,3 +66,19 @@ def test_the_quickstart_example_runs() -> None:
     ).stdout
     assert re.search(r"200 samples x 3 policies: \d+ complete, \d+ partial, \d+ failed; \d+ retries", output)
     assert "valid log weights" in output
+
+
+def test_the_pipeline_example_runs_sync_and_async_and_the_readme_quotes_it() -> None:
+    script = (ROOT / "examples" / "pipeline.py").read_text()
+    excerpt = _blocks("python")[1]
+    for line in excerpt.splitlines():
+        code = line.split("#")[0].strip()
+        if code and not code.startswith(("match", "future = flow(", "result = flow(")):
+            assert code in script, f"README line not in examples/pipeline.py: {code}"
+    output = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "pipeline.py")], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    for mode in ("flow", "async"):
+        found = re.search(rf"{mode}: better = ([\d.]+) \[([\d.]+), ([\d.]+)\] \(truth 0.800\)", output)
+        assert found is not None, output
+        assert float(found.group(2)) <= 0.8 <= float(found.group(3))

@@ -6,9 +6,16 @@ import pytest
 from returns.result import Failure, Success
 
 from cje_fp.errors import sealed
-from cje_fp.estimation import FreshData, FreshEstimate, FreshOptions, compare_fresh, estimate_fresh_all
+from cje_fp.estimation import (
+    FreshData,
+    FreshEstimate,
+    FreshOptions,
+    compare_fresh,
+    estimate_fresh_all,
+)
 from cje_fp.io import load_draw_directory
-from tests.test_arena import ARENA, arena
+from tests.helpers.optional import arena_dir
+from tests.test_arena import arena
 
 PROBE_SE = 0.03
 """The probe mean's SE (50 rows): the issue widens each interval by it on each side."""
@@ -19,7 +26,7 @@ def fresh() -> FreshData:
     data = arena()
     loaded = {}
     for folder, kind in (("fresh_draws", "fresh"), ("probe_slice", "probe")):
-        match sealed(load_draw_directory(ARENA / folder, kind=kind, policies=data.target_names,  # type: ignore[arg-type]
+        match sealed(load_draw_directory(arena_dir() / folder, kind=kind, policies=data.target_names,  # type: ignore[arg-type]
                                          logged_prompts=data.prompt_ids)):
             case Success(tables):
                 loaded[kind] = tables

@@ -7,18 +7,17 @@ from pathlib import Path
 
 from rich.console import Console
 
-from cje_fp.cli.outcome import ExitCode, report
-from cje_fp.report import matplotlib_missing, write_figures
+from cje_fp.cli.figures import draw_figures, plots_unavailable
+from cje_fp.cli.outcome import ExitCode
+from cje_fp.estimation import ESTIMATORS, estimate_all
 from cje_fp.report import estimates_table, refusal_lines, refused, successes
-from cje_fp.estimation import estimate_all
-from cje_fp.estimation import ESTIMATORS
 from cje_fp.simulation import demo as demo_scenario
 
 
 def run_demo(*, seed: int, n: int, plot_dir: Path | None, console: Console, errors: Console) -> int:
     """Simulate, score with injected failures, estimate every target, compare with the truth."""
-    if plot_dir is not None and (missing := matplotlib_missing()) is not None:
-        return report(missing, errors, verbose=False)
+    if (unavailable := plots_unavailable(plot_dir, errors, verbose=False)) is not None:
+        return unavailable
     started = time.perf_counter()
     console.print(
         f"[bold]cje-fp demo[/]: {n} logged rows from a simulated base policy, 5 target policies, "
@@ -55,7 +54,9 @@ def run_demo(*, seed: int, n: int, plot_dir: Path | None, console: Console, erro
         markup=False,
     )
     if plot_dir is not None:
-        written = write_figures(plot_dir, table=table, dataset=scenario.dataset, truth=truth, console=console)
+        written = draw_figures(
+            plot_dir, table=table, dataset=scenario.dataset, truth=truth, console=console, errors=errors
+        )
         if written != ExitCode.OK:
             return written
     console.print(f"\ndone in {time.perf_counter() - started:.1f}s", style="dim")

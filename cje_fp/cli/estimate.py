@@ -11,13 +11,7 @@ from returns.result import Failure, Success
 from rich.console import Console
 
 from cje_fp.cli.data import exclusion_lines, load
-from cje_fp.cli.outcome import ExitCode, Problem, report
-from cje_fp.report import matplotlib_missing, write_figures
-from cje_fp.report import file_sha256, manifest
-from cje_fp.report import estimates_json, estimates_table, jsonable, refusal_lines, refused
-from cje_fp.data import Dataset
-from cje_fp.estimation import EstimationConfig, estimate_all
-from cje_fp.estimation import ESTIMATORS, FRESH_ESTIMATORS, FreshData, FreshOptions
+from cje_fp.cli.figures import draw_figures, plots_unavailable
 from cje_fp.cli.fresh import (
     FRESH_DIR,
     FreshTable,
@@ -29,8 +23,19 @@ from cje_fp.cli.fresh import (
     run_fresh_estimates,
 )
 from cje_fp.cli.fresh import refusal_lines as fresh_refusal_lines
-from cje_fp.estimation._fresh_api import CalibrationCovariate
+from cje_fp.cli.outcome import ExitCode, Problem, report
+from cje_fp.data import Dataset
 from cje_fp.errors import sealed
+from cje_fp.estimation import (
+    ESTIMATORS,
+    FRESH_ESTIMATORS,
+    EstimationConfig,
+    FreshData,
+    FreshOptions,
+    estimate_all,
+)
+from cje_fp.estimation._fresh_api import CalibrationCovariate
+from cje_fp.report import estimates_table, estimation_report, refusal_lines, refused
 
 
 @attrs.frozen(kw_only=True)
@@ -67,8 +72,8 @@ def resolve_auto(requested: Sequence[str], has_fresh: bool) -> tuple[str, ...]:
 
 def run_estimate(options: EstimateOptions, *, console: Console, errors: Console, verbose: bool) -> int:
     """Exit 0 when every requested estimate was produced, 1 when any was refused."""
-    if options.plot_dir is not None and (missing := matplotlib_missing()) is not None:
-        return report(missing, errors, verbose=verbose)
+    if (unavailable := plots_unavailable(options.plot_dir, errors, verbose=verbose)) is not None:
+        return unavailable
     loaded = load(options.path, lenient=options.lenient)
     match sealed(loaded):
         case Failure(problem):
@@ -138,39 +143,34 @@ def _estimate(
     if declined and not options.allow_flagged:
         console.print("(--allow-flagged reports a flagged number where only the overlap gates refused)", style="dim")
     if options.json_out is not None:
-        document = {
-            "estimates": estimates_json(table),
-            "fresh_estimates": fresh_json(fresh_results),
+        document = estimation_report(
+            table,
+            dataset,
+            path=options.path,
+            targets=targets,
+            estimators=chosen,
+            level=options.level,
+            allow_flagged=options.allow_flagged,
+            lenient=options.lenient,
+            config=config,
+        ).to_dict()
+        document["fresh"] = {
+            "estimates": fresh_json(fresh_results),
             "estimator_choice": {"requested": list(options.estimators), "used": list(chosen)},
-            "fresh_sources": {"fresh_draws": None if sources.fresh_dir is None else str(sources.fresh_dir),
-                              "probe": None if sources.probe_dir is None else str(sources.probe_dir)},
-            "provenance": manifest(
-                data={
-                    "path": str(options.path),
-                    "sha256": file_sha256(options.path),
-                    "rows": dataset.n_rows,
-                    "dropped": dict(dataset.dropped),
-                },
-                config=jsonable(
-                    {
-                        "estimators": chosen,
-                        "probe_correction": options.probe_correction,
-                        "calibration_covariate": options.calibration_covariate,
-                        "targets": targets,
-                        "level": options.level,
-                        "allow_flagged": options.allow_flagged,
-                        "lenient": options.lenient,
-                        "estimation": config,
-                    }
-                ),
-                seeds={"calibration_folds": config.calibration.seed},
-            ),
+            "sources": {
+                "fresh_draws": None if sources.fresh_dir is None else str(sources.fresh_dir),
+                "probe": None if sources.probe_dir is None else str(sources.probe_dir),
+            },
+            "probe_correction": options.probe_correction,
+            "calibration_covariate": options.calibration_covariate,
         }
         options.json_out.parent.mkdir(parents=True, exist_ok=True)
         options.json_out.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
         console.print(f"report written to {options.json_out}")
     if options.plot_dir is not None:
-        written = write_figures(options.plot_dir, table=table, dataset=dataset, truth=None, console=console)
+        written = draw_figures(
+            options.plot_dir, table=table, dataset=dataset, truth=None, console=console, errors=errors
+        )
         if written != ExitCode.OK:
             return written
     return ExitCode.REFUSED if declined else ExitCode.OK

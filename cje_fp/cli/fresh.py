@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import attrs
 from returns.result import Failure, Result, Success
@@ -13,10 +12,19 @@ from rich.table import Table
 from cje_fp.cli.outcome import ExitCode, Problem
 from cje_fp.data import Dataset
 from cje_fp.errors import sealed
-from cje_fp.estimation import FreshData, FreshError, FreshEstimate, FreshEstimatorName, FreshOptions, estimate_fresh_all
+from cje_fp.estimation import (
+    FreshData,
+    FreshError,
+    FreshEstimate,
+    FreshEstimatorName,
+    FreshOptions,
+    JsonObject,
+    estimate_fresh_all,
+    to_object,
+)
 from cje_fp.estimation._fresh_api import CalibrationCovariate
+from cje_fp.estimation._records import record_fields
 from cje_fp.io import DrawTable, load_draw_directory
-from cje_fp.report import jsonable
 
 FRESH_DIR = "fresh_draws"
 PROBE_DIR = "probe_slice"
@@ -116,15 +124,15 @@ def refusal_lines(results: FreshTable) -> list[str]:
     return lines
 
 
-def fresh_json(results: FreshTable) -> dict[str, dict[str, dict[str, Any]]]:
+def fresh_json(results: FreshTable) -> JsonObject:
     """policy -> estimator -> entry (``status`` ok with value/se/ci/audits/diagnostics, or refused)."""
-    section: dict[str, dict[str, dict[str, Any]]] = {}
+    section: dict[str, dict[str, JsonObject]] = {}
     for (target, estimator), result in results.items():
-        entry: dict[str, Any]
+        entry: JsonObject
         match sealed(result):
             case Success(estimate):
-                entry = {"status": "ok", **jsonable(estimate)}
+                entry = {"status": "ok", **record_fields(estimate)}
             case Failure(error):
-                entry = {"status": "refused", "kind": error.kind, "reason": error.describe(), **jsonable(error)}
+                entry = {"status": "refused", "kind": error.kind, "reason": error.describe(), **record_fields(error)}
         section.setdefault(target, {})[estimator] = entry
-    return section
+    return to_object(section)

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import cast
 from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
 
-# Spelled out so that ``--help`` and argument errors do not import the estimators (scipy);
-# tests/test_cli.py checks it against ``cje_fp.estimation._results.ESTIMATORS``.
-ESTIMATOR_CHOICES = (
-    "auto", "ips", "snips", "clipped-ips", "clipped-snips", "calibrated-ips", "direct", "dr", "tmle", "stacked-dr",
-)
-"""``auto``, the IPS family and the fresh-draw estimators (checked against the library by a test)."""
+from cje_fp._plugins import estimator_names
+
+#: The fresh-draw estimators, spelled out (checked against ``FRESH_ESTIMATORS`` by a test) so that
+#: ``--help`` does not import them.
+FRESH_ESTIMATOR_CHOICES = ("direct", "dr", "tmle", "stacked-dr")
+
+# The registry's names, read from its folder: ``--help`` and argument errors do not import the
+# estimators (numpy, scipy); ``auto`` picks stacked-dr with fresh draws, else snips + calibrated-ips.
+ESTIMATOR_CHOICES = ("auto", *estimator_names(), *FRESH_ESTIMATOR_CHOICES)
 
 
 def _level(text: str) -> float:
@@ -74,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     estimate.add_argument("--probe-correction", action="store_true",
                           help="add the probe slice's mean residual (needed where the transport audit FAILs)")
 
+    commands.add_parser("estimators", parents=[common], help="list the registered estimators")
+
     validate = commands.add_parser("validate", parents=[common], help="list every problem of a data file")
     validate.add_argument("data", type=Path, metavar="DATA")
 
@@ -103,10 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(seed=arguments.seed, n=arguments.rows, plot_dir=arguments.plot, console=console, errors=errors)
         case "estimate":
             from cje_fp.cli.estimate import EstimateOptions, run_estimate
-
             estimate_options = EstimateOptions(
                 path=arguments.scored,
-                estimators=tuple(arguments.estimator or ["auto"]),
+                estimators=tuple(cast(list[str], arguments.estimator or ["auto"])),
                 targets=tuple(arguments.target) if arguments.target else None,
                 level=arguments.level,
                 allow_flagged=arguments.allow_flagged,
@@ -119,6 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 calibration_covariate=arguments.calibration_covariate,
             )
             return run_estimate(estimate_options, console=console, errors=errors, verbose=verbose)
+        case "estimators":
+            from cje_fp.estimation.estimators import estimators_markdown
+
+            console.print(estimators_markdown(), markup=False, highlight=False)
+            return 0
         case "validate":
             from cje_fp.cli.validate import run_validate
 

@@ -30,11 +30,15 @@ from ._redaction import (
     crashed as crashed,
     redact as redact,
 )
+from ._settled import (
+    settled as settled,
+)
 from ._sealed import (
     sealed as sealed,
 )
 
 __all__ = [
+    "settled",
     "BadRequest",
     "BaseFailed",
     "ConnectionFailed",

@@ -3,7 +3,18 @@
 A policy call either succeeds with a log probability or fails with exactly one
 of the classes below. ``LogProbError`` is their union, so a ``match`` over it can
 be checked for exhaustiveness by mypy. Every class knows a stable ``kind``
-string (for counting) and whether a retry may help (``transient``).
+string (for counting) and whether a retry may help (``transient``). Every
+case is ``@final``: the algebra is closed.
+
+::
+
+    LogProbError (a policy call failed)          WeightError (no weight exists)
+    ├── transient: RateLimited, Timeout,         ├── BaseFailed(error: LogProbError)
+    │   ConnectionFailed, ServerError            └── TargetFailed(error: LogProbError)
+    ├── permanent: InvalidInput, Unauthorized,
+    │   ModelNotFound, BadRequest, TokenLimitExceeded, TokenBoundaryError,
+    │   MalformedResponse, InvalidLogProb, PolicyCrashed
+    └── RetriesExhausted(attempts, last: LogProbError)
 
 >>> from cje_fp.errors._log_prob import RateLimited, InvalidLogProb
 >>> RateLimited(retry_after=2.0).transient
@@ -15,7 +26,7 @@ True
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Final, TypeAlias
+from typing import ClassVar, Final, TypeAlias, final
 
 import attrs
 
@@ -32,6 +43,7 @@ def excerpt(text: str, limit: int = EXCERPT_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+@final
 @attrs.frozen(kw_only=True)
 class HttpDetail:
     """What an HTTP failure looked like: status, a redacted body excerpt, the request hash."""
@@ -55,6 +67,7 @@ class _Base:
         return f"{self.kind}({fields})"
 
 
+@final
 @attrs.frozen(kw_only=True)
 class InvalidInput(_Base):
     """The context or response cannot be scored (empty, whitespace, not a str)."""
@@ -65,6 +78,7 @@ class InvalidInput(_Base):
     reason: str
 
 
+@final
 @attrs.frozen(kw_only=True)
 class RateLimited(_Base):
     """The server asked us to slow down, optionally saying for how long."""
@@ -75,6 +89,7 @@ class RateLimited(_Base):
     http: HttpDetail | None = None
 
 
+@final
 @attrs.frozen(kw_only=True)
 class Timeout(_Base):
     """No answer within the request timeout."""
@@ -85,6 +100,7 @@ class Timeout(_Base):
     request_hash: str = ""
 
 
+@final
 @attrs.frozen(kw_only=True)
 class ConnectionFailed(_Base):
     """The connection could not be made or was dropped."""
@@ -95,6 +111,7 @@ class ConnectionFailed(_Base):
     request_hash: str = ""
 
 
+@final
 @attrs.frozen(kw_only=True)
 class ServerError(_Base):
     """The server answered with a 5xx status."""
@@ -105,6 +122,7 @@ class ServerError(_Base):
     http: HttpDetail | None = None
 
 
+@final
 @attrs.frozen(kw_only=True)
 class Unauthorized(_Base):
     """The credentials were refused (401/403)."""
@@ -114,6 +132,7 @@ class Unauthorized(_Base):
     http: HttpDetail | None = None
 
 
+@final
 @attrs.frozen(kw_only=True)
 class ModelNotFound(_Base):
     """The server does not serve the requested model (404)."""
@@ -124,6 +143,7 @@ class ModelNotFound(_Base):
     http: HttpDetail | None = None
 
 
+@final
 @attrs.frozen(kw_only=True)
 class BadRequest(_Base):
     """The server rejected the request (4xx other than the cases above)."""
@@ -133,6 +153,7 @@ class BadRequest(_Base):
     http: HttpDetail | None = None
 
 
+@final
 @attrs.frozen(kw_only=True)
 class TokenLimitExceeded(_Base):
     """Context plus response exceed the model's context length."""
@@ -142,6 +163,7 @@ class TokenLimitExceeded(_Base):
     http: HttpDetail | None = None
 
 
+@final
 @attrs.frozen(kw_only=True)
 class TokenBoundaryError(_Base):
     """The context/response boundary cannot be located exactly in the tokens."""
@@ -151,6 +173,7 @@ class TokenBoundaryError(_Base):
     reason: str
 
 
+@final
 @attrs.frozen(kw_only=True)
 class MalformedResponse(_Base):
     """The server's answer lacks fields or cannot be parsed."""
@@ -161,6 +184,7 @@ class MalformedResponse(_Base):
     http: HttpDetail | None = None
 
 
+@final
 @attrs.frozen(kw_only=True)
 class InvalidLogProb(_Base):
     """A log probability that cannot be one: NaN, infinite or positive."""
@@ -179,6 +203,7 @@ class InvalidLogProb(_Base):
         return "positive"
 
 
+@final
 @attrs.frozen(kw_only=True)
 class RetriesExhausted(_Base):
     """Every allowed attempt failed transiently; ``last`` is the final error."""
@@ -189,6 +214,7 @@ class RetriesExhausted(_Base):
     last: LogProbError
 
 
+@final
 @attrs.frozen(kw_only=True)
 class PolicyCrashed(_Base):
     """A backend raised unexpectedly; only the type and a redacted message are kept."""
@@ -249,6 +275,7 @@ def root_cause(error: LogProbError) -> LogProbError:
 # Weight layer ---------------------------------------------------------------
 
 
+@final
 @attrs.frozen(kw_only=True)
 class BaseFailed(_Base):
     """The base policy's log prob failed, so no weight exists for this sample."""
@@ -258,6 +285,7 @@ class BaseFailed(_Base):
     error: LogProbError
 
 
+@final
 @attrs.frozen(kw_only=True)
 class TargetFailed(_Base):
     """The target policy's log prob failed, so no weight exists for this sample."""

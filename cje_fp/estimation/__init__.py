@@ -1,13 +1,11 @@
 """Estimating each target's value from a ``Dataset``: calibration, estimators, inference,
-diagnostics and typed refusals."""
+diagnostics and typed refusals.
 
-from ._api import (
-    BASE as BASE,
-    EstimationConfig as EstimationConfig,
-    compare as compare,
-    estimate as estimate,
-    estimate_all as estimate_all,
-)
+The estimators are a registry (``cje_fp.estimation.estimators``: one module each, names in
+``ESTIMATORS``); every result record (``Estimate``, ``Comparison``, ``EstimateTable``, each
+``EstimationError``) is data, with ``to_dict()`` and ``from_dict()``.
+"""
+
 from ._audits import (
     BoundaryAudit as BoundaryAudit,
     BoundaryThresholds as BoundaryThresholds,
@@ -39,54 +37,61 @@ from ._calibration import (
     CalibrationConfig as CalibrationConfig,
     calibrate as calibrate,
 )
+from ._compare import (
+    BASE as BASE,
+    compare as compare,
+)
+from ._config import EstimationConfig as EstimationConfig
 from ._errors import (
+    REFUSALS as REFUSALS,
     EstimationError as EstimationError,
     InformativeMissingness as InformativeMissingness,
     InsufficientOverlap as InsufficientOverlap,
     InvalidOption as InvalidOption,
     MissingJudgeScores as MissingJudgeScores,
     NonFiniteEstimate as NonFiniteEstimate,
-    REFUSALS as REFUSALS,
     TooFewClusters as TooFewClusters,
     TooFewOracleLabels as TooFewOracleLabels,
     TooFewRows as TooFewRows,
     UnknownPolicy as UnknownPolicy,
     WeightOverflow as WeightOverflow,
     WeightUnderflow as WeightUnderflow,
+    error_from_dict as error_from_dict,
+)
+from ._estimate import (
+    estimate as estimate,
+    estimate_all as estimate_all,
+)
+from ._records import (
+    SCHEMA_VERSION as SCHEMA_VERSION,
+    InvalidRecord as InvalidRecord,
+    JsonObject as JsonObject,
+    JsonValue as JsonValue,
+    to_data as to_data,
+    to_object as to_object,
 )
 from ._results import (
     CalibrationSummary as CalibrationSummary,
     Comparison as Comparison,
     Diagnostics as Diagnostics,
-    ESTIMATORS as ESTIMATORS,
     Estimate as Estimate,
     EstimateTable as EstimateTable,
-    EstimatorName as EstimatorName,
     RewardSource as RewardSource,
+)
+from ._steps import estimated as estimated
+from .estimators import (
+    ESTIMATORS as ESTIMATORS,
+    EstimatorName as EstimatorName,
+    ExtraInputs as ExtraInputs,
 )
 
 __all__ = [
     "BASE",
     "BoundaryAudit",
     "BoundaryThresholds",
+    "CalibrationConfig",
     "CalibrationCovariate",
     "CalibrationDoesNotTransport",
-    "FRESH_ESTIMATORS",
-    "FreshComparison",
-    "FreshComparisons",
-    "FreshData",
-    "FreshError",
-    "FreshEstimate",
-    "FreshEstimatorName",
-    "FreshOptions",
-    "JudgeOutOfRange",
-    "NoFreshDraws",
-    "TransportAudit",
-    "TransportThresholds",
-    "compare_fresh",
-    "estimate_fresh",
-    "estimate_fresh_all",
-    "CalibrationConfig",
     "CalibrationSummary",
     "Comparison",
     "Diagnostics",
@@ -96,21 +101,45 @@ __all__ = [
     "EstimationConfig",
     "EstimationError",
     "EstimatorName",
+    "ExtraInputs",
+    "FRESH_ESTIMATORS",
+    "FreshComparison",
+    "FreshComparisons",
+    "FreshData",
+    "FreshError",
+    "FreshEstimate",
+    "FreshEstimatorName",
+    "FreshOptions",
     "InformativeMissingness",
     "InsufficientOverlap",
     "InvalidOption",
+    "InvalidRecord",
+    "JsonObject",
+    "JsonValue",
+    "JudgeOutOfRange",
     "MissingJudgeScores",
+    "NoFreshDraws",
     "NonFiniteEstimate",
     "REFUSALS",
     "RewardSource",
+    "SCHEMA_VERSION",
     "TooFewClusters",
     "TooFewOracleLabels",
     "TooFewRows",
+    "TransportAudit",
+    "TransportThresholds",
     "UnknownPolicy",
     "WeightOverflow",
     "WeightUnderflow",
     "calibrate",
     "compare",
+    "compare_fresh",
+    "error_from_dict",
     "estimate",
     "estimate_all",
+    "estimate_fresh",
+    "estimate_fresh_all",
+    "estimated",
+    "to_data",
+    "to_object",
 ]

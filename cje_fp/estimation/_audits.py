@@ -33,7 +33,12 @@ import attrs
 import numpy as np
 
 from cje_fp.data import FloatArray, IntArray
-from cje_fp.estimation._fresh_core import ComponentRun, FreshArrays, Part, probe_residual
+from cje_fp.estimation._fresh_core import (
+    ComponentRun,
+    FreshArrays,
+    Part,
+    probe_residual,
+)
 from cje_fp.estimation._fresh_reward import RewardModel
 from cje_fp.estimation._inference import VarianceComponent, cluster_se, interval
 

@@ -15,21 +15,21 @@ rewards and the oracle jackknife (OUA).
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, final
 
 import attrs
 import numpy as np
 from returns.result import Failure, Result, Success
 from scipy.optimize import isotonic_regression
 
-from cje_fp.data import BoolArray, Dataset, FloatArray, IntArray
+from cje_fp.data import BoolArray, Dataset, FloatArray, IntArray, assign_folds
 from cje_fp.estimation._errors import MissingJudgeScores, TooFewOracleLabels
-from cje_fp.data import assign_folds
 
 #: How many source lines an error about missing judge scores quotes.
 _QUOTED_LINES: Final = 5
 
 
+@final
 @attrs.frozen(kw_only=True, eq=False)
 class IsotonicFit:
     """A monotone step map: fitted ``values`` at sorted ``knots``, linear in between, flat outside."""
@@ -74,6 +74,7 @@ def fit_isotonic(
     return IsotonicFit(knots=knots, values=pooled_isotonic(knots, sums, counts, increasing=increasing))
 
 
+@final
 @attrs.frozen(kw_only=True)
 class CalibrationConfig:
     """Cross-fitting of the judge -> oracle map."""
@@ -84,6 +85,7 @@ class CalibrationConfig:
     """At least ``n_folds * min_labels_per_fold`` labels in all (the incumbent's 2K)."""
 
 
+@final
 @attrs.frozen(kw_only=True, eq=False)
 class Calibration:
     """The full and per-fold isotonic maps, with their fit quality on the labelled rows."""

@@ -3,7 +3,8 @@
 Each class has a stable ``kind`` and ``describe()``. ``InsufficientOverlap`` and
 ``InformativeMissingness`` are refusals (the data cannot support a number;
 ``allow_flagged=True`` returns a flagged estimate instead); the others are
-errors in the inputs.
+errors in the inputs. Every error is data: ``to_dict()`` (with ``kind`` and
+``schema_version``) and ``error_from_dict`` read it back.
 
 >>> TooFewOracleLabels(n_labels=4, minimum=10, reason="need 2 per fold").describe()
 'too_few_oracle_labels: 4 labels, need at least 10 (need 2 per fold)'
@@ -11,16 +12,18 @@ errors in the inputs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, TypeAlias
+from typing import ClassVar, Final, TypeAlias, final
 
 import attrs
+from returns.result import Failure, Result
 
-if TYPE_CHECKING:
-    from cje_fp.estimation.diagnostics._overlap import MissingnessCheck, OverlapDiagnostics
+from cje_fp.estimation._records import ErrorRecord, InvalidRecord
+from cje_fp.estimation.diagnostics import MissingnessCheck, OverlapDiagnostics
 
 
+@final
 @attrs.frozen(kw_only=True)
-class UnknownPolicy:
+class UnknownPolicy(ErrorRecord):
     """The requested target policy is not in the dataset."""
 
     kind: ClassVar[str] = "unknown_policy"
@@ -31,8 +34,9 @@ class UnknownPolicy:
         return f"{self.kind}: {self.name!r} is not among {list(self.available)}"
 
 
+@final
 @attrs.frozen(kw_only=True)
-class InvalidOption:
+class InvalidOption(ErrorRecord):
     """An option has a value the estimator cannot use."""
 
     kind: ClassVar[str] = "invalid_option"
@@ -43,8 +47,9 @@ class InvalidOption:
         return f"{self.kind}: {self.option}: {self.reason}"
 
 
+@final
 @attrs.frozen(kw_only=True)
-class TooFewRows:
+class TooFewRows(ErrorRecord):
     """Too few rows are usable for this target (after exclusions)."""
 
     kind: ClassVar[str] = "too_few_rows"
@@ -58,8 +63,9 @@ class TooFewRows:
         return f"{self.kind}: {self.target}: {self.n_used} usable rows, need {self.minimum} (excluded: {reasons})"
 
 
+@final
 @attrs.frozen(kw_only=True)
-class TooFewOracleLabels:
+class TooFewOracleLabels(ErrorRecord):
     """Calibration needs more oracle labels than the dataset has."""
 
     kind: ClassVar[str] = "too_few_oracle_labels"
@@ -72,8 +78,9 @@ class TooFewOracleLabels:
         return f"{self.kind}: {self.n_labels} labels, need at least {self.minimum}{extra}"
 
 
+@final
 @attrs.frozen(kw_only=True)
-class MissingJudgeScores:
+class MissingJudgeScores(ErrorRecord):
     """Calibrated rewards need a judge score on every row used; some have none."""
 
     kind: ClassVar[str] = "missing_judge_scores"
@@ -86,8 +93,9 @@ class MissingJudgeScores:
         return f"{self.kind}: {self.n_missing} row(s) have no judge score (lines {shown}...)"
 
 
+@final
 @attrs.frozen(kw_only=True)
-class WeightOverflow:
+class WeightOverflow(ErrorRecord):
     """Unnormalised importance weights exceed the float range; IPS cannot be computed."""
 
     kind: ClassVar[str] = "weight_overflow"
@@ -98,8 +106,9 @@ class WeightOverflow:
         return f"{self.kind}: {self.target}: largest log weight {self.max_log_weight:.1f} overflows exp()"
 
 
+@final
 @attrs.frozen(kw_only=True)
-class WeightUnderflow:
+class WeightUnderflow(ErrorRecord):
     """Every importance weight underflows to zero: unnormalised IPS has no number to give."""
 
     kind: ClassVar[str] = "weight_underflow"
@@ -110,8 +119,9 @@ class WeightUnderflow:
         return f"{self.kind}: {self.target}: largest log weight {self.max_log_weight:.1f} underflows exp()"
 
 
+@final
 @attrs.frozen(kw_only=True)
-class TooFewClusters:
+class TooFewClusters(ErrorRecord):
     """Too few independent prompts (clusters) to estimate a standard error."""
 
     kind: ClassVar[str] = "too_few_clusters"
@@ -126,8 +136,9 @@ class TooFewClusters:
         )
 
 
+@final
 @attrs.frozen(kw_only=True)
-class NonFiniteEstimate:
+class NonFiniteEstimate(ErrorRecord):
     """A computed quantity is not a finite number (overflow, 0/0): reported instead of returned.
 
     The last line of defence: ``estimate`` and ``compare`` check every number
@@ -145,8 +156,9 @@ class NonFiniteEstimate:
         return f"{self.kind}: {self.target} [{self.estimator}]: {self.quantity} is {self.detail}"
 
 
+@final
 @attrs.frozen(kw_only=True)
-class InsufficientOverlap:
+class InsufficientOverlap(ErrorRecord):
     """Refusal: the target's weights on the logged rows cannot support an estimate."""
 
     kind: ClassVar[str] = "insufficient_overlap"
@@ -158,8 +170,9 @@ class InsufficientOverlap:
         return f"{self.kind}: {self.target}: " + "; ".join(self.reasons)
 
 
+@final
 @attrs.frozen(kw_only=True)
-class InformativeMissingness:
+class InformativeMissingness(ErrorRecord):
     """Refusal: rows without a weight differ strongly from the rows used."""
 
     kind: ClassVar[str] = "informative_missingness"
@@ -188,3 +201,34 @@ EstimationError: TypeAlias = (
 
 REFUSALS: tuple[type, ...] = (InsufficientOverlap, InformativeMissingness)
 """The errors that mean "the data cannot support a number" rather than "bad input"."""
+
+_BY_KIND: Final[dict[str, type[EstimationError]]] = {
+    error.kind: error
+    for error in (
+        UnknownPolicy,
+        InvalidOption,
+        TooFewRows,
+        TooFewOracleLabels,
+        MissingJudgeScores,
+        WeightOverflow,
+        WeightUnderflow,
+        TooFewClusters,
+        NonFiniteEstimate,
+        InsufficientOverlap,
+        InformativeMissingness,
+    )
+}
+
+
+def error_from_dict(data: object) -> Result[EstimationError, InvalidRecord]:
+    """The estimation error that ``to_dict`` wrote (of any kind), or why ``data`` is not one.
+
+    >>> error_from_dict(TooFewRows(target="t", n_used=3, minimum=30, excluded=()).to_dict())
+    <Success: TooFewRows(target='t', n_used=3, minimum=30, excluded=())>
+    """
+    kind = data.get("kind") if isinstance(data, dict) else None
+    error_type = _BY_KIND.get(str(kind))
+    if error_type is None:
+        return Failure(InvalidRecord(record="EstimationError", reason=f"unknown kind {kind!r}"))
+    found: Result[EstimationError, InvalidRecord] = error_type.from_dict(data)
+    return found

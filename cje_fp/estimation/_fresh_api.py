@@ -23,12 +23,22 @@ from returns.result import Failure, Result, Success
 from cje_fp.data import Dataset, FloatArray, IntArray, hash_ids
 from cje_fp.data._folds import cluster_folds
 from cje_fp.errors import sealed
-from cje_fp.estimation._api import EstimationConfig
 from cje_fp.estimation._audits import BoundaryAudit, TransportAudit
-from cje_fp.estimation._errors import MissingJudgeScores, TooFewOracleLabels, UnknownPolicy
+from cje_fp.estimation._config import EstimationConfig
+from cje_fp.estimation._errors import (
+    MissingJudgeScores,
+    TooFewOracleLabels,
+    UnknownPolicy,
+)
 from cje_fp.estimation._fresh_core import FreshArrays
 from cje_fp.estimation._fresh_reward import RewardModel, fit_reward_model
-from cje_fp.estimation._fresh_run import FreshEstimatorName, FreshOptions, FreshRun, FreshRunError, run_fresh
+from cje_fp.estimation._fresh_run import (
+    FreshEstimatorName,
+    FreshOptions,
+    FreshRun,
+    FreshRunError,
+    run_fresh,
+)
 from cje_fp.estimation._inference import VarianceComponent, cluster_se, interval
 from cje_fp.io._fresh_draws import BASE_DRAWS, DrawTable
 

@@ -19,8 +19,8 @@ from scipy.stats import t as student_t
 
 from cje_fp.data import Dataset
 from cje_fp.errors import sealed
-from cje_fp.estimation._api import EstimationConfig
 from cje_fp.estimation._audits import CalibrationDoesNotTransport, transport_audit
+from cje_fp.estimation._config import EstimationConfig
 from cje_fp.estimation._fresh_api import (
     BASE_DRAWS_NAME,
     FreshContext,
@@ -31,7 +31,12 @@ from cje_fp.estimation._fresh_api import (
     fresh_arrays,
     fresh_context,
 )
-from cje_fp.estimation._fresh_core import ComponentRun, Part, direct, with_probe_correction
+from cje_fp.estimation._fresh_core import (
+    ComponentRun,
+    Part,
+    direct,
+    with_probe_correction,
+)
 from cje_fp.estimation._fresh_run import FreshOptions
 from cje_fp.estimation._inference import VarianceComponent, cluster_se, interval
 

@@ -45,10 +45,21 @@ from scipy.optimize import brentq
 from scipy.special import expit, logit
 
 from cje_fp.data import BoolArray, FloatArray, IntArray
-from cje_fp.estimation.diagnostics import GateStatus, GateThresholds, OverlapDiagnostics, evaluate_gates, overlap_diagnostics
 from cje_fp.estimation._errors import InsufficientOverlap
 from cje_fp.estimation._fresh_reward import RewardModel
-from cje_fp.estimation._inference import Interval, VarianceComponent, cluster_se, interval
+from cje_fp.estimation._inference import (
+    Interval,
+    VarianceComponent,
+    cluster_se,
+    interval,
+)
+from cje_fp.estimation.diagnostics import (
+    GateStatus,
+    GateThresholds,
+    OverlapDiagnostics,
+    evaluate_gates,
+    overlap_diagnostics,
+)
 
 ComponentName: TypeAlias = Literal["direct", "dr", "tmle"]
 COMPONENTS: Final[tuple[ComponentName, ...]] = ("direct", "dr", "tmle")

@@ -36,8 +36,8 @@ import attrs
 import numpy as np
 from returns.result import Failure, Result, Success
 
-from cje_fp.estimation._calibration import IsotonicFit, fit_isotonic
 from cje_fp.data import FloatArray, IntArray
+from cje_fp.estimation._calibration import IsotonicFit, fit_isotonic
 from cje_fp.estimation._errors import TooFewOracleLabels
 
 #: Fewest labels in a residual bin (a bin's mean residual needs a few labels to be worth a number).

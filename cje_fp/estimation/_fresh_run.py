@@ -20,6 +20,7 @@ from typing import Final, Literal, TypeAlias
 import attrs
 from returns.result import Failure, Result, Success
 
+from cje_fp.errors import sealed
 from cje_fp.estimation._audits import (
     BoundaryAudit,
     BoundaryThresholds,
@@ -30,12 +31,11 @@ from cje_fp.estimation._audits import (
     boundary_audit,
     transport_audit,
 )
-from cje_fp.estimation.diagnostics import GateThresholds
 from cje_fp.estimation._errors import InsufficientOverlap, InvalidOption
 from cje_fp.estimation._fresh_core import (
     ComponentRun,
-    Part,
     FreshArrays,
+    Part,
     direct,
     doubly_robust,
     run_interval,
@@ -45,7 +45,7 @@ from cje_fp.estimation._fresh_core import (
 from cje_fp.estimation._fresh_reward import RewardModel
 from cje_fp.estimation._fresh_stack import stack
 from cje_fp.estimation._inference import Interval
-from cje_fp.errors import sealed
+from cje_fp.estimation.diagnostics import GateThresholds
 
 FreshEstimatorName: TypeAlias = Literal["direct", "dr", "tmle", "stacked-dr"]
 FRESH_ESTIMATORS: Final[tuple[FreshEstimatorName, ...]] = ("direct", "dr", "tmle", "stacked-dr")

@@ -29,6 +29,7 @@ overflowing variance.
 from __future__ import annotations
 
 import math
+from typing import final
 
 import attrs
 import numpy as np
@@ -85,6 +86,7 @@ def robust_jackknife_se(replicates: FloatArray) -> float:
     return math.sqrt(k - 1) * deviation
 
 
+@final
 @attrs.frozen(kw_only=True)
 class VarianceComponent:
     """One source of uncertainty: its standard error (of the estimate) and degrees of freedom."""
@@ -99,6 +101,7 @@ class VarianceComponent:
         return self.se * self.se
 
 
+@final
 @attrs.frozen(kw_only=True)
 class Interval:
     """Standard error, degrees of freedom and the interval at ``level``."""

@@ -1,23 +1,29 @@
-"""What an estimate reports: value, SE, CI, rows used and excluded, diagnostics, gate status."""
+"""What an estimate reports: value, SE, CI, rows used and excluded, diagnostics, gate status.
+
+Every public record here is data: ``to_dict()`` gives JSON-able data with a
+``schema_version`` and ``from_dict`` reads it back (see ``_records``).
+
+>>> from returns.result import Failure
+>>> from cje_fp.estimation._errors import UnknownPolicy
+>>> table = EstimateTable(results={("x", "snips"): Failure(UnknownPolicy(name="x", available=("t",)))})
+>>> EstimateTable.from_dict(table.to_dict()) == Success(table)
+True
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, final
 
 import attrs
 from returns.result import Failure, Result, Success
 
-from cje_fp.estimation.diagnostics import GateStatus, MissingnessCheck, OverlapDiagnostics
-from cje_fp.estimation._errors import EstimationError
-from cje_fp.estimation._inference import VarianceComponent
-from cje_fp.estimation.estimators import WeightCalibration
 from cje_fp.errors import sealed
-
-EstimatorName: TypeAlias = Literal["ips", "snips", "clipped-ips", "clipped-snips", "calibrated-ips"]
-"""The estimators ``estimate`` offers."""
-
-ESTIMATORS: tuple[EstimatorName, ...] = ("ips", "snips", "clipped-ips", "clipped-snips", "calibrated-ips")
+from cje_fp.estimation._errors import EstimationError, error_from_dict
+from cje_fp.estimation._inference import VarianceComponent
+from cje_fp.estimation._records import SCHEMA_VERSION, InvalidRecord, JsonObject, JsonValue, Record, versioned
+from cje_fp.estimation.diagnostics import GateStatus, MissingnessCheck, OverlapDiagnostics
+from cje_fp.estimation.estimators import EstimatorName, WeightCalibration
 
 RewardMode: TypeAlias = Literal["direct", "residual-corrected", "plug-in"]
 """How rewards entered the estimate: used as they are (oracle labels or raw judge scores), calibrated
@@ -31,6 +37,7 @@ RewardSource: TypeAlias = Literal["auto", "oracle", "calibrated", "judge"]
 """
 
 
+@final
 @attrs.frozen(kw_only=True)
 class CalibrationSummary:
     """How the judge -> oracle map fitted."""
@@ -48,6 +55,7 @@ class CalibrationSummary:
     """The weighted mean residual ``Y - f_oof(S)`` added to the plug-in value (None in plug-in mode)."""
 
 
+@final
 @attrs.frozen(kw_only=True)
 class Diagnostics:
     """Everything an estimate was checked with."""
@@ -67,8 +75,9 @@ class Diagnostics:
         return self.gates + self.missingness.status
 
 
+@final
 @attrs.frozen(kw_only=True)
-class Estimate:
+class Estimate(Record):
     """A policy value with its standard error, interval and diagnostics.
 
     ``se`` is the total standard error, and every number here is finite.
@@ -116,8 +125,9 @@ class Estimate:
         )
 
 
+@final
 @attrs.frozen(kw_only=True)
-class Comparison:
+class Comparison(Record):
     """A paired difference ``target - baseline`` on the rows both can use."""
 
     target: str
@@ -143,6 +153,7 @@ class Comparison:
 EstimateResult: TypeAlias = Result[Estimate, EstimationError]
 
 
+@final
 @attrs.frozen(kw_only=True)
 class EstimateTable:
     """One result per (target, estimator): an estimate or why there is none."""
@@ -167,3 +178,52 @@ class EstimateTable:
                 case Failure(error):
                     lines.append(f"{target} [{estimator}] no estimate: {error.describe()}")
         return "\n".join(lines)
+
+    def to_dict(self) -> JsonObject:
+        """Every pair's estimate or error as JSON data, in order, with ``schema_version``."""
+        results: list[JsonValue] = []
+        for target, estimator, result in self:
+            entry: JsonObject = {"target": target, "estimator": estimator}
+            match sealed(result):
+                case Success(estimate):
+                    entry["estimate"] = estimate.to_dict()
+                case Failure(error):
+                    entry["error"] = error.to_dict()
+            results.append(entry)
+        return {"schema_version": SCHEMA_VERSION, "results": results}
+
+    @classmethod
+    def from_dict(cls, data: object) -> Result[EstimateTable, InvalidRecord]:
+        """The table ``to_dict`` wrote, or why ``data`` is not one."""
+        return versioned(data, cls.__name__).bind(_table)
+
+
+def _table(fields: dict[str, object]) -> Result[EstimateTable, InvalidRecord]:
+    entries = fields.get("results")
+    if not isinstance(entries, list):
+        return Failure(InvalidRecord(record="EstimateTable", reason="results is not a list"))
+    results: dict[tuple[str, EstimatorName], EstimateResult] = {}
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("target"), str):
+            return Failure(InvalidRecord(record="EstimateTable", reason=f"not a result entry: {entry!r}"))
+        match sealed(entry_result(entry)):
+            case Success(result):
+                results[(str(entry["target"]), str(entry.get("estimator")))] = result
+            case Failure(error):
+                return Failure(error)
+    return Success(EstimateTable(results=results))
+
+
+def entry_result(entry: Mapping[str, object]) -> Result[EstimateResult, InvalidRecord]:
+    """The ``Result`` an entry holds: its ``estimate`` (a Success) or its ``error`` (a Failure)."""
+    if "estimate" in entry:
+        return Estimate.from_dict(entry["estimate"]).map(_success)
+    return error_from_dict(entry.get("error")).map(_failure)
+
+
+def _success(estimate: Estimate) -> EstimateResult:
+    return Success(estimate)
+
+
+def _failure(error: EstimationError) -> EstimateResult:
+    return Failure(error)

@@ -16,8 +16,11 @@ from ._legacy import (  # type: ignore[deprecated]  # re-exported for old caller
 )
 from ._protocol import (
     AsyncCall as AsyncCall,
+    AsyncFunctionPolicy as AsyncFunctionPolicy,
     AsyncPolicy as AsyncPolicy,
+    DualFunctionPolicy as DualFunctionPolicy,
     DualPolicy as DualPolicy,
+    FunctionPolicy as FunctionPolicy,
     LogProbResult as LogProbResult,
     Policy as Policy,
     SyncCall as SyncCall,
@@ -33,6 +36,9 @@ from ._validation import (
 )
 
 __all__ = [
+    "AsyncFunctionPolicy",
+    "DualFunctionPolicy",
+    "FunctionPolicy",
     "AsyncCall",
     "AsyncPolicy",
     "DualPolicy",

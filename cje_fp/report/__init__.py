@@ -2,13 +2,12 @@
 
 from ._json import (
     estimates_json as estimates_json,
-    estimates_table as estimates_table,
     jsonable as jsonable,
-    refusal_lines as refusal_lines,
-    refused as refused,
-    successes as successes,
+    table_from_estimates as table_from_estimates,
 )
 from ._plots import (
+    FIGURES as FIGURES,
+    PlotsUnavailable as PlotsUnavailable,
     matplotlib_missing as matplotlib_missing,
     write_figures as write_figures,
 )
@@ -16,10 +15,24 @@ from ._provenance import (
     file_sha256 as file_sha256,
     manifest as manifest,
 )
+from ._report import (
+    Report as Report,
+    estimation_report as estimation_report,
+)
+from ._table import (
+    estimates_table as estimates_table,
+    refusal_lines as refusal_lines,
+    refused as refused,
+    successes as successes,
+)
 
 __all__ = [
+    "FIGURES",
+    "PlotsUnavailable",
+    "Report",
     "estimates_json",
     "estimates_table",
+    "estimation_report",
     "file_sha256",
     "jsonable",
     "manifest",
@@ -27,5 +40,6 @@ __all__ = [
     "refusal_lines",
     "refused",
     "successes",
+    "table_from_estimates",
     "write_figures",
 ]

@@ -1,40 +1,35 @@
-"""Estimates as a table for people and as JSON for machines.
+"""The ``estimates`` section of the JSON report: policy -> estimator -> entry.
 
-The JSON's stable core is ``{"estimates": {policy: {estimator: entry}}}``
-where an entry is ``{"status": "ok", "value", "se", "ci": [low, high],
-"n_used", "reason": null, "diagnostics": {...}}`` or ``{"status": "refused",
-"n_used", "reason": "...", "kind": "...", "diagnostics": {...}}`` (no value,
-se or ci: a refusal has no number; ``n_used`` is null when the error came before
-rows were counted).
+An entry is ``{"status": "ok", "value", "se", "ci": [low, high], "n_used",
+"reason": null, "diagnostics": {...}, "record": {...}}`` or ``{"status":
+"refused", "n_used", "reason": "...", "kind": "...", "diagnostics": {...},
+"record": {...}}`` (no value, se or ci: a refusal has no number; ``n_used`` is
+null when the error came before rows were counted). ``record`` is the whole
+``Estimate`` or error (``to_dict()``), from which ``table_from_estimates`` reads
+the table back; the other keys are the stable summary people and scripts read.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
 from typing import Any
 
-import attrs
-from returns.result import Failure, Success
-from rich.markup import escape
-from rich.table import Table
+from returns.result import Failure, Result, Success
 
-from cje_fp.estimation import EstimationError, InformativeMissingness, InsufficientOverlap, TooFewRows
-from cje_fp.estimation import Estimate, EstimateTable
 from cje_fp.errors import sealed
+from cje_fp.estimation import (
+    Estimate,
+    EstimateTable,
+    EstimationError,
+    InformativeMissingness,
+    InsufficientOverlap,
+    InvalidRecord,
+    TooFewRows,
+    to_data,
+)
+from cje_fp.estimation._results import EstimateResult, entry_result
 
-
-def jsonable(value: Any) -> Any:
-    """``value`` with attrs classes as dicts and non-finite floats as strings (JSON has none)."""
-    if attrs.has(type(value)):
-        return {field.name: jsonable(getattr(value, field.name)) for field in attrs.fields(type(value))}
-    if isinstance(value, Mapping):
-        return {str(key): jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(item) for item in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value
+#: ``to_data`` under the name the report has always used for it.
+jsonable = to_data
 
 
 def _estimate_entry(estimate: Estimate) -> dict[str, Any]:
@@ -64,6 +59,7 @@ def _estimate_entry(estimate: Estimate) -> dict[str, Any]:
                 "calibration": diagnostics.calibration,
             }
         ),
+        "record": estimate.to_dict(),
     }
 
 
@@ -82,6 +78,7 @@ def _refusal_entry(error: EstimationError) -> dict[str, Any]:
         case _:
             entry["n_used"] = None  # the error happened before rows were counted
             entry["diagnostics"] = {}
+    entry["record"] = error.to_dict()
     return entry
 
 
@@ -97,97 +94,24 @@ def estimates_json(table: EstimateTable) -> dict[str, dict[str, dict[str, Any]]]
     return section
 
 
-def refused(table: EstimateTable) -> list[tuple[str, str, EstimationError]]:
-    """Every (target, estimator, error) that produced no estimate."""
-    found: list[tuple[str, str, EstimationError]] = []
-    for target, estimator, result in table:
-        match sealed(result):
-            case Failure(error):
-                found.append((target, estimator, error))
-            case Success(_):
-                pass
-    return found
+def table_from_estimates(section: object) -> Result[EstimateTable, InvalidRecord]:
+    """The ``EstimateTable`` an ``estimates`` section holds (from each entry's ``record``)."""
+    if not isinstance(section, dict):
+        return Failure(InvalidRecord(record="estimates", reason="not an object of policies"))
+    results: dict[tuple[str, str], EstimateResult] = {}
+    for target, by_estimator in section.items():
+        if not isinstance(by_estimator, dict):
+            return Failure(InvalidRecord(record="estimates", reason=f"{target!r} is not an object of estimators"))
+        for estimator, entry in by_estimator.items():
+            match sealed(_entry(str(target), str(estimator), entry)):
+                case Success(result):
+                    results[(str(target), str(estimator))] = result
+                case Failure(error):
+                    return Failure(error)
+    return Success(EstimateTable(results=results))
 
 
-def successes(table: EstimateTable) -> list[tuple[str, str, Estimate]]:
-    """Every (target, estimator, estimate) that produced a number."""
-    found: list[tuple[str, str, Estimate]] = []
-    for target, estimator, result in table:
-        match sealed(result):
-            case Success(estimate):
-                found.append((target, estimator, estimate))
-            case Failure(_):
-                pass
-    return found
-
-
-def _interval(low: float, high: float) -> str:
-    return f"{low:.3f} to {high:.3f}"
-
-
-def estimates_table(
-    table: EstimateTable,
-    *,
-    truth: Mapping[str, float] | None = None,
-    title: str = "Estimates",
-) -> Table:
-    """A rich table: one row per (target, estimator); refusals show no number.
-
-    With ``truth`` (a simulation) it shows the true value and whether the CI
-    covers it; otherwise the rows used.
-    """
-    grid = Table(title=title, title_justify="left")
-    grid.add_column("policy")
-    grid.add_column("estimator")
-    grid.add_column("estimate", justify="right")
-    grid.add_column("CI", justify="right")
-    if truth is None:
-        grid.add_column("n used", justify="right")
-    else:
-        grid.add_column("truth", justify="right")
-        grid.add_column("covered", justify="center")
-    grid.add_column("ESS", justify="right")
-    grid.add_column("gate")
-    previous = ""
-    for target, estimator, result in table:
-        shown = escape(target) if target != previous else ""
-        previous = target
-        match sealed(result):
-            case Success(estimate):
-                low, high = estimate.ci
-                middle = [str(estimate.n_used)]
-                if truth is not None:
-                    covered = low <= truth[target] <= high
-                    middle = [f"{truth[target]:.3f}", "[green]yes[/]" if covered else "[red]no[/]"]
-                level = estimate.diagnostics.status.level
-                gate = {"pass": "[green]pass[/]", "warn": "[yellow]warn[/]", "refuse": "[red]flagged[/]"}[level]
-                ess = f"{estimate.diagnostics.overlap.ess_fraction:.1%}"
-                grid.add_row(shown, estimator, f"{estimate.value:.3f}", _interval(low, high), *middle, ess, gate)
-            case Failure(error):
-                middle = ["-"] if truth is None else [f"{truth[target]:.3f}", "-"]
-                ess = f"{error.diagnostics.ess_fraction:.1%}" if isinstance(error, InsufficientOverlap) else "-"
-                grid.add_row(shown, estimator, "[red]refused[/]", "-", *middle, ess, f"[red]{error.kind}[/]")
-    return grid
-
-
-def refusal_lines(table: EstimateTable, flagged: EstimateTable | None = None) -> list[str]:
-    """One line per refused target: which estimators, why, and (with ``flagged``) the
-    numbers that were not reported."""
-    by_target: dict[str, list[tuple[str, EstimationError]]] = {}
-    for target, estimator, error in refused(table):
-        by_target.setdefault(target, []).append((estimator, error))
-    lines = []
-    for target, declined in by_target.items():
-        reasons = sorted({error.describe() for _, error in declined})
-        names = ", ".join(estimator for estimator, _ in declined)
-        line = f"refused {target} ({names}): {' / '.join(reasons)}"
-        if flagged is not None:
-            would_be = [
-                f"{estimator} {estimate.value:.3f}"
-                for flagged_target, estimator, estimate in successes(flagged)
-                if flagged_target == target and any(name == estimator for name, _ in declined)
-            ]
-            if would_be:
-                line += f"; unrefused it would have said {', '.join(would_be)}"
-        lines.append(line)
-    return lines
+def _entry(target: str, estimator: str, entry: object) -> Result[EstimateResult, InvalidRecord]:
+    if not isinstance(entry, dict) or not isinstance(entry.get("record"), dict):
+        return Failure(InvalidRecord(record="estimates", reason=f"{target} [{estimator}] has no record"))
+    return entry_result({"estimate" if entry.get("status") == "ok" else "error": entry["record"]})

@@ -1,38 +1,47 @@
 """Figures: a forest plot of estimates, log-weight distributions, the calibration curve.
 
 matplotlib is an optional extra (``pip install "cje-fp[plot]"``); without it
-the command says so and exits with the usage code.
+``write_figures`` returns ``Failure(PlotsUnavailable(...))`` saying how to get it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import ClassVar, final
 
+import attrs
 import numpy as np
-from returns.result import Failure, Success
-from rich.console import Console
+from returns.result import Failure, Result, Success
 
-from cje_fp.estimation import calibrate
-from cje_fp.cli.outcome import ExitCode, Problem, report
-from cje_fp.report._json import refused, successes
 from cje_fp.data import Dataset
-from cje_fp.estimation import EstimateTable
 from cje_fp.errors import sealed
-from cje_fp.scoring import effective_sample_size
+from cje_fp.estimation import EstimateTable, calibrate
+from cje_fp.estimation.diagnostics import ess_fraction
+from cje_fp.report._table import refused, successes
 
 FIGURES = ("forest.png", "log_weights.png", "calibration.png")
 
 
-def matplotlib_missing() -> Problem | None:
-    """A usage problem when the ``plot`` extra is not installed (or cannot be imported)."""
+@final
+@attrs.frozen(kw_only=True)
+class PlotsUnavailable:
+    """matplotlib (the ``plot`` extra) is not installed or cannot be imported."""
+
+    kind: ClassVar[str] = "plots_unavailable"
+    error: str
+    """The import error."""
+
+    def describe(self) -> str:
+        return f'plots need matplotlib, an optional extra: pip install "cje-fp[plot]" ({self.error})'
+
+
+def matplotlib_missing() -> PlotsUnavailable | None:
+    """Why figures cannot be drawn here, or None when matplotlib imports."""
     try:
         import matplotlib  # noqa: F401 - only checking that it imports
     except ImportError as error:
-        return Problem(
-            code=ExitCode.USAGE,
-            message=f'plots need matplotlib, an optional extra: pip install "cje-fp[plot]" ({error})',
-        )
+        return PlotsUnavailable(error=str(error))
     return None
 
 
@@ -42,21 +51,20 @@ def write_figures(
     table: EstimateTable,
     dataset: Dataset,
     truth: Mapping[str, float] | None,
-    console: Console,
-) -> int:
-    """Write the three figures into ``folder``; return an exit code."""
+) -> Result[tuple[Path, ...], PlotsUnavailable]:
+    """Write the three figures (``FIGURES``) into ``folder``; their paths, or why there are none."""
     missing = matplotlib_missing()
     if missing is not None:
-        return report(missing, console, verbose=False)
+        return Failure(missing)
     import matplotlib
 
     matplotlib.use("Agg")
     folder.mkdir(parents=True, exist_ok=True)
-    _forest(folder / FIGURES[0], table, truth)
-    _log_weights(folder / FIGURES[1], dataset)
-    _calibration(folder / FIGURES[2], dataset)
-    console.print(f"figures written to {folder}: {', '.join(FIGURES)}")
-    return ExitCode.OK
+    paths = tuple(folder / name for name in FIGURES)
+    _forest(paths[0], table, truth)
+    _log_weights(paths[1], dataset)
+    _calibration(paths[2], dataset)
+    return Success(paths)
 
 
 def _forest(path: Path, table: EstimateTable, truth: Mapping[str, float] | None) -> None:
@@ -93,7 +101,7 @@ def _log_weights(path: Path, dataset: Dataset) -> None:
         usable = dataset.usable_mask(name)
         log_weights = dataset.targets[name].values[usable] - dataset.base.values[usable]
         if log_weights.size:
-            ess = effective_sample_size(log_weights) / log_weights.size
+            ess = ess_fraction(log_weights)
             axes.hist(log_weights, bins=60, color="tab:blue")
             axes.set_title(f"{name}: {log_weights.size} rows, ESS {ess:.1%}", fontsize=9)
         else:

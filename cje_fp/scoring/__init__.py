@@ -14,13 +14,32 @@ from ._config import (
     ScoreConfig as ScoreConfig,
     load_config as load_config,
 )
-from ._sampler import (
+from ._batch import (
+    Accounting as Accounting,
     BatchResult as BatchResult,
+    Exclusion as Exclusion,
+    IdentityCheck as IdentityCheck,
+    WeightColumn as WeightColumn,
+)
+from ._interpreters import (
+    called_in_order as called_in_order,
+)
+from ._sample import (
     CellOutcome as CellOutcome,
-    MultiTargetSampler as MultiTargetSampler,
     Sample as Sample,
     SampleResult as SampleResult,
-    WeightColumn as WeightColumn,
+    ScoredSample as ScoredSample,
+)
+from ._sampler import (
+    MultiTargetSampler as MultiTargetSampler,
+    scored_future as scored_future,
+)
+from ._steps import (
+    checked_cells as checked_cells,
+    scored_sample as scored_sample,
+    target_log_weight as target_log_weight,
+    to_dataset as to_dataset,
+    weighed_against as weighed_against,
 )
 from ._weights import (
     effective_sample_size as effective_sample_size,
@@ -32,14 +51,20 @@ from ._weights import (
 )
 
 __all__ = [
+    "called_in_order",
+    "Accounting",
     "BatchResult",
     "CellOutcome",
+    "Exclusion",
+    "IdentityCheck",
     "MultiTargetSampler",
     "RowJournal",
     "Sample",
     "SampleResult",
     "ScoreConfig",
+    "ScoredSample",
     "WeightColumn",
+    "checked_cells",
     "compact",
     "dataset_from_batch",
     "effective_sample_size",
@@ -51,4 +76,9 @@ __all__ = [
     "mean_one_weights",
     "normalized_weights",
     "read_rows",
+    "scored_future",
+    "scored_sample",
+    "target_log_weight",
+    "to_dataset",
+    "weighed_against",
 ]

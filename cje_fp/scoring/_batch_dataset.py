@@ -21,7 +21,7 @@ from returns.result import Failure, Success
 from cje_fp.data import Dataset, MaskedColumn
 from cje_fp.policy import LogProbResult
 from cje_fp.errors import sealed
-from cje_fp.scoring._sampler import BatchResult
+from cje_fp.scoring._batch import BatchResult
 
 
 def log_prob_column(results: Sequence[LogProbResult]) -> MaskedColumn:

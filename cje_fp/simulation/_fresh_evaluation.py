@@ -23,12 +23,18 @@ import attrs
 import numpy as np
 from returns.result import Failure, Success
 
+from cje_fp.errors import sealed
 from cje_fp.estimation._audits import transport_audit
 from cje_fp.estimation._fresh_core import FreshArrays, direct
 from cje_fp.estimation._fresh_reward import RewardModel, fit_reward_model
 from cje_fp.estimation._fresh_run import FreshEstimatorName, FreshOptions, run_fresh
-from cje_fp.simulation._fresh_worlds import FreshWorld, Replication, draw_replication, ess_fraction, world_folds
-from cje_fp.errors import sealed
+from cje_fp.simulation._fresh_worlds import (
+    FreshWorld,
+    Replication,
+    draw_replication,
+    ess_fraction,
+    world_folds,
+)
 
 Variant = tuple[FreshEstimatorName, bool]
 """An estimator and whether the probe correction is on."""

@@ -1,29 +1,36 @@
 """Tools for users' own tests: deterministic fault injection and a fake vLLM-shaped server
-(also ``python -m cje_fp.testing``)."""
+(also ``python -m cje_fp.testing``, which prints its base URL on the first line)."""
 
 from cje_fp.policy import (
     Fault as Fault,
     FaultPlan as FaultPlan,
     inject_faults as inject_faults,
 )
+
 from ._background import (
     BackgroundServer as BackgroundServer,
     listening_socket as listening_socket,
 )
-from ._server import (
+from ._markers import (
     CONTEXT_LENGTH_MESSAGE as CONTEXT_LENGTH_MESSAGE,
-    FakeServer as FakeServer,
-    FakeServerConfig as FakeServerConfig,
-    ServerStats as ServerStats,
-    expected_log_prob as expected_log_prob,
     fault_marker as fault_marker,
+)
+from ._model import (
+    expected_log_prob as expected_log_prob,
     token_log_prob as token_log_prob,
     tokenize as tokenize,
 )
+from ._server import (
+    FakeServer as FakeServer,
+)
+from ._state import (
+    FakeServerConfig as FakeServerConfig,
+    ServerStats as ServerStats,
+)
 
 __all__ = [
-    "BackgroundServer",
     "CONTEXT_LENGTH_MESSAGE",
+    "BackgroundServer",
     "FakeServer",
     "FakeServerConfig",
     "Fault",

@@ -1,7 +1,7 @@
 """A fake vLLM-shaped ``/v1/completions`` server with deterministic faults.
 
 Run it in a background thread (``with FakeServer() as server: server.base_url``)
-or as a process (``python -m cje_fp.testing._server --latency 0.05``, which
+or as a process (``python -m cje_fp.testing --latency 0.05``, which
 prints its base URL on the first line). It listens on 127.0.0.1 only.
 
 It tokenizes with a simple deterministic tokenizer (``tokenize``: words with
@@ -33,8 +33,6 @@ as some servers do), served models (others get 404), latency, and
 ``generated_only`` (log probs only for generated tokens: llama.cpp's
 behaviour). The server counts requests, prompts, and requests in flight.
 
->>> tokenize("Hi there,  you<|eot_id|>")
-['Hi', ' there', ',', '  you', '<|eot_id|>']
 >>> with FakeServer(FakeServerConfig(models=("m",))) as server:
 ...     server.base_url.startswith("http://127.0.0.1:")
 True
@@ -44,186 +42,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
-import math
-import re
 import signal
 import socket
 import sys
 import threading
-from collections import Counter
-from collections.abc import Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Sequence
 from typing import Final
 
 import attrs
 from aiohttp import web
 
 from cje_fp.testing._background import BackgroundServer, listening_socket
+from cje_fp.testing._choice import choice
+from cje_fp.testing._markers import CONTEXT_LENGTH_MESSAGE, REQUEST_FAULTS
+from cje_fp.testing._model import tokenize
+from cje_fp.testing._state import FakeServerConfig, ServerState, ServerStats
 
-_SPECIAL_TOKEN: Final = r"<\|[^|<>\s]{1,40}\|>"
-# Special tokens whole; newlines on their own; spaces and tabs lead the word or mark after them.
-_TOKEN: Final = re.compile(rf"{_SPECIAL_TOKEN}|\s+(?={_SPECIAL_TOKEN})|\n+|[^\S\n]*\w+|[^\S\n]*[^\w\s]|\s+")
-_MARKER: Final = re.compile(r"<<fault:([a-z_]+)(?:\*(\d+))?>>")
-
-REQUEST_FAULTS: Final = frozenset(
-    {
-        "rate_limit",
-        "server_error",
-        "unavailable",
-        "hang",
-        "drop",
-        "malformed_json",
-        "missing_choices",
-        "context_length",
-        "bad_request",
-        "unprocessable",
-    }
-)
-PROMPT_FAULTS: Final = frozenset(
-    {
-        "missing_logprobs",
-        "nan",
-        "positive",
-        "null_logprob",
-        "short_logprobs",
-        "echo_crlf",
-        "echo_whitespace",
-        "echo_mismatch",
-        "bpe_tokens",
-        "bytes_tokens",
-        "no_offsets",
-        "bos",
-    }
-)
-#: What the server "generates" after the echo, one token per ``max_tokens``.
-GENERATED_TOKEN: Final = " the"
-GENERATED_LOG_PROB: Final = -0.5
-CONTEXT_LENGTH_MESSAGE: Final = (
-    "This model's maximum context length is {limit} tokens. However, you requested "
-    "{tokens} tokens in the messages. Please reduce the length of the messages."
-)
-
-
-def fault_marker(kind: str, times: int | None = None) -> str:
-    """The marker that asks the server for fault ``kind`` (first ``times`` requests only).
-
-    >>> fault_marker("rate_limit", times=2)
-    '<<fault:rate_limit*2>>'
-    """
-    if kind not in REQUEST_FAULTS | PROMPT_FAULTS:
-        raise ValueError(f"unknown fault {kind!r}")
-    return f"<<fault:{kind}>>" if times is None else f"<<fault:{kind}*{times}>>"
-
-
-def tokenize(text: str) -> list[str]:
-    """Split ``text`` into the fake server's tokens (they always join back to ``text``)."""
-    return _TOKEN.findall(text)
-
-
-@lru_cache(maxsize=65536)
-def token_log_prob(model: str, token: str) -> float:
-    """The fake log prob of ``token`` under ``model``: in [-3.0, -0.5], exactly representable.
-
-    >>> token_log_prob("m", " hello") == token_log_prob("m", " hello") <= -0.5
-    True
-    """
-    digest = hashlib.blake2b(f"{model}\x00{token}".encode(), digest_size=4).digest()
-    return -0.5 - (int.from_bytes(digest, "big") % 11) * 0.25
-
-
-def expected_log_prob(context: str, response: str, *, model: str) -> float:
-    """What a client should compute for ``response`` after ``context`` (``math.fsum``).
-
-    Raises ``ValueError`` when the boundary falls inside a token.
-
-    >>> expected_log_prob("2+2=", " 4", model="m") == token_log_prob("m", " 4")
-    True
-    """
-    tokens = tokenize(context + response)
-    position = 0
-    for index, token in enumerate(tokens):
-        if position == len(context):
-            return math.fsum(token_log_prob(model, t) for t in tokens[index:])
-        if position > len(context):
-            break
-        position += len(token)
-    raise ValueError("the context/response boundary splits a token (or the response is empty)")
-
-
-@attrs.frozen(kw_only=True)
-class FakeServerConfig:
-    """How the fake server behaves everywhere (per-prompt faults use markers)."""
-
-    models: tuple[str, ...] = ("fake-model",)
-    api_key: str | None = attrs.field(default=None, repr=False)
-    latency: float = 0.0
-    retry_after: str = "1"
-    hang_seconds: float = 30.0
-    generated_only: bool = False
-    text_offset: bool = True
-    top_logprobs: bool = True
-    noise: float = 0.0
-    max_prompt_tokens: int | None = None
-
-
-@attrs.frozen(kw_only=True)
-class ServerStats:
-    """What the server has seen."""
-
-    requests: int
-    prompts: int
-    in_flight: int
-    max_in_flight: int
-    statuses: Mapping[int, int]
-
-
-class _State:
-    """Counters and fault bookkeeping (updated on the server's loop only)."""
-
-    def __init__(self, config: FakeServerConfig) -> None:
-        self.config = config
-        self.lock = threading.Lock()
-        self.requests = 0
-        self.prompts = 0
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self.statuses: Counter[int] = Counter()
-        self.fault_counts: Counter[tuple[str, str]] = Counter()
-        self.stopping: asyncio.Event | None = None
-
-    def stats(self) -> ServerStats:
-        with self.lock:
-            return ServerStats(
-                requests=self.requests,
-                prompts=self.prompts,
-                in_flight=self.in_flight,
-                max_in_flight=self.max_in_flight,
-                statuses=dict(self.statuses),
-            )
-
-    def reset(self) -> None:
-        with self.lock:
-            self.requests = self.prompts = self.max_in_flight = 0
-            self.statuses.clear()
-            self.fault_counts.clear()
-
-    def faults(self, prompt: str, kinds: frozenset[str]) -> list[str]:
-        """The faults of ``kinds`` that fire for this request carrying ``prompt``."""
-        fired = []
-        for kind, times in _MARKER.findall(prompt):
-            if kind not in kinds:
-                continue
-            with self.lock:
-                self.fault_counts[(kind, prompt)] += 1
-                count = self.fault_counts[(kind, prompt)]
-            if not times or count <= int(times):
-                fired.append(kind)
-        return fired
-
-
-STATE: Final = web.AppKey("state", _State)
+STATE: Final = web.AppKey("state", ServerState)
 
 
 def _error(status: int, message: str, **headers: str) -> web.Response:
@@ -231,80 +67,7 @@ def _error(status: int, message: str, **headers: str) -> web.Response:
     return web.Response(status=status, text=body, content_type="application/json", headers=headers)
 
 
-def _render_token(token: str, quirks: Sequence[str]) -> str:
-    if "bpe_tokens" in quirks:
-        return token.replace(" ", "Ġ").replace("\n", "Ċ")
-    if "bytes_tokens" in quirks and not token.isascii():
-        return "bytes:" + "".join(f"\\x{byte:02x}" for byte in token.encode("utf-8"))
-    return token
-
-
-def _normalised(prompt: str, quirks: Sequence[str]) -> str:
-    if "echo_crlf" in quirks:
-        return prompt.replace("\r\n", "\n")
-    if "echo_whitespace" in quirks:
-        return " ".join(prompt.split())
-    if "echo_mismatch" in quirks:
-        return "[echo]" + prompt
-    return prompt
-
-
-def _noise(scale: float, serial: int, index: int) -> float:
-    """A deterministic non-negative perturbation that differs between requests."""
-    return scale * ((serial * 7919 + index * 104729) % 1000) / 1000.0 if scale else 0.0
-
-
-def _choice(
-    state: _State, index: int, prompt: str, *, model: str, echo: bool, max_tokens: int, serial: int
-) -> dict[str, object]:
-    config = state.config
-    quirks = state.faults(prompt, PROMPT_FAULTS)
-    text = _normalised(prompt, quirks)
-    prompt_tokens = tokenize(text) if echo and not config.generated_only else []
-    values: list[float | None] = [
-        token_log_prob(model, token) - _noise(config.noise, serial, i)
-        for i, token in enumerate(prompt_tokens)
-    ]
-    if values:
-        values[0] = None
-    tokens = [_render_token(token, quirks) for token in prompt_tokens]
-    offsets = [0]
-    for token in prompt_tokens:
-        offsets.append(offsets[-1] + len(token))
-    offsets.pop()
-    echoed = text if prompt_tokens else ""
-    shift = 0
-    if "bos" in quirks and prompt_tokens:
-        # vLLM: the BOS token is echoed and counted in the offsets, not in the text.
-        shift = len("<s>")
-        tokens, values = ["<s>", *tokens], [None, token_log_prob(model, prompt_tokens[0]), *values[1:]]
-        offsets = [0, *(offset + shift for offset in offsets)]
-    tokens += [GENERATED_TOKEN] * max_tokens
-    values += [GENERATED_LOG_PROB] * max_tokens
-    offsets += [shift + len(echoed) + len(GENERATED_TOKEN) * i for i in range(max_tokens)]
-    if values and "nan" in quirks:
-        values[-1 - max_tokens] = math.nan
-    if values and "positive" in quirks:
-        values[-1 - max_tokens] = 0.25
-    if values and "null_logprob" in quirks:
-        values[-1 - max_tokens] = None
-    if "short_logprobs" in quirks:
-        values = values[:-1]
-    logprobs: dict[str, object] = {"tokens": tokens, "token_logprobs": values}
-    if config.text_offset and not {"bpe_tokens", "bytes_tokens", "no_offsets"} & set(quirks):
-        logprobs["text_offset"] = offsets
-    if config.top_logprobs:
-        logprobs["top_logprobs"] = [None if v is None else {t: v} for t, v in zip(tokens, values)]
-    return {
-        "index": index,
-        "text": echoed + GENERATED_TOKEN * max_tokens,
-        "logprobs": None if "missing_logprobs" in quirks else logprobs,
-        "finish_reason": "length",
-        "stop_reason": None,
-    }
-
-
-async def _request_fault(state: _State, kind: str, body: dict[str, object]) -> web.StreamResponse | None:
+async def _request_fault(state: ServerState, kind: str, body: dict[str, object]) -> web.StreamResponse | None:
     config = state.config
     match kind:
         case "rate_limit":
@@ -351,7 +114,7 @@ async def _completions(request: web.Request) -> web.StreamResponse:
     return answer
 
 
-async def _answer(state: _State, request: web.Request) -> web.StreamResponse:
+async def _answer(state: ServerState, request: web.Request) -> web.StreamResponse:
     config = state.config
     raw = await request.read()
     if config.latency:
@@ -393,7 +156,7 @@ async def _answer(state: _State, request: web.Request) -> web.StreamResponse:
         return _error(400, "max_tokens must be a non-negative integer")
     echo = bool(body.get("echo", False))
     choices = [
-        _choice(state, index, text, model=model, echo=echo, max_tokens=max_tokens, serial=serial)
+        choice(state, index, text, model=model, echo=echo, max_tokens=max_tokens, serial=serial)
         for index, text in enumerate(prompts)
     ]
     n_prompt = sum(len(tokenize(p)) for p in prompts)
@@ -427,7 +190,7 @@ async def _stats(request: web.Request) -> web.StreamResponse:
     return stats
 
 
-def build_app(state: _State) -> web.Application:
+def build_app(state: ServerState) -> web.Application:
     """The aiohttp application serving ``/v1/completions``, ``/v1/models`` and
     ``/stats`` (``/stats?reset=1`` also zeroes the counts)."""
     app = web.Application()
@@ -438,7 +201,7 @@ def build_app(state: _State) -> web.Application:
     return app
 
 
-async def _serve(state: _State, sock: socket.socket, stop: asyncio.Event, ready: threading.Event | None) -> None:
+async def _serve(state: ServerState, sock: socket.socket, stop: asyncio.Event, ready: threading.Event | None) -> None:
     state.stopping = asyncio.Event()
     runner = web.AppRunner(build_app(state), access_log=None, shutdown_timeout=1.0)
     await runner.setup()
@@ -460,7 +223,7 @@ class FakeServer(BackgroundServer):
     def __init__(self, config: FakeServerConfig | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(host=host, port=port)
         self.config = config or FakeServerConfig()
-        self._state = _State(self.config)
+        self._state = ServerState(self.config)
 
     async def serve(self, sock: socket.socket, stop: asyncio.Event, ready: threading.Event) -> None:
         """Serve the fake completions API (hanging requests are released on stop)."""
@@ -476,7 +239,7 @@ class FakeServer(BackgroundServer):
 
 
 def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m cje_fp.testing._server", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m cje_fp.testing", description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--model", action="append", help="a served model (repeatable)")
@@ -513,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        await _serve(_State(config), sock, stop, None)
+        await _serve(ServerState(config), sock, stop, None)
 
     asyncio.run(run())
     return 0

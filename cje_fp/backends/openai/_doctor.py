@@ -227,7 +227,7 @@ def doctor(
 
     Probe a real endpoint (here the fake server that ``cje_fp.testing`` ships):
 
-    >>> from cje_fp.testing._server import FakeServer, FakeServerConfig
+    >>> from cje_fp.testing import FakeServer, FakeServerConfig
     >>> with FakeServer(FakeServerConfig(models=("m",))) as server:
     ...     with OpenAICompatiblePolicy(name="p", base_url=server.base_url, model="m") as policy:
     ...         report = doctor(policy)

@@ -1,25 +1,48 @@
-"""The estimators' point computations: IPS, SNIPS, clipped IPS and calibrated IPS (SIMCal)."""
+"""The estimators: one public module per estimator, found by the registry.
 
-from ._core import (
+Adding an estimator is one new module here that defines ``ESTIMATOR`` (an
+``Estimator``: name, summary, normalisation and ``run(context)``), plus its
+tests; the private modules are the parts estimators share.
+"""
+
+from ._arrays import (
     PointRun as PointRun,
     TargetArrays as TargetArrays,
-    ips as ips,
-    on_policy as on_policy,
-    snips as snips,
+)
+from ._on_policy import on_policy as on_policy
+from ._protocol import (
+    Estimator as Estimator,
+    EstimatorContext as EstimatorContext,
+    EstimatorRun as EstimatorRun,
+    ExtraInputs as ExtraInputs,
+)
+from ._registry import (
+    ESTIMATORS as ESTIMATORS,
+    EstimatorName as EstimatorName,
+    estimators_markdown as estimators_markdown,
+    lookup_estimator as lookup_estimator,
+    registered_estimators as registered_estimators,
 )
 from ._simcal import (
     SimcalConfig as SimcalConfig,
     WeightCalibration as WeightCalibration,
-    calibrated_ips as calibrated_ips,
+    WeightCalibrationStatus as WeightCalibrationStatus,
 )
 
 __all__ = [
+    "ESTIMATORS",
+    "Estimator",
+    "EstimatorContext",
+    "EstimatorName",
+    "EstimatorRun",
+    "ExtraInputs",
     "PointRun",
     "SimcalConfig",
     "TargetArrays",
     "WeightCalibration",
-    "calibrated_ips",
-    "ips",
+    "WeightCalibrationStatus",
+    "estimators_markdown",
+    "lookup_estimator",
     "on_policy",
-    "snips",
+    "registered_estimators",
 ]

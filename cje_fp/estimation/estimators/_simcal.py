@@ -1,4 +1,4 @@
-"""Calibrated IPS (SIMCal): weights projected monotonically on the calibrated-reward index.
+"""SIMCal, the weight calibration behind ``calibrated-ips``: weights projected monotonically on an index.
 
 The weights are replaced by an estimate of ``E[w | index]``: a mix of isotonic
 projections of the mean-one weights on the index (increasing, decreasing) and
@@ -47,24 +47,19 @@ by (group, inner fold, index level), so the refits cost O(levels), not O(rows).
 
 from __future__ import annotations
 
-import math
-from typing import Final, Literal, TypeAlias
+from typing import Final, Literal, TypeAlias, final
 
 import attrs
 import numpy as np
 
-from cje_fp.estimation._calibration import pooled_isotonic
 from cje_fp.data import FloatArray
-from cje_fp.estimation.estimators._core import (
-    PointRun,
-    TargetArrays,
-    label_correction,
-    mean_one,
-    present_groups,
-    snips,
-    with_correction,
-)
 from cje_fp.estimation._inference import jackknife_se, robust_jackknife_se
+from cje_fp.estimation.diagnostics import ess_fraction_of_weights
+from cje_fp.estimation.estimators._arrays import PointRun, TargetArrays, present_groups
+from cje_fp.estimation.estimators._correction import label_correction, with_correction
+from cje_fp.estimation.estimators._projection import project
+from cje_fp.estimation.estimators.snips import snips
+from cje_fp.scoring import mean_one_weights
 
 WeightCalibrationStatus: TypeAlias = Literal["applied", "rejected", "not_better", "skipped"]
 
@@ -72,6 +67,7 @@ WeightCalibrationStatus: TypeAlias = Literal["applied", "rejected", "not_better"
 _ROUNDING: Final = 1e-12
 
 
+@final
 @attrs.frozen(kw_only=True)
 class SimcalConfig:
     """Options of the weight calibration."""
@@ -89,6 +85,7 @@ class SimcalConfig:
     """Reject the projection when it moves the estimate by more than this many SEs of the shift."""
 
 
+@final
 @attrs.frozen(kw_only=True)
 class WeightCalibration:
     """What the weight calibration did."""
@@ -106,91 +103,6 @@ class WeightCalibration:
     """Robust jackknife SE of ``shift`` (the smaller of the jackknife SE and its MAD version)."""
     ess_fraction: float | None
     """ESS fraction of the calibrated weights (for information: gates use the raw weights)."""
-
-
-def _objective(gram: FloatArray, target: FloatArray, shares: FloatArray) -> float:
-    return float(shares @ gram @ shares - 2.0 * target @ shares)
-
-
-def _simplex_least_squares(gram: FloatArray, target: FloatArray) -> FloatArray:
-    """``argmin_p p'Gp - 2 b'p`` over the probability simplex of three candidates.
-
-    The problem is convex: the interior solution of the equality-constrained
-    problem is optimal when feasible; otherwise the optimum lies on an edge
-    (a clipped one-dimensional minimum, vertices included).
-    """
-    try:
-        system = np.zeros((4, 4))
-        system[:3, :3] = gram
-        system[:3, 3] = 1.0
-        system[3, :3] = 1.0
-        interior: FloatArray = np.linalg.solve(system, np.append(target, 1.0))[:3]
-        if np.all(interior >= 0.0):
-            normalised: FloatArray = interior / interior.sum()
-            return normalised
-    except np.linalg.LinAlgError:
-        pass
-    best = np.array([1.0, 0.0, 0.0])
-    best_value = math.inf
-    for first, second in ((0, 1), (0, 2), (1, 2)):
-        curvature = gram[first, first] - 2.0 * gram[first, second] + gram[second, second]
-        slope = gram[second, second] - gram[first, second] + target[first] - target[second]
-        candidates = [0.0, 1.0] if curvature <= 0.0 else [min(1.0, max(0.0, slope / curvature))]
-        for share in candidates:
-            shares = np.zeros(3)
-            shares[first], shares[second] = share, 1.0 - share
-            value = _objective(gram, target, shares)
-            if value < best_value:
-                best, best_value = shares, value
-    return best
-
-
-def _candidates(level_values: FloatArray, sums: FloatArray, counts: FloatArray) -> FloatArray:
-    """Increasing, decreasing and flat fits of the weights per level, shape (3, levels)."""
-    flat = np.full(level_values.size, sums.sum() / counts.sum())
-    return np.stack(
-        [
-            pooled_isotonic(level_values, sums, counts, increasing=True),
-            pooled_isotonic(level_values, sums, counts, increasing=False),
-            flat,
-        ]
-    )
-
-
-def _project(
-    level_values: FloatArray,
-    sums: FloatArray,
-    counts: FloatArray,
-    fold_sums: FloatArray,
-    fold_counts: FloatArray,
-    var_cap: float | None,
-) -> tuple[FloatArray, FloatArray, float]:
-    """Calibrated weight per level (mean one over the rows), the candidates' shares, the blend.
-
-    The shares minimise the out-of-fold squared error of predicting the
-    weights (over the inner folds) on the simplex.
-    """
-    fits = _candidates(level_values, sums, counts)
-    gram = np.zeros((3, 3))
-    target = np.zeros(3)
-    for fold in range(fold_sums.shape[0]):
-        train_counts = counts - fold_counts[fold]
-        if fold_counts[fold].sum() == 0 or train_counts.sum() == 0:
-            continue
-        trained = _candidates(level_values, sums - fold_sums[fold], train_counts)
-        gram += (trained * fold_counts[fold]) @ trained.T
-        target += trained @ fold_sums[fold]
-    shares = _simplex_least_squares(gram, target) if gram.trace() > 0 else np.array([0.5, 0.5, 0.0])
-    levels = shares @ fits
-    n = counts.sum()
-    levels = levels / (np.dot(counts, levels) / n)
-    blend = 0.0
-    if var_cap is not None:
-        variance = float(np.dot(counts, (levels - 1.0) ** 2) / n)
-        if variance > var_cap:
-            blend = 1.0 - math.sqrt(var_cap / variance)
-            levels = 1.0 + (1.0 - blend) * (levels - 1.0)
-    return levels, shares, blend
 
 
 def calibrated_ips(
@@ -218,7 +130,7 @@ def calibrated_ips(
             shift_se=None,
             ess_fraction=None,
         )
-    weights = mean_one(arrays.log_weights)
+    weights = mean_one_weights(arrays.log_weights)
     rewards = arrays.rewards
     codes, level_values = arrays.index_codes, arrays.index_levels
     n_levels = level_values.size
@@ -233,7 +145,7 @@ def calibrated_ips(
     )
 
     def fit(kept_weights: FloatArray, kept_counts: FloatArray) -> tuple[FloatArray, FloatArray, float]:
-        return _project(
+        return project(
             level_values,
             kept_weights.sum(axis=0),
             kept_counts.sum(axis=0),
@@ -277,7 +189,7 @@ def calibrated_ips(
     shift = run.value - baseline.value
     shift_replicates = run.group_replicates - baseline.group_replicates
     shift_se = min(jackknife_se(shift_replicates)[0], robust_jackknife_se(shift_replicates))
-    ess = float(final.sum() ** 2 / np.sum(final**2) / final.size)
+    ess = ess_fraction_of_weights(final)
     calibrated_se, _ = jackknife_se(run.group_replicates)
     snips_se, _ = jackknife_se(baseline.group_replicates)
     estimated_mse = calibrated_se**2 + max(0.0, shift**2 - shift_se**2)

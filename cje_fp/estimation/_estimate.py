@@ -1,0 +1,190 @@
+"""``estimate`` and ``estimate_all``: from a ``Dataset`` to a policy value with its SE, or a refusal.
+
+Options are checked, the rows prepared and gated (``_prepare``), the registered
+estimator run, its uncertainty computed (``_uncertainty``) and every number
+checked to be finite (``_finite``).
+
+>>> from cje_fp.data._dataset import Dataset
+>>> data = Dataset.from_arrays(
+...     prompt_ids=[f"p{i}" for i in range(100)], base_log_prob=[-2.0] * 100,
+...     target_log_probs={"same": [-2.0] * 100}, oracle_label=[float(i % 2) for i in range(100)],
+... )
+>>> result = estimate(data, "same", estimator="snips")
+>>> result.map(lambda e: (round(e.value, 12), e.reward_source, e.n_used))
+<Success: (0.5, 'oracle', 100)>
+>>> estimate(data, "other").alt(lambda error: error.kind)
+<Failure: unknown_policy>
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+import numpy as np
+from returns.result import Result, Success
+
+from cje_fp.data import Dataset
+from cje_fp.estimation._calibration import Calibration
+from cje_fp.estimation._config import EstimationConfig
+from cje_fp.estimation._errors import EstimationError
+from cje_fp.estimation._finite import finite_estimate
+from cje_fp.estimation._prepare import Prepared, check_options, check_target, prepare, refusal, run_estimator
+from cje_fp.estimation._results import (
+    CalibrationSummary,
+    Diagnostics,
+    Estimate,
+    EstimateTable,
+    RewardSource,
+)
+from cje_fp.estimation._rewards import Fitted, Rewards, fit_calibration
+from cje_fp.estimation._uncertainty import uncertainty
+from cje_fp.estimation.diagnostics import GateStatus, ess_fraction_of_weights, evaluate_gates
+from cje_fp.estimation.estimators import Estimator, EstimatorName, EstimatorRun, ExtraInputs, PointRun
+
+
+def estimate(
+    dataset: Dataset,
+    target: str,
+    *,
+    estimator: EstimatorName = "snips",
+    level: float = 0.95,
+    reward: RewardSource = "auto",
+    allow_flagged: bool = False,
+    config: EstimationConfig = EstimationConfig(),
+    calibration: Calibration | None = None,
+    extra: ExtraInputs = ExtraInputs(),
+) -> Result[Estimate, EstimationError]:
+    """The value of ``target`` with SE and CI, or why the data cannot support one.
+
+    ``calibration`` reuses a judge -> oracle map fitted by ``calibrate`` (else it
+    is fitted here when the rewards are calibrated). ``extra`` carries inputs
+    beyond the logged rows for the estimators that use them.
+    """
+    fitted: Fitted = None if calibration is None else Success(calibration)
+    return _estimate(dataset, target, estimator, level, reward, allow_flagged, config, fitted, extra)
+
+
+def _estimate(
+    dataset: Dataset,
+    target: str,
+    estimator: EstimatorName,
+    level: float,
+    reward: RewardSource,
+    allow_flagged: bool,
+    config: EstimationConfig,
+    fitted: Fitted,
+    extra: ExtraInputs,
+) -> Result[Estimate, EstimationError]:
+    return check_options(level, estimator, reward).bind(
+        lambda found: check_target(dataset, target)
+        .bind(lambda _: prepare(dataset, target, reward, fitted, config))
+        .bind(lambda prepared: _estimate_prepared(found, level, allow_flagged, config, extra, prepared))
+    )
+
+
+def _estimate_prepared(
+    estimator: Estimator,
+    level: float,
+    allow_flagged: bool,
+    config: EstimationConfig,
+    extra: ExtraInputs,
+    prepared: Prepared,
+) -> Result[Estimate, EstimationError]:
+    gates = evaluate_gates(prepared.overlap, config.gates, estimator.normalisation)
+
+    def run(flagged: bool) -> Result[Estimate, EstimationError]:
+        return (
+            run_estimator(estimator, prepared, config, extra, passed_gates=not gates.refusals)
+            .map(partial(_assemble, estimator.name, level, prepared, gates, flagged))
+            .bind(finite_estimate)
+        )
+
+    return refusal(prepared.target, prepared.overlap, gates, prepared.missingness, allow_flagged).bind(run)
+
+
+def _assemble(
+    estimator: EstimatorName,
+    level: float,
+    prepared: Prepared,
+    gates: GateStatus,
+    flagged: bool,
+    outcome: EstimatorRun,
+) -> Estimate:
+    run = outcome.point
+    arrays = prepared.arrays
+    split = uncertainty(run, arrays.clusters, level)
+    result = split.interval
+    return Estimate(
+        target=prepared.target,
+        estimator=estimator,
+        reward_source=prepared.rewards.source,
+        value=run.value,
+        se=result.se,
+        ci=result.ci,
+        level=level,
+        df=result.df,
+        se_sampling=split.se_sampling,
+        se_oracle=split.se_oracle,
+        components=result.components,
+        n_used=arrays.n,
+        n_clusters=int(np.count_nonzero(np.bincount(arrays.clusters))),
+        excluded=dict(+prepared.excluded),
+        diagnostics=Diagnostics(
+            overlap=prepared.overlap,
+            gates=gates + GateStatus(warnings=outcome.warnings) if outcome.warnings else gates,
+            missingness=prepared.missingness,
+            final_ess_fraction=ess_fraction_of_weights(run.final_weights),
+            n_clipped=run.n_clipped,
+            weight_calibration=outcome.weight_calibration,
+            calibration=_summary(prepared.rewards, run),
+        ),
+        flagged=flagged,
+    )
+
+
+def _summary(rewards: Rewards, run: PointRun) -> CalibrationSummary | None:
+    calibration = rewards.calibration
+    if calibration is None:
+        return None
+    return CalibrationSummary(
+        n_labels=calibration.n_labels,
+        n_folds=calibration.config.n_folds,
+        rmse_in_sample=calibration.rmse_in_sample,
+        rmse_out_of_fold=calibration.rmse_out_of_fold,
+        constant=calibration.full.is_constant,
+        mode=rewards.mode,
+        n_labels_used=0 if rewards.labelled is None else int(rewards.labelled.sum()),
+        residual_correction=run.correction,
+    )
+
+
+def estimate_all(
+    dataset: Dataset,
+    *,
+    estimators: Sequence[EstimatorName] = ("snips", "calibrated-ips"),
+    targets: Sequence[str] | None = None,
+    level: float = 0.95,
+    reward: RewardSource = "auto",
+    allow_flagged: bool = False,
+    config: EstimationConfig = EstimationConfig(),
+    extra: ExtraInputs = ExtraInputs(),
+) -> EstimateTable:
+    """Every (target, estimator) pair: one ``Result`` each; the calibration is fitted once.
+
+    When calibration fails, every pair that needs calibrated rewards carries
+    that failure; pairs whose rows are all labelled use the labels and do not.
+    """
+    names = dataset.target_names if targets is None else tuple(targets)
+    fitted: Fitted = None
+    if reward in ("auto", "calibrated") and not bool(np.all(dataset.oracle.present)):
+        fitted = fit_calibration(dataset, config.calibration)
+    return EstimateTable(
+        results={
+            (target, estimator): _estimate(
+                dataset, target, estimator, level, reward, allow_flagged, config, fitted, extra
+            )
+            for target in names
+            for estimator in estimators
+        }
+    )

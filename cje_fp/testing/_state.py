@@ -1,0 +1,83 @@
+"""The fake server's configuration, its counters, and the fault bookkeeping behind markers."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+from collections.abc import Mapping
+
+import attrs
+
+from cje_fp.testing._markers import MARKER
+
+
+@attrs.frozen(kw_only=True)
+class FakeServerConfig:
+    """How the fake server behaves everywhere (per-prompt faults use markers)."""
+
+    models: tuple[str, ...] = ("fake-model",)
+    api_key: str | None = attrs.field(default=None, repr=False)
+    latency: float = 0.0
+    retry_after: str = "1"
+    hang_seconds: float = 30.0
+    generated_only: bool = False
+    text_offset: bool = True
+    top_logprobs: bool = True
+    noise: float = 0.0
+    max_prompt_tokens: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ServerStats:
+    """What the server has seen."""
+
+    requests: int
+    prompts: int
+    in_flight: int
+    max_in_flight: int
+    statuses: Mapping[int, int]
+
+
+class ServerState:
+    """Counters and fault bookkeeping (updated on the server's loop only)."""
+
+    def __init__(self, config: FakeServerConfig) -> None:
+        self.config = config
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.prompts = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.statuses: Counter[int] = Counter()
+        self.fault_counts: Counter[tuple[str, str]] = Counter()
+        self.stopping: asyncio.Event | None = None
+
+    def stats(self) -> ServerStats:
+        with self.lock:
+            return ServerStats(
+                requests=self.requests,
+                prompts=self.prompts,
+                in_flight=self.in_flight,
+                max_in_flight=self.max_in_flight,
+                statuses=dict(self.statuses),
+            )
+
+    def reset(self) -> None:
+        with self.lock:
+            self.requests = self.prompts = self.max_in_flight = 0
+            self.statuses.clear()
+            self.fault_counts.clear()
+
+    def faults(self, prompt: str, kinds: frozenset[str]) -> list[str]:
+        """The faults of ``kinds`` that fire for this request carrying ``prompt``."""
+        fired = []
+        for kind, times in MARKER.findall(prompt):
+            if kind not in kinds:
+                continue
+            with self.lock:
+                self.fault_counts[(kind, prompt)] += 1
+                count = self.fault_counts[(kind, prompt)]
+            if not times or count <= int(times):
+                fired.append(kind)
+        return fired

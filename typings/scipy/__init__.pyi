@@ -1,1 +1,0 @@
-# Minimal stubs: only what cje_fp uses (scipy ships no type information).

@@ -1,6 +1,0 @@
-# Minimal stub for scipy.special: the logistic function and its inverse (fresh-draw TMLE).
-import numpy as np
-import numpy.typing as npt
-
-def expit(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
-def logit(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
