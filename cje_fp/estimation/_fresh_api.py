@@ -30,7 +30,7 @@ from cje_fp.estimation._errors import (
     TooFewOracleLabels,
     UnknownPolicy,
 )
-from cje_fp.estimation._fresh_core import FreshArrays
+from cje_fp.estimation._fresh_core import FreshArrays, doubly_robust
 from cje_fp.estimation._fresh_reward import RewardModel, fit_reward_model
 from cje_fp.estimation._fresh_run import (
     FreshEstimatorName,
@@ -79,8 +79,8 @@ class DrDiagnostics:
     direct_term: float
     """Mean of the cross-fitted map over the draws (the DR's first term)."""
     weighted_residual: float | None
-    """Orthogonality score: the importance-weighted mean residual on the labelled rows (DR's correction);
-    None when the weights failed their gates."""
+    """Orthogonality score: the importance-weighted mean residual on the labelled rows (DR's correction,
+    DR minus the direct term); None when the weights fail their gates."""
     weighted_residual_ci: tuple[float, float] | None
 
 
@@ -218,18 +218,19 @@ def fresh_arrays(dataset: Dataset, fresh: FreshData, context: FreshContext, poli
     )
 
 
-def _dr_diagnostics(model: RewardModel, arrays: FreshArrays, run: FreshRun, level: float) -> DrDiagnostics:
+def _dr_diagnostics(model: RewardModel, arrays: FreshArrays, options: FreshOptions) -> DrDiagnostics:
+    """Outcome fit, DR's first term and its weighted residual (whatever estimator was asked for)."""
     oracle = model.label_oracle
     total = float(np.sum((oracle - oracle.mean()) ** 2))
     r2 = 1.0 - float(np.sum(model.label_residual**2)) / total if total > 0 else 0.0
     direct_term = float(np.mean(model.predict(arrays.draw_judge, arrays.draw_folds)))
-    dr_run = run.run if run.run.name == "dr" else None
+    dr_run = doubly_robust(model, arrays, thresholds=options.gates).value_or(None)
     residual, residual_ci = None, None
-    if dr_run is not None and not dr_run.probe_corrected:
+    if dr_run is not None:
         labels = next(part for part in dr_run.parts if part.name == "labels")
         se, _ = cluster_se(labels.influence - labels.influence.mean(), np.arange(labels.influence.size))
         residual = dr_run.correction
-        residual_ci = interval(residual, (VarianceComponent(name="labels", se=se, df=labels.df),), level).ci
+        residual_ci = interval(residual, (VarianceComponent(name="labels", se=se, df=labels.df),), options.level).ci
     return DrDiagnostics(
         outcome_r2_out_of_fold=r2, direct_term=direct_term, weighted_residual=residual, weighted_residual_ci=residual_ci
     )
@@ -269,14 +270,15 @@ def _estimate(
     arrays = fresh_arrays(dataset, fresh, context, target)
     outcome: Result[FreshEstimate, FreshError] = run_fresh(
         context.model, arrays, estimator, options, target=target
-    ).map(lambda run: _assemble(target, fresh.draws[target], context.model, arrays, run, options.level))
+    ).map(lambda run: _assemble(target, fresh.draws[target], context.model, arrays, run, options))
     return outcome
 
 
 def _assemble(
-    target: str, draws: DrawTable, model: RewardModel, arrays: FreshArrays, run: FreshRun, level: float
+    target: str, draws: DrawTable, model: RewardModel, arrays: FreshArrays, run: FreshRun, options: FreshOptions
 ) -> FreshEstimate:
     result = run.interval
+    level = options.level
     return FreshEstimate(
         target=target,
         estimator=run.estimator,
@@ -295,7 +297,7 @@ def _assemble(
         correction=run.run.correction,
         transport=run.transport,
         boundary=run.boundary,
-        dr=_dr_diagnostics(model, arrays, run, level),
+        dr=_dr_diagnostics(model, arrays, options),
         warnings=run.warnings,
         flagged=run.flagged,
     )
