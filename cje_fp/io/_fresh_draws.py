@@ -51,17 +51,23 @@ SUFFIX: Final[Mapping[DrawKind, str]] = {"fresh": "_responses.jsonl", "probe": "
 BASE_DRAWS: Final = "base"
 
 
+_NO_RESPONSE: Final = msgspec.Raw(b"")
+_QUOTE: Final = ord('"')
+
+
 class _Row(msgspec.Struct):
     prompt_id: str | int
     judge_score: float
     draw_idx: int = 0
     oracle_label: float | None = None
-    response: msgspec.Raw | None = None
+    response: msgspec.Raw = _NO_RESPONSE
+    """The response as raw JSON (only its length is used; absent or not a string: length 0)."""
 
     @property
     def response_length(self) -> int:
         """Bytes of the response's JSON string without its quotes (as the logged-data loader counts)."""
-        return max(len(self.response) - 2, 0) if self.response is not None else 0
+        raw = self.response
+        return len(raw) - 2 if len(raw) >= 2 and memoryview(raw)[0] == _QUOTE else 0
 
 
 _DECODER: Final = msgspec.json.Decoder(_Row)
@@ -135,8 +141,80 @@ def _slow_row(line: int, text: bytes, problems: list[RowProblem]) -> _Row | None
     if len(problems) > found or judge is None or not isinstance(prompt_id, str | int) or not isinstance(draw_idx, int):
         return None
     response = value.get("response")
-    raw = msgspec.Raw(msgspec.json.encode(response)) if isinstance(response, str) else None
+    raw = msgspec.Raw(msgspec.json.encode(response)) if isinstance(response, str) else _NO_RESPONSE
     return _Row(prompt_id=prompt_id, judge_score=judge, draw_idx=draw_idx, oracle_label=oracle, response=raw)
+
+
+#: Lines decoded at once (a chunk with a bad line is re-read line by line).
+_CHUNK: Final = 16384
+
+
+@attrs.define
+class _Columns:
+    """Draw columns under construction, with the source line of each row."""
+
+    prompt_ids: list[str] = attrs.field(factory=list)
+    draw_idx: list[int] = attrs.field(factory=list)
+    judge: list[float] = attrs.field(factory=list)
+    oracle: list[float] = attrs.field(factory=list)
+    lengths: list[int] = attrs.field(factory=list)
+    lines: list[int] = attrs.field(factory=list)
+
+    def extend(self, rows: list[_Row], numbers: list[int]) -> None:
+        nan = math.nan
+        self.prompt_ids.extend([str(row.prompt_id) for row in rows])
+        self.draw_idx.extend([row.draw_idx for row in rows])
+        self.judge.extend([row.judge_score for row in rows])
+        self.oracle.extend([nan if row.oracle_label is None else row.oracle_label for row in rows])
+        self.lengths.extend([row.response_length for row in rows])
+        self.lines.extend(numbers)
+
+
+def _read_chunk(chunk: list[bytes], numbers: list[int], columns: _Columns, problems: list[RowProblem]) -> None:
+    """Decode a chunk of lines at once; on any error, line by line with every problem reported."""
+    if not chunk:
+        return
+    try:
+        rows: list[_Row] = _DECODER.decode_lines(b"".join(chunk))
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        rows = []
+    if len(rows) == len(chunk):
+        columns.extend(rows, numbers)
+        return
+    for number, text in zip(numbers, chunk, strict=True):
+        try:
+            row: _Row | None = _DECODER.decode(text)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            row = _slow_row(number, text, problems)
+        if row is not None:
+            columns.extend([row], [number])
+
+
+def _value_problems(columns: _Columns, kind: DrawKind, problems: list[RowProblem]) -> None:
+    """Scores outside [0, 1], probe rows without a label and repeated (prompt_id, draw_idx)."""
+    lines = np.array(columns.lines, dtype=np.int64)
+    judge = np.array(columns.judge, dtype=np.float64)
+    oracle = np.array(columns.oracle, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        bad_judge = ~((judge >= 0.0) & (judge <= 1.0))
+        bad_oracle = ~np.isnan(oracle) & ~((oracle >= 0.0) & (oracle <= 1.0))
+    for row in np.flatnonzero(bad_judge):
+        _score(float(judge[row]), "judge_score", int(lines[row]), problems, required=True)
+    for row in np.flatnonzero(bad_oracle):
+        _score(float(oracle[row]), "oracle_label", int(lines[row]), problems, required=False)
+    if kind == "probe":
+        for row in np.flatnonzero(np.isnan(oracle)):
+            problems.append(RowProblem(line=int(lines[row]), field="oracle_label", kind="missing_oracle_label",
+                                       reason="every probe row needs an oracle label"))
+    keys = list(zip(columns.prompt_ids, columns.draw_idx, strict=True))
+    if len(set(keys)) == len(keys):
+        return
+    seen: dict[tuple[str, int], int] = {}
+    for key, line in zip(keys, columns.lines, strict=True):
+        first = seen.setdefault(key, line)
+        if first != line:
+            problems.append(RowProblem(line=line, field="prompt_id", kind="duplicate_draw",
+                                       reason=f"{key} already on line {first}"))
 
 
 def load_draw_file(
@@ -148,65 +226,38 @@ def load_draw_file(
 ) -> Result[DrawTable, DataErrors]:
     """Read one draw file into a ``DrawTable``, or every problem it has."""
     problems: list[RowProblem] = []
-    prompt_ids: list[str] = []
-    draw_indices: list[int] = []
-    judges: list[float] = []
-    oracles: list[float] = []
-    lengths: list[int] = []
-    numbers: list[int] = []
-    seen: dict[tuple[str, int], int] = {}
+    columns = _Columns()
     n_lines = 0
     try:
         with open(path, "rb") as handle:
+            chunk: list[bytes] = []
+            numbers: list[int] = []
             for n_lines, text in enumerate(handle, start=1):
-                if not text.strip():
-                    continue
-                try:
-                    row: _Row | None = _DECODER.decode(text)
-                except (msgspec.DecodeError, msgspec.ValidationError):
-                    row = _slow_row(n_lines, text, problems)
-                if row is None:
-                    continue
-                if not (0.0 <= row.judge_score <= 1.0 and math.isfinite(row.judge_score)):
-                    _score(row.judge_score, "judge_score", n_lines, problems, required=True)
-                    continue
-                if row.oracle_label is not None and not 0.0 <= row.oracle_label <= 1.0:
-                    _score(row.oracle_label, "oracle_label", n_lines, problems, required=False)
-                    continue
-                if kind == "probe" and row.oracle_label is None:
-                    problems.append(RowProblem(line=n_lines, field="oracle_label", kind="missing_oracle_label",
-                                               reason="every probe row needs an oracle label"))
-                    continue
-                prompt_id = str(row.prompt_id)
-                key = (prompt_id, row.draw_idx)
-                if key in seen:
-                    problems.append(RowProblem(line=n_lines, field="prompt_id", kind="duplicate_draw",
-                                               reason=f"{key} already on line {seen[key]}"))
-                    continue
-                seen[key] = n_lines
-                prompt_ids.append(prompt_id)
-                draw_indices.append(row.draw_idx)
-                judges.append(row.judge_score)
-                oracles.append(math.nan if row.oracle_label is None else row.oracle_label)
-                lengths.append(row.response_length)
-                numbers.append(n_lines)
+                if text.strip():
+                    chunk.append(text)
+                    numbers.append(n_lines)
+                if len(chunk) >= _CHUNK:
+                    _read_chunk(chunk, numbers, columns, problems)
+                    chunk, numbers = [], []
+            _read_chunk(chunk, numbers, columns, problems)
     except OSError as error:
         problems.append(RowProblem(line=FILE_LINE, field="<file>", kind="unreadable_file", reason=str(error)))
-    if not prompt_ids and not problems:
+    _value_problems(columns, kind, problems)
+    if not columns.prompt_ids and not problems:
         problems.append(RowProblem(line=FILE_LINE, field="<file>", kind="empty_file", reason="no rows"))
     if problems:
         return Failure(DataErrors(path=os.fspath(path), n_lines=n_lines, problems=tuple(sorted(problems))))
-    unlogged = 0 if logged_prompts is None else len(set(prompt_ids) - set(logged_prompts))
+    unlogged = 0 if logged_prompts is None else len(set(columns.prompt_ids) - set(logged_prompts))
     return Success(
         DrawTable(
             policy=policy,
             source=os.fspath(path),
-            prompt_ids=tuple(prompt_ids),
-            draw_idx=np.array(draw_indices, dtype=np.int64),
-            lines=np.array(numbers, dtype=np.int64),
-            judge=np.array(judges, dtype=np.float64),
-            oracle=np.array(oracles, dtype=np.float64),
-            response_length=np.array(lengths, dtype=np.int64),
+            prompt_ids=tuple(columns.prompt_ids),
+            draw_idx=np.array(columns.draw_idx, dtype=np.int64),
+            lines=np.array(columns.lines, dtype=np.int64),
+            judge=np.array(columns.judge, dtype=np.float64),
+            oracle=np.array(columns.oracle, dtype=np.float64),
+            response_length=np.array(columns.lengths, dtype=np.int64),
             n_unlogged_prompts=unlogged,
         )
     )

@@ -70,3 +70,15 @@ def test_a_file_named_after_an_unknown_policy_is_a_problem(tmp_path: Path) -> No
     (tmp_path / "typo_responses.jsonl").unlink()
     again = load_draw_directory(tmp_path, kind="fresh", policies=("t",), logged_prompts=None)
     assert again.map(sorted) == Success(["base", "t"])
+
+
+def test_response_lengths_are_kept_as_a_calibration_covariate(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "t_responses.jsonl",
+        '{"prompt_id": "a", "judge_score": 0.5, "response": "four"}',
+        '{"prompt_id": "b", "judge_score": 0.5}',
+        '{"prompt_id": "c", "judge_score": 0.5, "response": null}',
+        '{"prompt_id": "d", "judge_score": 0.5, "response": "caf\\u00e9", "extra": [1, 2]}',
+    )
+    loaded = load_draw_file(path, "t")
+    assert loaded.map(lambda table: table.response_length.tolist()) == Success([4, 0, 0, 9])
