@@ -135,9 +135,9 @@ def test_validate_accepts_the_arena_sample() -> None:
 
 def test_the_estimator_choices_match_the_library() -> None:
     from cje_fp.cli.main import ESTIMATOR_CHOICES
-    from cje_fp.estimation import ESTIMATORS, FRESH_ESTIMATORS
+    from cje_fp.estimation import ESTIMATORS
 
-    assert ESTIMATOR_CHOICES == ("auto", *ESTIMATORS, *FRESH_ESTIMATORS)
+    assert ESTIMATOR_CHOICES == ESTIMATORS
 
 
 def test_estimate_writes_figures(tmp_path: Path) -> None:

@@ -58,3 +58,10 @@ def test_validate_checks_the_fresh_draws_beside_the_file(tmp_path: Path) -> None
     result = cje_fp("validate", data)
     assert result.returncode == 1 and "line 2: prompt_id: duplicate_draw" in result.stdout
     assert cje_fp("validate", arena_dir() / "logged_data.jsonl").returncode == 0
+
+
+def test_the_fresh_estimator_choices_match_the_library() -> None:
+    from cje_fp.cli.main import FRESH_ESTIMATOR_CHOICES
+    from cje_fp.estimation import FRESH_ESTIMATORS
+
+    assert FRESH_ESTIMATOR_CHOICES == FRESH_ESTIMATORS

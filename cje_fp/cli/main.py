@@ -18,8 +18,8 @@ from cje_fp._plugins import estimator_names
 FRESH_ESTIMATOR_CHOICES = ("direct", "dr", "tmle", "stacked-dr")
 
 # The registry's names, read from its folder: ``--help`` and argument errors do not import the
-# estimators (numpy, scipy); ``auto`` picks stacked-dr with fresh draws, else snips + calibrated-ips.
-ESTIMATOR_CHOICES = ("auto", *estimator_names(), *FRESH_ESTIMATOR_CHOICES)
+# estimators (numpy, scipy).
+ESTIMATOR_CHOICES = estimator_names()
 
 
 def _level(text: str) -> float:
@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     estimate.add_argument(
         "--estimator",
         action="append",
-        choices=ESTIMATOR_CHOICES,
+        choices=("auto", *ESTIMATOR_CHOICES, *FRESH_ESTIMATOR_CHOICES),
         help="estimator to run (repeatable; default auto: stacked-dr when fresh draws exist, else snips and calibrated-ips)",
     )
     estimate.add_argument("--target", action="append", help="target policy (repeatable; default: all)")
