@@ -49,10 +49,11 @@ TILTS = {"alpha": 0.0, "beta": 1.5, "gamma": -1.5}
 """``log w = tilt * (quality - 0.5) - log E[exp(tilt * (quality - 0.5))]`` before the jitter."""
 JITTER = {"alpha": 0.02, "beta": 0.03, "gamma": 0.03}
 """Standard deviation of the log-weight jitter per square root of a token."""
-WORDS = (
-    "the model answers question with care and detail about data code policy value judge "
-    "oracle response prompt context evaluation estimate weight score label sample logs "
-).split()
+WORDS = [
+    "the", "model", "answers", "question", "with", "care", "and", "detail", "about", "data",
+    "code", "policy", "value", "judge", "oracle", "response", "prompt", "context", "evaluation",
+    "estimate", "weight", "score", "label", "sample", "logs",
+]
 
 
 QUALITY_GRID = np.linspace(0.0, 1.0, 200_001)
@@ -196,8 +197,8 @@ def run_ours_fresh(path: str, fresh_dir: str) -> None:
 def _loaded(path: str) -> Dataset:
     from returns.result import Failure, Success
 
-    from cje_fp.io import load_dataset
     from cje_fp.errors._sealed import sealed
+    from cje_fp.io import load_dataset
 
     match sealed(load_dataset(path)):
         case Success(data):
@@ -214,8 +215,8 @@ def run_ours(path: str) -> None:
     """
     from returns.result import Failure, Success
 
-    from cje_fp.estimation import estimate_all
     from cje_fp.errors._sealed import sealed
+    from cje_fp.estimation import estimate_all
 
     started = time.perf_counter()
     data = _loaded(path)

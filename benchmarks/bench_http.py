@@ -45,6 +45,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 
 import aiohttp
 import attrs
@@ -221,7 +222,7 @@ def run_threaded(server: ServerProcess, samples: Sequence[Sample]) -> Run:
                     body = request_body(model, [sample.context + sample.response])
                     answer = session.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=60)
                     echo = parse_completions(answer.content, n_prompts=1, request_hash="")[0]
-                    scored = echo.bind(lambda e: score_response(e, context=sample.context, response=sample.response))
+                    scored = echo.bind(partial(score_response, context=sample.context, response=sample.response))
                     match sealed(scored):
                         case Success(value):
                             with lock:

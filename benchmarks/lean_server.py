@@ -42,8 +42,8 @@ from typing import Final, cast
 
 import msgspec
 
-from cje_fp.testing._background import BackgroundServer, listening_socket
 from cje_fp.testing import CONTEXT_LENGTH_MESSAGE, FakeServerConfig, ServerStats, tokenize
+from cje_fp.testing._background import BackgroundServer, listening_socket
 from cje_fp.testing._choice import choice as render_choice
 from cje_fp.testing._state import ServerState
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from cje_fp.backends import TabularPolicy
     from cje_fp.backends.openai import OpenAICompatiblePolicy
     from cje_fp.data import DataErrors, Dataset
-    from cje_fp.errors import LogProbError, sealed
+    from cje_fp.errors import LogProbError, is_failure, is_success, sealed
     from cje_fp.estimation import Estimate, EstimationConfig, EstimationError, compare, estimate, estimate_all
     from cje_fp.io import load_dataset
     from cje_fp.policy import AsyncPolicy, LogProbResult, Policy, cached, retrying, validated
@@ -54,6 +54,8 @@ _NAME_TABLE: Final[dict[str, str]] = {
     "estimate": "cje_fp.estimation",
     "estimate_all": "cje_fp.estimation",
     "evaluate_estimators": "cje_fp.simulation",
+    "is_failure": "cje_fp.errors",
+    "is_success": "cje_fp.errors",
     "load_dataset": "cje_fp.io",
     "log_weight": "cje_fp.scoring",
     "retrying": "cje_fp.policy",
@@ -83,6 +85,8 @@ __all__ = [
     "estimate",
     "estimate_all",
     "evaluate_estimators",
+    "is_failure",
+    "is_success",
     "load_dataset",
     "log_weight",
     "retrying",

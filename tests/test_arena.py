@@ -10,20 +10,21 @@ import pytest
 from returns.result import Failure, Success
 
 from cje_fp.data._dataset import Dataset
-from cje_fp.estimation._errors import InsufficientOverlap
+from cje_fp.errors._sealed import sealed
 from cje_fp.estimation import (
     BASE,
     ESTIMATORS,
-    EstimationConfig,
     Estimate,
+    EstimationConfig,
     EstimatorName,
     compare,
     estimate,
     estimate_all,
 )
+from cje_fp.estimation._errors import InsufficientOverlap
 from cje_fp.io import load_dataset
-from cje_fp.errors._sealed import sealed
 from tests.helpers.optional import arena_dir
+
 
 def arena() -> Dataset:
     path = arena_dir() / "logged_data.jsonl"

@@ -7,8 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cje_fp.scoring._config import load_config
-from tests.conftest import value_of
+from cje_fp.backends.openai import OpenAICompatiblePolicy
+from cje_fp.scoring import load_config
+from tests.helpers.results import value_of
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -50,7 +51,9 @@ def test_the_readme_config_parses(tmp_path: Path) -> None:
     try:
         assert parsed.base_policy == "base"
         assert [policy.name for policy in parsed.policies] == ["base", "unhelpful"]
-        assert parsed.policies[1].system_prompt == "You are an unhelpful assistant."
+        unhelpful = parsed.policies[1].policy
+        assert isinstance(unhelpful, OpenAICompatiblePolicy)
+        assert unhelpful.system_prompt == "You are an unhelpful assistant."
         assert parsed.retry.max_attempts == 5 and parsed.max_concurrency == 256
     finally:
         parsed.close()

@@ -43,6 +43,8 @@ def _estimate(result: object) -> FreshEstimate:
     match result:
         case Success(FreshEstimate() as estimate):
             return estimate
+        case _:
+            pass
     raise AssertionError(f"expected an estimate, got {result}")
 
 

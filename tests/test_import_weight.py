@@ -28,6 +28,8 @@ def _loaded_after(statement: str) -> set[str]:
         ("import cje_fp.contrib.mypy", set()),
         ("import cje_fp.errors", set()),
         ("import cje_fp.policy", {"tenacity"}),
+        ("import cje_fp.scoring, cje_fp.io, cje_fp.estimation", {"tenacity", "numpy", "scipy", "msgspec"}),
+        ("import cje_fp; cje_fp.estimate; cje_fp.load_dataset", {"tenacity", "numpy", "scipy", "msgspec"}),
     ],
 )
 def test_light_imports_load_nothing_heavy(statement: str, allowed: set[str]) -> None:
@@ -42,4 +44,5 @@ def test_the_top_level_list_is_short_and_every_name_resolves() -> None:
     for name in cje_fp.__all__:
         assert getattr(cje_fp, name) is not None
     with pytest.raises(AttributeError):
-        getattr(cje_fp, "no_such_name")
+        missing = "no_such_name"
+        getattr(cje_fp, missing)

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 from returns.result import Success
 
-from cje_fp.backends.openai._policy import OpenAICompatiblePolicy
 from benchmarks.lean_server import LeanServer
+from cje_fp.backends.openai._policy import OpenAICompatiblePolicy
 from cje_fp.testing import FakeServer, FakeServerConfig, expected_log_prob, fault_marker
 
 CONFIG = FakeServerConfig(models=("m", "other"))

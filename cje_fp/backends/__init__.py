@@ -1,10 +1,39 @@
-"""Policy backends, where effects live: exact tables in process, and OpenAI-compatible HTTP
-servers (``cje_fp.backends.openai``)."""
+"""Policy backends, where effects live: exact tables in process, OpenAI-compatible HTTP servers
+(``cje_fp.backends.openai``), and the registry through which a scoring config's ``kind``
+reaches them (one module per kind, imported only when named)."""
 
+from ._registry import (
+    Backend as Backend,
+)
+from ._registry import (
+    ConfiguredPolicy as ConfiguredPolicy,
+)
+from ._registry import (
+    Diagnosis as Diagnosis,
+)
+from ._registry import (
+    PolicySettings as PolicySettings,
+)
+from ._registry import (
+    backend_kinds as backend_kinds,
+)
+from ._registry import (
+    fields_of as fields_of,
+)
+from ._registry import (
+    resolve_backend as resolve_backend,
+)
 from ._tabular import (
     TabularPolicy as TabularPolicy,
 )
 
 __all__ = [
+    "Backend",
+    "ConfiguredPolicy",
+    "Diagnosis",
+    "PolicySettings",
     "TabularPolicy",
+    "backend_kinds",
+    "fields_of",
+    "resolve_backend",
 ]

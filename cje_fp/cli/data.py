@@ -8,10 +8,9 @@ from pathlib import Path
 from returns.result import Failure, Result, Success
 
 from cje_fp.cli.outcome import ExitCode, Problem
-from cje_fp.data import DataErrors
-from cje_fp.data import Dataset
-from cje_fp.io import load_dataset
+from cje_fp.data import DataErrors, Dataset
 from cje_fp.errors import sealed
+from cje_fp.io import load_dataset
 
 
 def exclusion_lines(dataset: Dataset, targets: Sequence[str]) -> list[str]:

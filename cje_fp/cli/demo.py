@@ -49,7 +49,7 @@ def run_demo(*, seed: int, n: int, plot_dir: Path | None, console: Console, erro
     for line in refusal_lines(table, flagged):
         console.print(line, markup=False, style="yellow")
     console.print(
-        f"truth of the refused: "
+        "truth of the refused: "
         + ", ".join(f"{target} {truth[target]:.3f}" for target in sorted({t for t, _, _ in refused(table)})),
         markup=False,
     )

@@ -1,4 +1,4 @@
-"""``cje-fp doctor``: probe every configured endpoint before a long scoring run."""
+"""``cje-fp doctor``: print what ``diagnose_config`` found about every configured policy."""
 
 from __future__ import annotations
 
@@ -7,53 +7,42 @@ from pathlib import Path
 from returns.result import Failure, Success
 from rich.console import Console
 
-from cje_fp.backends.openai import DoctorReport, doctor
-from cje_fp.scoring import ScoreConfig, load_config
 from cje_fp.cli.outcome import ExitCode, Problem, report
-from cje_fp.cli.score import missing_keys
+from cje_fp.cli.score import problem_of
 from cje_fp.errors import sealed
+from cje_fp.scoring import DoctorSummary, diagnose_config
 
 
-def _exit_code(reports: list[DoctorReport]) -> ExitCode:
-    unreachable = [r for r in reports if any(c.name == "reachable" and not c.passed for c in r.checks)]
-    if unreachable:
-        return ExitCode.BACKEND
-    return ExitCode.OK if all(r.usable for r in reports) else ExitCode.REFUSED
+def _verdict(summary: DoctorSummary) -> Problem | None:
+    if summary.unreachable:
+        return Problem(
+            code=ExitCode.BACKEND, message=f"endpoint unreachable or refusing us for: {', '.join(summary.unreachable)}"
+        )
+    if summary.unusable:
+        return Problem(
+            code=ExitCode.REFUSED,
+            message=f"these endpoints cannot teacher-force exactly: {', '.join(summary.unusable)}; "
+            "cje-fp score would fail on them",
+        )
+    return None
 
 
 def run_doctor(path: Path, *, console: Console, errors: Console, verbose: bool) -> int:
-    """Exit 0 when every endpoint supports teacher forcing, 1 when one cannot, 3 when one is
-    unreachable or refuses our key."""
-    match sealed(load_config(path)):
-        case Failure(problem):
-            return report(problem, errors, verbose=verbose)
-        case Success(config):
-            try:
-                return _diagnose(config, console=console, errors=errors, verbose=verbose)
-            finally:
-                config.close()
-
-
-def _diagnose(config: ScoreConfig, *, console: Console, errors: Console, verbose: bool) -> int:
-    if (missing := missing_keys(config)) is not None:
-        return report(missing, errors, verbose=verbose)
-    reports = []
-    for policy in config.policies:
-        with console.status(f"probing {policy.name}..."):
-            found = doctor(policy)
-        console.print(f"[bold]{policy.name}[/]: ", end="")
-        console.print(found.summary(), markup=False)
-        if found.noise_floor is not None:
-            console.print(f"  noise floor (identical requests): {found.noise_floor:.3g} nats", markup=False)
-        reports.append(found)
-    code = _exit_code(reports)
-    if code != ExitCode.OK:
-        bad = ", ".join(p.name for p, r in zip(config.policies, reports, strict=True) if not r.usable)
-        message = (
-            f"endpoint unreachable or refusing us for: {bad}"
-            if code == ExitCode.BACKEND
-            else f"these endpoints cannot teacher-force exactly: {bad}; cje-fp score would fail on them"
-        )
-        return report(Problem(code=code, message=message), errors, verbose=verbose)
-    console.print("every endpoint supports teacher forcing")
-    return ExitCode.OK
+    """Exit 0 when every policy can be scored exactly, 1 when one cannot, 3 when one is
+    unreachable or refuses our key (2 for a bad config)."""
+    with console.status("probing...") as status:
+        found = diagnose_config(path, on_policy=lambda name: status.update(f"probing {name}..."))
+    match sealed(found):
+        case Failure(error):
+            return report(problem_of(error), errors, verbose=verbose)
+        case Success(summary):
+            for diagnosis in summary.diagnoses:
+                console.print(f"[bold]{diagnosis.policy}[/]: ", end="")
+                console.print(diagnosis.summary, markup=False)
+                if diagnosis.noise_floor is not None:
+                    console.print(f"  noise floor (identical requests): {diagnosis.noise_floor:.3g} nats", markup=False)
+            verdict = _verdict(summary)
+            if verdict is not None:
+                return report(verdict, errors, verbose=verbose)
+            console.print("every endpoint supports teacher forcing")
+            return ExitCode.OK

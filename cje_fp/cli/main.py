@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import cast
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 from rich.console import Console
 
@@ -144,7 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cje_fp.cli.doctor import run_doctor
 
             return run_doctor(arguments.config, console=console, errors=errors, verbose=verbose)
-    raise AssertionError(f"unhandled command {arguments.command}")
+        case _:
+            raise AssertionError(f"unhandled command {arguments.command}")
 
 
 def entry_point() -> None:

@@ -9,10 +9,9 @@ from rich.console import Console
 
 from cje_fp.cli.data import exclusion_lines, existing_file
 from cje_fp.cli.fresh import discover, found_lines, load_fresh
-from cje_fp.estimation import FreshData
 from cje_fp.cli.outcome import ExitCode, report
-from cje_fp.io import load_dataset
 from cje_fp.errors import sealed
+from cje_fp.io import load_dataset
 
 
 def run_validate(path: Path, *, console: Console, errors: Console, verbose: bool) -> int:
@@ -34,16 +33,14 @@ def run_validate(path: Path, *, console: Console, errors: Console, verbose: bool
                 console.print(line, markup=False)
             sources = discover(path, None, None)
             match sealed(load_fresh(dataset, sources)):
-                case Success(None):
-                    return ExitCode.OK
-                case Success(FreshData() as fresh):
-                    for line in found_lines(fresh, sources):
-                        console.print(f"OK: {line}", markup=False, highlight=False)
+                case Success(fresh):
+                    if fresh is not None:
+                        for line in found_lines(fresh, sources):
+                            console.print(f"OK: {line}", markup=False, highlight=False)
                     return ExitCode.OK
                 case Failure(problem):
                     console.print(problem.details or problem.message, markup=False, highlight=False, soft_wrap=True)
                     return ExitCode.REFUSED
-            return ExitCode.OK
         case Failure(data_errors):
             for row_problem in data_errors.problems:
                 console.print(row_problem.describe(), highlight=False, soft_wrap=True, markup=False)

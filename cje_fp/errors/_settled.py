@@ -23,4 +23,4 @@ _ErrorType = TypeVar("_ErrorType")
 
 async def settled(future: FutureResult[_ValueType, _ErrorType]) -> Result[_ValueType, _ErrorType]:
     """Run ``future`` and return its ``Result``."""
-    return await future._inner_value  # the one place a finished effect leaves its IO marker
+    return await future._inner_value  # type: ignore[unsafe-unwrap]  # the one place a finished effect leaves its IO marker

@@ -148,6 +148,8 @@ def _comparisons(
             match sealed(outcome):
                 case Failure(error):
                     refused[target] = error
+                case Success(_):
+                    pass
             continue
         difference = run.value - base_run.value
         differences = _difference_parts(run, base_run)

@@ -33,7 +33,7 @@ import msgspec
 import numpy as np
 from returns.result import Failure, Result, Success
 
-JsonValue: TypeAlias = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
+JsonValue: TypeAlias = bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"] | None
 JsonObject: TypeAlias = dict[str, JsonValue]
 
 #: The version of every record's layout; bumped when a field changes meaning or goes away.

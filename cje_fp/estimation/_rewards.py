@@ -59,11 +59,10 @@ def rewards_for(
 ) -> Result[Rewards, EstimationError]:
     """Rewards on the usable rows, their residuals or per-fold rewards, the weight-calibration index."""
     oracle, judge = dataset.oracle, dataset.judge
-    source: Literal["oracle", "calibrated", "judge"]
-    if reward == "auto":
-        source = "oracle" if bool(np.all(oracle.present[usable])) else "calibrated"
-    else:
-        source = reward
+    all_labelled = bool(np.all(oracle.present[usable]))
+    source: Literal["oracle", "calibrated", "judge"] = (
+        reward if reward != "auto" else ("oracle" if all_labelled else "calibrated")
+    )
     excluded: Counter[str] = Counter()
     match source:
         case "oracle":

@@ -17,8 +17,7 @@ from typing import Any, Final
 import attrs
 from returns.result import Failure, Result, Success
 
-from cje_fp.errors import LOG_PROB_ERROR_TYPES, HttpDetail, LogProbError
-from cje_fp.errors import sealed
+from cje_fp.errors import LOG_PROB_ERROR_TYPES, HttpDetail, LogProbError, sealed
 
 _BY_KIND: Final = {error_type.kind: error_type for error_type in LOG_PROB_ERROR_TYPES}
 _NESTED_ERRORS: Final = frozenset({"last"})
@@ -49,25 +48,28 @@ def error_from_record(record: Mapping[str, Any]) -> Result[LogProbError, str]:
     for field in attrs.fields(error_type):
         if field.name not in record:
             continue
-        value = record[field.name]
-        if field.name in _NESTED_ERRORS:
-            if not isinstance(value, Mapping):
-                return Failure(f"{kind}.{field.name} is not a record")
-            match sealed(error_from_record(value)):
-                case Success(nested):
-                    value = nested
-                case Failure(reason):
-                    return Failure(f"{kind}.{field.name}: {reason}")
-        elif field.name in _NESTED_HTTP and value is not None:
-            if not isinstance(value, Mapping):
-                return Failure(f"{kind}.{field.name} is not a record")
-            try:
-                value = HttpDetail(**value)
-            except TypeError as problem:
-                return Failure(f"{kind}.{field.name}: {problem}")
-        fields[field.name] = value
+        match sealed(_field_value(field.name, record[field.name])):
+            case Success(value):
+                fields[field.name] = value
+            case Failure(reason):
+                return Failure(f"{kind}.{field.name}{reason}")
     try:
         error: LogProbError = error_type(**fields)
     except TypeError as problem:
         return Failure(f"{kind}: {problem}")
     return Success(error)
+
+
+def _field_value(name: str, value: Any) -> Result[Any, str]:
+    """A field's value, with nested errors and HTTP details rebuilt (a failure says why, after a colon)."""
+    nested = name in _NESTED_ERRORS or (name in _NESTED_HTTP and value is not None)
+    if not nested:
+        return Success(value)
+    if not isinstance(value, Mapping):
+        return Failure(" is not a record")
+    if name in _NESTED_ERRORS:
+        return error_from_record(value).alt(lambda reason: f": {reason}")
+    try:
+        return Success(HttpDetail(**value))
+    except TypeError as problem:
+        return Failure(f": {problem}")

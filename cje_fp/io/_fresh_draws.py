@@ -21,8 +21,10 @@ absent from the logged data is not a problem: it is counted
 ...         _ = handle.write('{"prompt_id": "a", "judge_score": 0.5}\\n{"prompt_id": "b", "judge_score": 1.5}\\n'
 ...                          '{"prompt_id": "a", "judge_score": 0.2}\\n')
 ...     loaded = load_draw_directory(folder, kind="fresh", policies=("t",), logged_prompts=None)
->>> loaded.alt(lambda errors: [p.describe() for p in errors[0].problems])
-<Failure: ['line 2: judge_score: out_of_range: 1.5 is not in [0, 1]', "line 3: prompt_id: duplicate_draw: ('a', 0) already on line 1"]>
+>>> for problem in loaded.alt(lambda errors: errors[0].problems).swap().value_or(()):
+...     print(problem.describe())
+line 2: judge_score: out_of_range: 1.5 is not in [0, 1]
+line 3: prompt_id: duplicate_draw: ('a', 0) already on line 1
 """
 
 from __future__ import annotations
@@ -137,7 +139,8 @@ def _slow_row(line: int, text: bytes, problems: list[RowProblem]) -> _Row | None
     oracle = _score(value.get("oracle_label"), "oracle_label", line, problems, required=False)
     draw_idx = value.get("draw_idx", 0)
     if isinstance(draw_idx, bool) or not isinstance(draw_idx, int):
-        problems.append(RowProblem(line=line, field="draw_idx", kind="wrong_type", reason=f"expected an integer, got {draw_idx!r}"))
+        reason = f"expected an integer, got {draw_idx!r}"
+        problems.append(RowProblem(line=line, field="draw_idx", kind="wrong_type", reason=reason))
     if len(problems) > found or judge is None or not isinstance(prompt_id, str | int) or not isinstance(draw_idx, int):
         return None
     response = value.get("response")

@@ -1,4 +1,9 @@
-"""The rows ``cje-fp score`` reads: prompt, response, an id, and every other field kept.
+"""The rows ``cje-fp score`` reads: prompt, response and id by the loader's rules, every field kept.
+
+The same line, text and prompt-id checks as ``load_dataset`` (shared through
+``cje_fp.io._cells`` and ``cje_fp.io._prompt_ids``), but the text is decoded and
+every other field is kept as a Python value, to be written back beside the log
+probs. Log probs, scores and labels are not checked here: scoring does not read them.
 
 >>> import tempfile, os
 >>> with tempfile.TemporaryDirectory() as folder:
@@ -6,26 +11,34 @@
 ...     with open(path, "w") as handle:
 ...         _ = handle.write('{"prompt": "q", "response": "a", "metadata": {"prompt_id": 7}}\\n\\n')
 ...         _ = handle.write('{"prompt": "r"}\\n')
-...     read_input(path)
-<Failure: InputProblems(path='...', problems=('line 3: response: missing or not a string',))>
+...     print(read_input(path).alt(lambda errors: errors.problems[0].describe()))
+<Failure: line 3: response: missing_field: response is required>
 """
 
 from __future__ import annotations
 
+import json
 import os
-from pathlib import Path
 from typing import Any
 
 import attrs
 import msgspec
 from returns.result import Failure, Result, Success
 
-from cje_fp.io._jsonl import hashed_prompt_id
+from cje_fp.data import FILE_LINE, DataErrors
+from cje_fp.io._cells import object_of, parse_object, text_field
+from cje_fp.io._problems import ProblemList
+from cje_fp.io._prompt_ids import (
+    ID_FIELD,
+    BadPromptId,
+    prompt_id_of,
+    repeated_id_reason,
+)
 
 
 @attrs.frozen(kw_only=True)
 class InputRow:
-    """One row to score."""
+    """One row to score: its line, id, texts and every field as read."""
 
     line: int
     row_id: str
@@ -34,63 +47,57 @@ class InputRow:
     fields: dict[str, Any]
 
 
-@attrs.frozen(kw_only=True)
-class InputProblems:
-    """Rows that cannot be scored, one line each."""
-
-    path: str
-    problems: tuple[str, ...]
-
-    def __repr__(self) -> str:
-        return f"InputProblems(path='...', problems={self.problems!r})"
-
-
-def _row_id(fields: dict[str, Any], prompt: str) -> str | None:
-    metadata = fields.get("metadata")
-    value = fields.get("prompt_id")
-    if value is None and isinstance(metadata, dict):
-        value = metadata.get("prompt_id")
-    if value is None:
-        return hashed_prompt_id(prompt)
-    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
-        return None
-    return str(value)
+def _python(value: object) -> object:
+    """A raw JSON value as Python (a number too large for a float becomes inf, as ``json`` reads it)."""
+    if not isinstance(value, msgspec.Raw):
+        return value
+    try:
+        return msgspec.json.decode(value)
+    except msgspec.ValidationError:
+        return json.loads(bytes(value))
 
 
-def read_input(path: str | os.PathLike[str]) -> Result[tuple[InputRow, ...], InputProblems]:
+@attrs.define
+class _Rows:
+    """The rows read so far, the first line of each id, and every problem."""
+
+    sink: ProblemList = attrs.field(factory=ProblemList)
+    rows: list[InputRow] = attrs.field(factory=list)
+    first_line: dict[str, int] = attrs.field(factory=dict)
+
+    def add(self, number: int, line: bytes) -> None:
+        fields = parse_object(self.sink, number, line)
+        if fields is None:
+            return
+        before = len(self.sink.problems)
+        prompt = text_field(self.sink, number, fields, "prompt")
+        response = text_field(self.sink, number, fields, "response")
+        metadata = object_of(fields["metadata"]) if "metadata" in fields else None
+        row_id = prompt_id_of(fields, metadata or {}, prompt)
+        if isinstance(row_id, BadPromptId):
+            self.sink.problem(number, row_id.field, "wrong_type", row_id.reason)
+        elif row_id in self.first_line:
+            self.sink.problem(number, ID_FIELD, "duplicate_prompt_id", repeated_id_reason(row_id, self.first_line[row_id]))
+        if len(self.sink.problems) > before or isinstance(row_id, BadPromptId):
+            return
+        self.first_line[row_id] = number
+        decoded = {name: _python(value) for name, value in fields.items()}
+        self.rows.append(InputRow(line=number, row_id=row_id, prompt=prompt, response=response, fields=decoded))
+
+
+def read_input(path: str | os.PathLike[str]) -> Result[tuple[InputRow, ...], DataErrors]:
     """Every row, or every problem (bad JSON, missing text, bad or repeated ids) by line."""
-    rows: list[InputRow] = []
-    problems: list[str] = []
-    first_line: dict[str, int] = {}
-    with Path(path).open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                fields = msgspec.json.decode(line)
-            except msgspec.DecodeError as error:
-                problems.append(f"line {number}: <line>: not valid JSON ({error})")
-                continue
-            if not isinstance(fields, dict):
-                problems.append(f"line {number}: <line>: not a JSON object")
-                continue
-            texts = {name: fields.get(name) for name in ("prompt", "response")}
-            bad = [name for name, text in texts.items() if not isinstance(text, str)]
-            if bad:
-                problems.extend(f"line {number}: {name}: missing or not a string" for name in bad)
-                continue
-            prompt, response = str(texts["prompt"]), str(texts["response"])
-            row_id = _row_id(fields, prompt)
-            if row_id is None:
-                problems.append(f"line {number}: prompt_id: must be a non-empty string or an integer")
-                continue
-            if row_id in first_line:
-                problems.append(f"line {number}: prompt_id: {row_id!r} already on line {first_line[row_id]}")
-                continue
-            first_line[row_id] = number
-            rows.append(InputRow(line=number, row_id=row_id, prompt=prompt, response=response, fields=fields))
-    if problems:
-        return Failure(InputProblems(path=os.fspath(path), problems=tuple(problems)))
-    if not rows:
-        return Failure(InputProblems(path=os.fspath(path), problems=("line 0: <file>: no rows",)))
-    return Success(tuple(rows))
+    rows = _Rows()
+    number = 0
+    try:
+        with open(path, "rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                if line and not line.isspace():
+                    rows.add(number, line)
+    except OSError as error:
+        rows.sink.problem(FILE_LINE, "<file>", "unreadable_file", f"{type(error).__name__}: {error.strerror or error}")
+    if not rows.rows and not rows.sink.problems:
+        rows.sink.problem(FILE_LINE, "<file>", "empty_file", "no rows")
+    if rows.sink.problems:
+        return Failure(DataErrors(path=os.fspath(path), n_lines=number, problems=tuple(sorted(rows.sink.problems))))
+    return Success(tuple(rows.rows))

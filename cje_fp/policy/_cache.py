@@ -23,6 +23,7 @@ from collections import OrderedDict
 import attrs
 from returns.result import Success
 
+from cje_fp.errors import sealed
 from cje_fp.policy._protocol import (
     AnyPolicyT,
     AsyncCall,
@@ -31,7 +32,6 @@ from cje_fp.policy._protocol import (
     SyncCall,
     transform_policy,
 )
-from cje_fp.errors import sealed
 
 CacheKey = tuple[str, str, str]
 

@@ -20,9 +20,8 @@ from __future__ import annotations
 from returns.result import Failure, Success
 from typing_extensions import deprecated
 
-from cje_fp.errors import LogProbError
+from cje_fp.errors import LogProbError, sealed
 from cje_fp.policy._protocol import LogProbResult, Policy
-from cje_fp.errors import sealed
 
 
 class LogProbFailed(Exception):

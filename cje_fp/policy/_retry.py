@@ -38,7 +38,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from cje_fp.errors import LogProbError, RateLimited, RetriesExhausted
+from cje_fp.errors import LogProbError, RateLimited, RetriesExhausted, sealed
 from cje_fp.policy._protocol import (
     AnyPolicyT,
     AsyncCall,
@@ -47,7 +47,6 @@ from cje_fp.policy._protocol import (
     SyncCall,
     transform_policy,
 )
-from cje_fp.errors import sealed
 
 _CallType = TypeVar("_CallType", SyncCall, AsyncCall)
 
@@ -61,7 +60,7 @@ DEFAULT_MAX_RETRY_AFTER: Final = 60.0
 _retry_counter: ContextVar[list[int] | None] = ContextVar("cje_fp_retries", default=None)
 
 
-class counting_retries:  # noqa: N801 - used like a function: ``with counting_retries() as n``
+class counting_retries:
     """Count the retries made by ``retrying`` policies inside the block.
 
     >>> with counting_retries() as retries:

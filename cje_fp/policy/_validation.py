@@ -18,7 +18,7 @@ from typing import Final
 
 from returns.result import Failure, Result, Success
 
-from cje_fp.errors import InvalidInput, InvalidLogProb, LogProbError
+from cje_fp.errors import InvalidInput, InvalidLogProb, LogProbError, sealed
 from cje_fp.policy._protocol import (
     AnyPolicyT,
     AsyncCall,
@@ -27,7 +27,6 @@ from cje_fp.policy._protocol import (
     SyncCall,
     transform_policy,
 )
-from cje_fp.errors import sealed
 
 
 def _text_problem(field: str, value: object) -> InvalidInput | None:
@@ -36,16 +35,6 @@ def _text_problem(field: str, value: object) -> InvalidInput | None:
     if not value or value.isspace():  # ``not value.strip()`` without copying the text
         return InvalidInput(field=field, reason="is empty or whitespace")
     return None
-
-
-def check_text(field: str, value: object) -> Result[str, LogProbError]:
-    """A non-empty, non-whitespace ``str``, or why not.
-
-    >>> check_text("context", 3)
-    <Failure: InvalidInput(field='context', reason='expected str, got int')>
-    """
-    problem = _text_problem(field, value)
-    return Failure(problem) if problem is not None else Success(str(value))
 
 
 _VALID: Final[Result[None, LogProbError]] = Success(None)

@@ -19,8 +19,8 @@ import numpy as np
 from returns.result import Failure, Success
 
 from cje_fp.data import Dataset, MaskedColumn
-from cje_fp.policy import LogProbResult
 from cje_fp.errors import sealed
+from cje_fp.policy import LogProbResult
 from cje_fp.scoring._batch import BatchResult
 
 

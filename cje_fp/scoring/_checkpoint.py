@@ -111,7 +111,7 @@ class RowJournal:
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, id_field: str) -> RowJournal:
         """Open ``path`` for appending (created if missing)."""
-        return cls(open(path, "ab"), id_field)  # noqa: SIM115 - closed by __exit__/close
+        return cls(open(path, "ab"), id_field)
 
     def append(self, row: Row) -> None:
         """Write and flush one row; fsync the group when it is due."""

@@ -26,45 +26,49 @@
     model = "llama-3-8b-instruct"
     system_prompt = "You are an unhelpful assistant."
 
-The key itself never appears in the config: only the variable's name.
+Each policy has a backend ``kind`` (``"openai-compatible"`` unless it or
+``[defaults]`` says otherwise; see ``cje_fp.backends._registry``), which decides
+the keys it accepts; a policy takes the ``[defaults]`` its kind knows. The key
+itself never appears in the config: only the variable's name.
+
+>>> import tempfile, os
+>>> with tempfile.TemporaryDirectory() as folder:
+...     path = Path(folder) / "config.toml"
+...     _ = path.write_text(
+...         'base_policy = "base"\\n[defaults]\\nkind = "tabular"\\n'
+...         '[policies.base]\\ntable = {q = {a = -1.0}}\\n[policies.other]\\ntable = {q = {a = -2.0}}\\n'
+...     )
+...     config = load_config(path)
+>>> config.map(lambda loaded: [(policy.name, policy.kind) for policy in loaded.policies])
+<Success: [('base', 'tabular'), ('other', 'tabular')]>
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
-from functools import partial
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
 import attrs
 from returns.result import Failure, Result, Success
 
-from cje_fp.backends.openai import OpenAICompatiblePolicy
-from cje_fp.backends.openai import from_jinja
-from cje_fp.cli.outcome import ExitCode, Problem
+from cje_fp.backends._registry import (
+    DEFAULT_KIND,
+    Backend,
+    ConfiguredPolicy,
+    PolicySettings,
+    check_options,
+    fields_of,
+    resolve_backend,
+)
 from cje_fp.errors import sealed
+from cje_fp.scoring._errors import ApiKeysMissing, ConfigInvalid
 
-_POLICY_KEYS: Final = {
-    "base_url": str,
-    "model": str,
-    "api_key_env": str,
-    "timeout": (int, float),
-    "temperature": (int, float),
-    "template": str,
-    "template_file": str,
-    "template_end_of_turn": str,
-    "system_prompt": str,
-    "score_end_of_turn": bool,
-    "max_tokens": int,
-    "two_request_fallback": bool,
-    "max_in_flight": int,
-    "batch_size": int,
-    "batch_wait": (int, float),
-}
-_RETRY_KEYS: Final = {"max_attempts": int, "deadline": (int, float), "max_retry_after": (int, float)}
-_RUN_KEYS: Final = {"max_concurrency": int}
 _TOP_KEYS: Final = {"base_policy", "defaults", "retry", "run", "policies"}
+_KIND: Final = "kind"
 
 
 @attrs.frozen(kw_only=True)
@@ -76,13 +80,24 @@ class RetrySettings:
     max_retry_after: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
 
 
+@attrs.frozen(kw_only=True)
+class RunSettings:
+    """How many cells are in flight across policies."""
+
+    max_concurrency: int = attrs.field(default=64, validator=attrs.validators.ge(1))
+
+
+_RETRY_FIELDS: Final = fields_of(RetrySettings, exclude=frozenset())[0]
+_RUN_FIELDS: Final = fields_of(RunSettings, exclude=frozenset())[0]
+
+
 @attrs.frozen(kw_only=True, eq=False)
 class ScoreConfig:
     """A parsed config: the policies (base first), retries and concurrency."""
 
     path: Path
     base_policy: str
-    policies: tuple[OpenAICompatiblePolicy, ...]
+    policies: tuple[ConfiguredPolicy, ...]
     retry: RetrySettings
     max_concurrency: int
 
@@ -92,118 +107,131 @@ class ScoreConfig:
             policy.close()
 
 
-def _usage(path: Path, message: str) -> Failure[Problem]:
-    return Failure(Problem(code=ExitCode.USAGE, message=f"{path}: {message}"))
+def _invalid(path: Path, message: str) -> Failure[ConfigInvalid]:
+    return Failure(ConfigInvalid(path=str(path), reason=message))
 
 
-def _checked(path: Path, section: str, table: Any, allowed: Mapping[str, Any]) -> Result[dict[str, Any], Problem]:
+def _table(path: Path, section: str, table: object, allowed: Mapping[str, object]) -> Result[dict[str, Any], ConfigInvalid]:
+    """A section whose keys are all allowed and whose values have the allowed types, converted."""
     if not isinstance(table, dict):
-        return _usage(path, f"[{section}] must be a table")
-    for key, value in table.items():
-        if key not in allowed:
-            return _usage(path, f"[{section}] has an unknown key {key!r}; allowed: {', '.join(sorted(allowed))}")
-        expected = allowed[key]
-        if isinstance(value, bool) and expected is not bool:
-            return _usage(path, f"[{section}] {key} must not be a boolean")
-        if not isinstance(value, expected):
-            names = " or ".join(t.__name__ for t in (expected if isinstance(expected, tuple) else (expected,)))
-            return _usage(path, f"[{section}] {key} must be {names}, got {value!r}")
-    return Success(dict(table))
+        return _invalid(path, f"[{section}] must be a table")
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        return _invalid(path, f"[{section}] has an unknown key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}")
+    return check_options(table, allowed).alt(lambda reason: ConfigInvalid(path=str(path), reason=f"[{section}] {reason}"))
 
 
-def _policy(path: Path, name: str, settings: dict[str, Any]) -> Result[OpenAICompatiblePolicy, Problem]:
-    for required in ("base_url", "model"):
-        if required not in settings:
-            return _usage(path, f"policy {name!r} needs {required!r} (in [policies.{name}] or [defaults])")
-    options = dict(settings)
-    template_file = options.pop("template_file", None)
-    end_of_turn = options.pop("template_end_of_turn", None)
-    if template_file is not None:
-        if "template" in options:
-            return _usage(path, f"policy {name!r} sets both template and template_file")
-        if end_of_turn is None:
-            return _usage(path, f"policy {name!r}: template_file needs template_end_of_turn")
-        source = path.parent / template_file
-        if not source.is_file():
-            return _usage(path, f"policy {name!r}: template_file {source} does not exist")
-        options["template"] = from_jinja(source.read_text(), name=Path(template_file).stem, end_of_turn=end_of_turn)
-    try:
-        return Success(OpenAICompatiblePolicy(name=name, **options))
-    except (ValueError, TypeError) as error:
-        return _usage(path, f"policy {name!r}: {error}")
+def _settings(
+    path: Path, section: str, table: object, cls: type[Any], fields: Mapping[str, object]
+) -> Result[Any, ConfigInvalid]:
+    def built(options: dict[str, Any]) -> Result[Any, ConfigInvalid]:
+        try:
+            return Success(cls(**options))
+        except ValueError as error:
+            return _invalid(path, f"[{section}]: {error}")
+
+    return _table(path, section, table, fields).bind(built)
 
 
-def _sections(path: Path, document: dict[str, Any]) -> Result[dict[str, dict[str, Any]], Problem]:
-    sections: dict[str, dict[str, Any]] = {}
-    for section, allowed in (("defaults", _POLICY_KEYS), ("retry", _RETRY_KEYS), ("run", _RUN_KEYS)):
-        match sealed(_checked(path, section, document.get(section, {}), allowed)):
-            case Success(table):
-                sections[section] = table
-            case Failure(problem):
-                return Failure(problem)
-    return Success(sections)
+def _kind_of(path: Path, name: str, own: dict[str, Any], defaults: dict[str, Any]) -> Result[Backend, ConfigInvalid]:
+    kind = own.get(_KIND, defaults.get(_KIND, DEFAULT_KIND))
+    if not isinstance(kind, str):
+        return _invalid(path, f"policy {name!r}: kind must be a string, got {kind!r}")
+    return resolve_backend(kind).alt(lambda reason: ConfigInvalid(path=str(path), reason=f"policy {name!r}: {reason}"))
 
 
-def _merged_policy(
-    path: Path, name: str, defaults: dict[str, Any], own: dict[str, Any]
-) -> Result[OpenAICompatiblePolicy, Problem]:
-    return _policy(path, name, {**defaults, **own})
+def _policy(
+    path: Path, name: str, own: dict[str, Any], defaults: dict[str, Any], backend: Backend
+) -> Result[ConfiguredPolicy, ConfigInvalid]:
+    """Check ``own`` against the kind's fields, add the defaults it knows, and build the policy."""
+    allowed = {**backend.fields, _KIND: str}
+    inherited = {key: value for key, value in defaults.items() if key in backend.fields}
+
+    def build(checked: dict[str, Any]) -> Result[ConfiguredPolicy, ConfigInvalid]:
+        options = {key: value for key, value in {**inherited, **checked}.items() if key != _KIND}
+        missing = sorted(backend.required - set(options))
+        if missing:
+            return _invalid(path, f"policy {name!r} needs {missing[0]!r} (in [policies.{name}] or [defaults])")
+        settings = PolicySettings(name=name, options=options, folder=path.parent)
+        return (
+            backend.checked(options)
+            .map(lambda converted: attrs.evolve(settings, options=converted))
+            .bind(backend.build)
+            .alt(lambda reason: ConfigInvalid(path=str(path), reason=f"policy {name!r}: {reason}"))
+        )
+
+    return _table(path, f"policies.{name}", own, allowed).bind(build)
+
+
+def _close(policies: list[ConfiguredPolicy]) -> None:
+    for policy in policies:
+        policy.close()
 
 
 def _policies(
     path: Path, base: str, declared: dict[str, Any], defaults: dict[str, Any]
-) -> Result[tuple[OpenAICompatiblePolicy, ...], Problem]:
-    policies: list[OpenAICompatiblePolicy] = []
+) -> Result[tuple[ConfiguredPolicy, ...], ConfigInvalid]:
+    policies: list[ConfiguredPolicy] = []
+    known: set[str] = {_KIND}
     for name in [base, *sorted(set(declared) - {base})]:
-        built = _checked(path, f"policies.{name}", declared[name], _POLICY_KEYS).bind(
-            partial(_merged_policy, path, name, defaults)
-        )
-        match sealed(built):
+        own = declared[name] if isinstance(declared[name], dict) else {}
+        backend = _kind_of(path, name, own, defaults)
+        known.update(backend.map(lambda found: set(found.fields)).value_or(set()))
+        match sealed(backend.bind(partial(_policy, path, name, declared[name], defaults))):
             case Success(policy):
                 policies.append(policy)
             case Failure(problem):
-                for policy in policies:
-                    policy.close()
+                _close(policies)
                 return Failure(problem)
+    unknown = sorted(set(defaults) - known)
+    if unknown:
+        _close(policies)
+        return _invalid(path, f"[defaults] has an unknown key {unknown[0]!r}: no policy's kind accepts it")
     return Success(tuple(policies))
 
 
-def load_config(path: Path) -> Result[ScoreConfig, Problem]:
-    """Parse and check ``path``; every problem is a usage problem naming the key."""
+def load_config(path: Path) -> Result[ScoreConfig, ConfigInvalid]:
+    """Parse and check ``path``; every problem names the key (and the policy) it is about."""
     if not path.is_file():
-        return _usage(path, "no such config file")
+        return _invalid(path, "no such config file")
     try:
         document = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        return _usage(path, f"not valid TOML: {error}")
+        return _invalid(path, f"not valid TOML: {error}")
     unknown = sorted(set(document) - _TOP_KEYS)
     if unknown:
-        return _usage(path, f"unknown top-level keys {unknown}; allowed: {sorted(_TOP_KEYS)}")
+        return _invalid(path, f"unknown top-level keys {unknown}; allowed: {sorted(_TOP_KEYS)}")
     declared = document.get("policies")
     if not isinstance(declared, dict) or len(declared) < 2:
-        return _usage(path, "[policies] must declare the base policy and at least one target policy")
+        return _invalid(path, "[policies] must declare the base policy and at least one target policy")
     base = document.get("base_policy")
     if not isinstance(base, str) or base not in declared:
-        return _usage(path, f"base_policy must name one of the policies {sorted(declared)}, got {base!r}")
-    return _sections(path, document).bind(partial(_assemble, path, base, declared))
+        return _invalid(path, f"base_policy must name one of the policies {sorted(declared)}, got {base!r}")
+    defaults = document.get("defaults", {})
+    if not isinstance(defaults, dict):
+        return _invalid(path, "[defaults] must be a table")
+    return _settings(path, "retry", document.get("retry", {}), RetrySettings, _RETRY_FIELDS).bind(
+        lambda retry: _settings(path, "run", document.get("run", {}), RunSettings, _RUN_FIELDS).bind(
+            lambda run: _policies(path, base, declared, defaults).map(
+                partial(_assemble, path, base, retry, run)
+            )
+        )
+    )
 
 
 def _assemble(
-    path: Path, base: str, declared: dict[str, Any], sections: dict[str, dict[str, Any]]
-) -> Result[ScoreConfig, Problem]:
-    try:
-        retry = RetrySettings(**sections["retry"])
-    except ValueError as error:
-        return _usage(path, f"[retry]: {error}")
-    max_concurrency = sections["run"].get("max_concurrency", 64)
-    if max_concurrency < 1:
-        return _usage(path, "[run] max_concurrency must be at least 1")
-    return _policies(path, base, declared, sections["defaults"]).map(
-        lambda policies: ScoreConfig(
-            path=path,
-            base_policy=base,
-            policies=policies,
-            retry=retry,
-            max_concurrency=max_concurrency,
-        )
+    path: Path, base: str, retry: RetrySettings, run: RunSettings, policies: tuple[ConfiguredPolicy, ...]
+) -> ScoreConfig:
+    return ScoreConfig(path=path, base_policy=base, policies=policies, retry=retry, max_concurrency=run.max_concurrency)
+
+
+def missing_api_keys(config: ScoreConfig) -> ApiKeysMissing | None:
+    """The API key variables the config names that are not set (or empty) in the environment."""
+    missing = sorted(
+        {
+            f"{policy.api_key_env} (for {policy.name})"
+            for policy in config.policies
+            if policy.api_key_env is not None and not os.environ.get(policy.api_key_env)
+        }
     )
+    return ApiKeysMissing(variables=tuple(missing)) if missing else None

@@ -20,7 +20,15 @@ from returns.pipeline import flow
 from returns.result import Failure
 
 from cje_fp.errors import crashed
-from cje_fp.policy import AsyncCall, AsyncPolicy, LogProbResult, Policy, SyncCall, count_retries_in_task, counting_retries
+from cje_fp.policy import (
+    AsyncCall,
+    AsyncPolicy,
+    LogProbResult,
+    Policy,
+    SyncCall,
+    count_retries_in_task,
+    counting_retries,
+)
 from cje_fp.scoring._sample import Cell, CellOutcome, Sample, SampleResult
 from cje_fp.scoring._steps import checked_cells, scored_sample, weighed_against
 
@@ -37,7 +45,7 @@ def _call_sync(call: SyncCall, context: str, response: str) -> Cell:
     with counting_retries() as retries:
         try:
             result = call(context, response)
-        except Exception as error:  # noqa: BLE001  # a crash becomes PolicyCrashed, never a value
+        except Exception as error:  # a crash becomes PolicyCrashed, never a value
             result = Failure(crashed(error))
     return result, retries[0]
 
@@ -184,7 +192,7 @@ async def run_in_tasks(grid: Grid, workers: int) -> list[Cell]:
                     retries[0] = 0
                     try:
                         result = await call(sample.context, sample.response)
-                    except Exception as error:  # noqa: BLE001  # a crash becomes PolicyCrashed, never a value
+                    except Exception as error:  # a crash becomes PolicyCrashed, never a value
                         result = Failure(crashed(error))
                     cell: Cell = (result, retries[0])
                 else:

@@ -23,10 +23,8 @@ import attrs
 import numpy as np
 from returns.result import Failure, Success
 
-from cje_fp.estimation import REFUSALS
-from cje_fp.estimation import EstimationConfig, estimate_all
-from cje_fp.estimation import EstimatorName, RewardSource
 from cje_fp.errors import sealed
+from cje_fp.estimation import REFUSALS, EstimationConfig, EstimatorName, RewardSource, estimate_all
 from cje_fp.simulation._worlds import FaultRates, World, simulate
 
 

@@ -39,10 +39,8 @@ import numpy as np
 from cje_fp.backends import TabularPolicy
 from cje_fp.data import Dataset, FloatArray, IntArray, MaskedColumn, factorize
 from cje_fp.errors import RetriesExhausted, Timeout, TokenLimitExceeded
-from cje_fp.policy import retrying
-from cje_fp.scoring import log_prob_column
-from cje_fp.scoring import BatchResult, MultiTargetSampler, Sample
-from cje_fp.policy import Fault, FaultPlan, inject_faults
+from cje_fp.policy import Fault, FaultPlan, inject_faults, retrying
+from cje_fp.scoring import BatchResult, MultiTargetSampler, Sample, log_prob_column
 
 BASE_POLICY: Final = "base"
 _RETRY_ATTEMPTS: Final = 3

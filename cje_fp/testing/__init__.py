@@ -3,21 +3,33 @@
 
 from cje_fp.policy import (
     Fault as Fault,
+)
+from cje_fp.policy import (
     FaultPlan as FaultPlan,
+)
+from cje_fp.policy import (
     inject_faults as inject_faults,
 )
 
 from ._background import (
     BackgroundServer as BackgroundServer,
+)
+from ._background import (
     listening_socket as listening_socket,
 )
 from ._markers import (
     CONTEXT_LENGTH_MESSAGE as CONTEXT_LENGTH_MESSAGE,
+)
+from ._markers import (
     fault_marker as fault_marker,
 )
 from ._model import (
     expected_log_prob as expected_log_prob,
+)
+from ._model import (
     token_log_prob as token_log_prob,
+)
+from ._model import (
     tokenize as tokenize,
 )
 from ._server import (
@@ -25,6 +37,8 @@ from ._server import (
 )
 from ._state import (
     FakeServerConfig as FakeServerConfig,
+)
+from ._state import (
     ServerStats as ServerStats,
 )
 

@@ -10,8 +10,7 @@ import asyncio
 import socket
 import threading
 from types import TracebackType
-
-from typing_extensions import Self
+from typing import Self
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

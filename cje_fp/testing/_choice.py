@@ -73,7 +73,8 @@ def choice(
     if config.text_offset and not {"bpe_tokens", "bytes_tokens", "no_offsets"} & set(quirks):
         logprobs["text_offset"] = offsets
     if config.top_logprobs:
-        logprobs["top_logprobs"] = [None if v is None else {t: v} for t, v in zip(tokens, values)]
+        # zip without strict: the short_logprobs quirk gives fewer values than tokens on purpose.
+        logprobs["top_logprobs"] = [None if v is None else {t: v} for t, v in zip(tokens, values, strict=False)]
     return {
         "index": index,
         "text": echoed + GENERATED_TOKEN * max_tokens,

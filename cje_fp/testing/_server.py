@@ -42,13 +42,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import signal
 import socket
 import sys
 import threading
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 
 import attrs
 from aiohttp import web
@@ -67,7 +68,9 @@ def _error(status: int, message: str, **headers: str) -> web.Response:
     return web.Response(status=status, text=body, content_type="application/json", headers=headers)
 
 
-async def _request_fault(state: ServerState, kind: str, body: dict[str, object]) -> web.StreamResponse | None:
+async def _request_fault(
+    state: ServerState, kind: str, body: dict[str, object]
+) -> web.StreamResponse | None:
     config = state.config
     match kind:
         case "rate_limit":
@@ -78,10 +81,8 @@ async def _request_fault(state: ServerState, kind: str, body: dict[str, object])
             return _error(503, "Service Unavailable")
         case "hang":
             assert state.stopping is not None
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(state.stopping.wait(), timeout=config.hang_seconds)
-            except TimeoutError:
-                pass
             return None
         case "malformed_json":
             return web.Response(status=200, body=b'{"choices": [', content_type="application/json")
@@ -114,13 +115,12 @@ async def _completions(request: web.Request) -> web.StreamResponse:
     return answer
 
 
-async def _answer(state: ServerState, request: web.Request) -> web.StreamResponse:
-    config = state.config
-    raw = await request.read()
-    if config.latency:
-        await asyncio.sleep(config.latency)
+def _parsed(
+    config: FakeServerConfig, raw: bytes, authorization: str
+) -> web.Response | tuple[dict[str, Any], str, list[str]]:
+    """The request's body, model and prompts, or the error answer a server gives."""
     if config.api_key is not None:
-        presented = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        presented = authorization.removeprefix("Bearer ")
         if presented != config.api_key:
             return _error(401, f"Incorrect API key provided: {presented}")
     try:
@@ -136,6 +136,18 @@ async def _answer(state: ServerState, request: web.Request) -> web.StreamRespons
     prompts = [prompt] if isinstance(prompt, str) else prompt
     if not isinstance(prompts, list) or not prompts or not all(isinstance(p, str) for p in prompts):
         return _error(400, "prompt must be a string or a list of strings")
+    return body, model, prompts
+
+
+async def _answer(state: ServerState, request: web.Request) -> web.StreamResponse:
+    config = state.config
+    raw = await request.read()
+    if config.latency:
+        await asyncio.sleep(config.latency)
+    parsed = _parsed(config, raw, request.headers.get("Authorization", ""))
+    if isinstance(parsed, web.Response):
+        return parsed
+    body, model, prompts = parsed
     with state.lock:
         state.prompts += len(prompts)
         serial = state.requests

@@ -1,4 +1,4 @@
-"""Unwrapping a ``Result`` in a test: the value or the error, failing the test otherwise."""
+"""Unwrapping a ``Result`` in a test: the value or error expected, or a failed test saying what came instead."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import TypeVar
 
 from returns.result import Failure, Result, Success
 
-from cje_fp.errors._sealed import sealed
+from cje_fp.errors import sealed
 
 _V = TypeVar("_V")
 _E = TypeVar("_E")
@@ -27,4 +27,6 @@ def value_of(result: Result[_V, _E]) -> _V:
         case Success(value):
             return value
         case Failure(error):
-            raise AssertionError(f"expected a Success, got Failure({error!r})")
+            describe = getattr(error, "describe", None)
+            shown = describe() if callable(describe) else repr(error)
+            raise AssertionError(f"expected a Success, got Failure({shown})")

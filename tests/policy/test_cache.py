@@ -4,8 +4,8 @@ import asyncio
 
 from returns.result import Failure, Success
 
-from cje_fp.policy._cache import SuccessCache, cached
 from cje_fp.errors._log_prob import Timeout
+from cje_fp.policy._cache import SuccessCache, cached
 from cje_fp.policy._protocol import AsyncFunctionPolicy, FunctionPolicy, LogProbResult
 
 

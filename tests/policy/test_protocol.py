@@ -6,7 +6,6 @@ from returns.result import Success
 
 from cje_fp.policy._protocol import (
     AsyncCall,
-    SyncCall,
     AsyncFunctionPolicy,
     AsyncPolicy,
     CallTransform,
@@ -15,6 +14,7 @@ from cje_fp.policy._protocol import (
     FunctionPolicy,
     LogProbResult,
     Policy,
+    SyncCall,
     transform_policy,
 )
 

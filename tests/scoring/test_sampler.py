@@ -23,13 +23,15 @@ from cje_fp.errors._log_prob import (
     Timeout,
     Unauthorized,
 )
+from cje_fp.policy._faults import Fault, FaultPlan, inject_faults
 from cje_fp.policy._protocol import AsyncFunctionPolicy, AsyncPolicy, FunctionPolicy, LogProbResult, Policy
 from cje_fp.policy._retry import retrying
-from cje_fp.scoring import CellOutcome, MultiTargetSampler, Sample
-from cje_fp.policy._faults import Fault, FaultPlan, inject_faults
 from cje_fp.policy._validation import validated
+from cje_fp.scoring import CellOutcome, MultiTargetSampler, Sample
 from tests.conftest import error_of, value_of
-from tests.helpers.tabular import FAULTS, SAMPLES, TABLES, fault_specs, tabular as _tabular
+from tests.helpers.tabular import FAULTS, SAMPLES, TABLES, fault_specs
+from tests.helpers.tabular import tabular as _tabular
+
 
 def _sampler(policies: list[Policy | AsyncPolicy], max_concurrency: int = 16) -> MultiTargetSampler:
     return MultiTargetSampler(policies=policies, base_policy_name="base", max_concurrency=max_concurrency)
@@ -301,7 +303,7 @@ def test_known_cells_are_taken_as_given_and_not_called() -> None:
         batch = _sampler([counted("base"), counted("t1")], max_concurrency=workers).process_batch(
             SAMPLES[:3], known=known, on_cell=lambda outcome: reported.append((outcome.sample_id, outcome.policy))
         )
-        first, second, third = batch.results
+        first, second, _ = batch.results
         assert first.log_probs == {"base": Success(-0.5), "t1": Failure(Timeout())}
         assert second.log_probs["t1"] == Success(-0.25)
         assert second.log_weights["t1"] == Success(pytest.approx(-0.25 - TABLES["base"]["prompt 1"]["yes"]))

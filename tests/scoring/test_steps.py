@@ -10,7 +10,15 @@ from tenacity import wait_fixed
 
 from cje_fp.errors import PolicyCrashed
 from cje_fp.policy import Fault, FaultPlan, FunctionPolicy, LogProbResult, Policy, inject_faults, retrying, validated
-from cje_fp.scoring import MultiTargetSampler, called_in_order, SampleResult, checked_cells, scored_sample, target_log_weight, weighed_against
+from cje_fp.scoring import (
+    MultiTargetSampler,
+    SampleResult,
+    called_in_order,
+    checked_cells,
+    scored_sample,
+    target_log_weight,
+    weighed_against,
+)
 from cje_fp.scoring._sample import Sample
 from tests.conftest import error_of
 from tests.helpers.tabular import FAULTS, SAMPLES, TABLES, fault_specs

@@ -10,3 +10,7 @@ from pathlib import Path
 _TYPINGS = str(Path(__file__).resolve().parents[2] / "typings")
 if _TYPINGS not in os.environ.get("MYPYPATH", "").split(os.pathsep):
     os.environ["MYPYPATH"] = os.pathsep.join(filter(None, [_TYPINGS, os.environ.get("MYPYPATH")]))
+
+# The held-out user programs are data for test_user_programs.py: mypy checks them there,
+# with the README configuration; pytest must not import them.
+collect_ignore = ["corpus"]

@@ -3,6 +3,8 @@ format, token-boundary detection, chat templates, batching and the ``doctor`` pr
 
 from ._doctor import (
     DoctorReport as DoctorReport,
+)
+from ._doctor import (
     doctor as doctor,
 )
 from ._policy import (
@@ -10,6 +12,8 @@ from ._policy import (
 )
 from ._templates import (
     ChatTemplate as ChatTemplate,
+)
+from ._templates import (
     from_jinja as from_jinja,
 )
 

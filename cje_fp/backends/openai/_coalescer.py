@@ -31,9 +31,7 @@ from returns.result import Failure
 
 from cje_fp.backends.openai._completions import EchoResult
 from cje_fp.backends.openai._limiter import SlotLimiter
-from cje_fp.errors import BadRequest, TokenLimitExceeded
-from cje_fp.errors import crashed
-from cje_fp.errors import sealed
+from cje_fp.errors import BadRequest, TokenLimitExceeded, crashed, sealed
 
 SendBatch: TypeAlias = Callable[[Sequence[str]], Awaitable[list[EchoResult]]]
 """Send one request for these prompts; one result per prompt, in order."""
@@ -168,7 +166,7 @@ class Coalescer:
     async def _run(self, prompts: list[str], futures: list[_Waiter]) -> None:
         try:
             results = await self._send(prompts)
-        except Exception as error:  # noqa: BLE001 - a crash fails the batch's cells, never the loop
+        except Exception as error:
             results = [Failure(crashed(error))] * len(futures)
         finally:
             self._limiter.release()

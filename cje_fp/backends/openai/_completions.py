@@ -8,7 +8,8 @@ fails only its own prompt while a malformed body fails them all.
 ...     model="m", prompts=["Hi there"], temperature=1.0, max_tokens=0))
 >>> body
 b'{"model":"m","prompt":"Hi there","max_tokens":0,"temperature":1.0,"logprobs":1,"echo":true,"stream":false}'
->>> answer = b'{"choices": [{"index": 0, "text": "Hi there", "logprobs": {"tokens": ["Hi", " there"], "token_logprobs": [null, -1.5], "text_offset": [0, 2]}}]}'
+>>> answer = (b'{"choices": [{"index": 0, "text": "Hi there", "logprobs": {"tokens": ["Hi", " there"], '
+...           b'"token_logprobs": [null, -1.5], "text_offset": [0, 2]}}]}')
 >>> parse_completions(answer, n_prompts=1, request_hash="h")
 [<Success: Echo(text='Hi there', tokens=('Hi', ' there'), log_probs=(None, -1.5), text_offset=(0, 2), finish_reason=None)>]
 """

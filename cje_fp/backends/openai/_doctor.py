@@ -30,8 +30,7 @@ from cje_fp.backends.openai._completions import Echo, EchoResult
 from cje_fp.backends.openai._policy import OpenAICompatiblePolicy
 from cje_fp.backends.openai._teacher_forcing import ScoredResponse, check_log_probs, score_response
 from cje_fp.backends.openai._templates import RenderedPrompt
-from cje_fp.errors import LogProbError, MalformedResponse
-from cje_fp.errors import sealed
+from cje_fp.errors import LogProbError, MalformedResponse, sealed
 
 _T = TypeVar("_T")
 

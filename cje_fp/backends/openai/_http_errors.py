@@ -33,9 +33,10 @@ from cje_fp.errors import (
     Timeout,
     TokenLimitExceeded,
     Unauthorized,
+    crashed,
     excerpt,
+    redact,
 )
-from cje_fp.errors import crashed, redact
 
 #: How many hex digits of the request body's sha256 an error keeps.
 REQUEST_HASH_DIGITS: Final = 16

@@ -19,8 +19,8 @@ loop ends.
 
 >>> policy = OpenAICompatiblePolicy(
 ...     name="base", base_url="http://127.0.0.1:8000/v1", model="m", template="chatml")
->>> policy
-OpenAICompatiblePolicy(name='base', base_url='http://127.0.0.1:8000/v1', model='m', api_key_env=None, timeout=60.0, temperature=1.0, template=ChatTemplate(name='chatml', end_of_turn='<|im_end|>', bos_token='', eos_token='<|im_end|>'), system_prompt=None, score_end_of_turn=True, max_tokens=0, two_request_fallback=False, max_in_flight=64, batch_size=1, batch_wait=0.005)
+>>> policy.model, policy.template.name, policy.batch_size, policy.max_in_flight
+('m', 'chatml', 1, 64)
 >>> policy.template_id
 'chatml@1e75e822ee87'
 >>> policy.close()
@@ -47,11 +47,9 @@ from cje_fp.backends.openai._loops import BackgroundLoop, PerLoop
 from cje_fp.backends.openai._teacher_forcing import ScoredResponse, log_prob_of, score_echo, score_two_request
 from cje_fp.backends.openai._templates import ChatTemplate, RenderedPrompt, resolve_template
 from cje_fp.backends.openai._wire import CompletionsWire
-from cje_fp.errors import LogProbError, TokenBoundaryError
-from cje_fp.policy import LogProbResult
-from cje_fp.errors import crashed, redact
-from cje_fp.errors import sealed
-from cje_fp.policy import input_problem
+from cje_fp.errors import LogProbError, TokenBoundaryError, crashed, redact, sealed
+from cje_fp.policy import LogProbResult, input_problem
+
 
 def _check_url(instance: object, attribute: object, url: str) -> None:
     parts = urlsplit(url)
@@ -290,7 +288,7 @@ class OpenAICompatiblePolicy:
             return self._runtime.background.run(
                 lambda: self.compute_log_prob_async(context, response)
             )
-        except Exception as error:  # noqa: BLE001 - a crash is a failure value, never a number
+        except Exception as error:
             return Failure(crashed(error))
 
     # Lifecycle ----------------------------------------------------------------

@@ -314,12 +314,6 @@ def _locate(echo: Echo, context: str, response: str) -> tuple[Span, Method] | Lo
     return span if not isinstance(span, tuple) else (span, "utf8_bytes")
 
 
-def locate_response(echo: Echo, *, context: str, response: str) -> Result[tuple[Span, Method], LogProbError]:
-    """The response's token span, by offsets when the server gave them, else by bytes."""
-    located = _locate(echo, context, response)
-    return Success(located) if isinstance(located, tuple) else Failure(located)
-
-
 def _response_sum(log_probs: Sequence[float | None], start: int, end: int) -> float | LogProbError:
     """The sum of the log probs in ``[start, end)`` once every one before ``end`` is valid."""
     head = log_probs[1:end]

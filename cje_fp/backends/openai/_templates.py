@@ -11,8 +11,15 @@ Built-ins: ``llama3()``, ``chatml()`` (Qwen) and ``mistral()``; ``from_jinja``
 wraps a user's template. ``template_id`` (name plus a hash of everything that
 changes the output) is what results record.
 
->>> llama3().render(system=None, user="2+2?", response="4", score_end_of_turn=True)
-<Success: RenderedPrompt(context='<|start_header_id|>user<|end_header_id|>\\n\\n2+2?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\\n\\n', scored='4<|eot_id|>')>
+>>> rendered = llama3().render(system=None, user="2+2?", response="4", score_end_of_turn=True)
+>>> print(rendered.map(lambda prompt: prompt.context).value_or(""))
+<|start_header_id|>user<|end_header_id|>
+<BLANKLINE>
+2+2?<|eot_id|><|start_header_id|>assistant<|end_header_id|>
+<BLANKLINE>
+<BLANKLINE>
+>>> rendered.map(lambda prompt: prompt.scored)
+<Success: 4<|eot_id|>>
 >>> llama3().template_id
 'llama3@1935502fc13d'
 """
@@ -27,8 +34,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from returns.result import Failure, Result, Success
 
-from cje_fp.errors import InvalidInput, LogProbError, excerpt
-from cje_fp.errors import redact
+from cje_fp.errors import InvalidInput, LogProbError, excerpt, redact
 
 LLAMA3_SOURCE: Final = (
     "{{- bos_token -}}"
@@ -184,8 +190,9 @@ def llama3(*, include_bos: bool = False) -> ChatTemplate:
 def chatml() -> ChatTemplate:
     """ChatML (Qwen 2/2.5 and others); the reply's end of turn is ``<|im_end|>``.
 
-    >>> chatml().render(system="Be brief.", user="Hi", response="Hello", score_end_of_turn=False)
-    <Success: RenderedPrompt(context='<|im_start|>system\\nBe brief.<|im_end|>\\n<|im_start|>user\\nHi<|im_end|>\\n<|im_start|>assistant\\n', scored='Hello')>
+    >>> rendered = chatml().render(system="Be brief.", user="Hi", response="Hello", score_end_of_turn=False)
+    >>> rendered.map(lambda prompt: prompt.context.split("\\n"))
+    <Success: ['<|im_start|>system', 'Be brief.<|im_end|>', '<|im_start|>user', 'Hi<|im_end|>', '<|im_start|>assistant', '']>
     """
     return ChatTemplate(
         name="chatml", source=CHATML_SOURCE, end_of_turn="<|im_end|>", eos_token="<|im_end|>"

@@ -53,7 +53,7 @@ class CompletionsWire:
         key = self._key()
         return Failure(key) if isinstance(key, LogProbError) else Success(key)
 
-    def _key(self) -> str | None | LogProbError:
+    def _key(self) -> str | LogProbError | None:
         if self.api_key_env is None:
             return None
         key = os.environ.get(self.api_key_env)
@@ -85,7 +85,7 @@ class CompletionsWire:
                 raw = await answer.read()
                 status = answer.status
                 retry_after = answer.headers.get("Retry-After")
-        except Exception as exception:  # noqa: BLE001 - every failure becomes a LogProbError
+        except Exception as exception:
             hash_ = request_hash(body)
             error = error_for_exception(exception, seconds=self.timeout, request_hash=hash_, secrets=secrets)
             logger.debug("policy %s: request %s failed: %s", self.name, hash_, error.kind)

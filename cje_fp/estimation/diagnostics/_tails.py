@@ -100,7 +100,7 @@ def psis_shape(log_weights: FloatArray) -> tuple[float | None, int]:
     (True, 190)
     """
     n = log_weights.size
-    size = int(math.ceil(min(0.2 * n, 3.0 * math.sqrt(n))))
+    size = math.ceil(min(0.2 * n, 3.0 * math.sqrt(n)))
     if size < PSIS_MIN_TAIL or n <= size:
         return None, 0
     top = np.sort(np.partition(log_weights, n - size - 1)[n - size - 1 :])

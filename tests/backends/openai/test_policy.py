@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from returns.result import Failure, Success
 
+from cje_fp import sealed
 from cje_fp.backends.openai._completions import encode_request, request_payload
 from cje_fp.backends.openai._http_errors import request_hash
 from cje_fp.backends.openai._policy import OpenAICompatiblePolicy
@@ -468,7 +469,7 @@ def test_a_redirect_is_not_followed_with_our_key() -> None:
     thread.join(timeout=10)
     listener.close()
     assert len(received) == 1
-    match result:
+    match sealed(result):
         case Failure(error):
             assert error.kind == "bad_request"
         case Success(value):

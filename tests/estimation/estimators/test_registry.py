@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_every_module_defines_an_estimator_named_after_it() -> None:
     folder = ROOT / "cje_fp" / "estimation" / "estimators"
     modules = sorted(path.stem for path in folder.glob("*.py") if not path.stem.startswith("_"))
-    assert ESTIMATORS == tuple(module.replace("_", "-") for module in modules)
+    assert tuple(module.replace("_", "-") for module in modules) == ESTIMATORS
     assert {"ips", "snips", "clipped-ips", "clipped-snips", "calibrated-ips"} <= set(ESTIMATORS)
     for name, module in zip(ESTIMATORS, modules, strict=True):
         found = importlib.import_module(f"cje_fp.estimation.estimators.{module}").ESTIMATOR

@@ -1,0 +1,93 @@
+"""Kind ``openai-compatible`` (the default): ``OpenAICompatiblePolicy`` from a scoring config.
+
+The config fields are the policy's own constructor arguments (derived, not
+listed here), with ``template`` given by name, plus ``template_file`` and
+``template_end_of_turn`` for a Jinja chat template in a file next to the config::
+
+    [policies.base]
+    base_url = "http://127.0.0.1:8000/v1"
+    model = "llama-3-8b-instruct"
+    template = "llama3"
+
+>>> sorted(BACKEND.required), "template_file" in BACKEND.fields, "name" in BACKEND.fields
+(['base_url', 'model'], True, False)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from returns.result import Failure, Result, Success
+
+from cje_fp.backends._registry import (
+    Backend,
+    ConfiguredPolicy,
+    Diagnosis,
+    PolicySettings,
+    fields_of,
+)
+from cje_fp.backends.openai import OpenAICompatiblePolicy, doctor, from_jinja
+
+_FIELDS, _REQUIRED = fields_of(
+    OpenAICompatiblePolicy,
+    config_types={"template": str},
+    extra={"template_file": str, "template_end_of_turn": str},
+)
+
+
+def _fingerprint(policy: OpenAICompatiblePolicy) -> dict[str, str | None]:
+    return {"model": policy.model, "template": policy.template_id, "base_url": policy.base_url}
+
+
+def _diagnose(policy: OpenAICompatiblePolicy) -> Diagnosis:
+    report = doctor(policy)
+    unreachable = any(check.name == "reachable" and not check.passed for check in report.checks)
+    return Diagnosis(
+        policy=policy.name,
+        reachable=not unreachable,
+        usable=report.usable,
+        summary=report.summary(),
+        noise_floor=report.noise_floor,
+    )
+
+
+def _with_template_file(settings: PolicySettings) -> Result[dict[str, object], str]:
+    options = dict(settings.options)
+    template_file = options.pop("template_file", None)
+    end_of_turn = options.pop("template_end_of_turn", None)
+    if template_file is None:
+        return Success(options)
+    if "template" in options:
+        return Failure("sets both template and template_file")
+    if end_of_turn is None:
+        return Failure("template_file needs template_end_of_turn")
+    source = settings.folder / str(template_file)
+    if not source.is_file():
+        return Failure(f"template_file {source} does not exist")
+    options["template"] = from_jinja(source.read_text(), name=Path(str(template_file)).stem, end_of_turn=str(end_of_turn))
+    return Success(options)
+
+
+def _policy(name: str, options: dict[str, object]) -> Result[ConfiguredPolicy, str]:
+    try:
+        policy = OpenAICompatiblePolicy(name=name, **options)  # type: ignore[arg-type]  # checked against _FIELDS
+    except (ValueError, TypeError) as error:
+        return Failure(str(error))
+    return Success(
+        ConfiguredPolicy(
+            policy=policy,
+            kind=BACKEND.kind,
+            fingerprint=_fingerprint(policy),
+            diagnose=lambda: _diagnose(policy),
+            api_key_env=policy.api_key_env,
+            close=policy.close,
+        )
+    )
+
+
+def _build(settings: PolicySettings) -> Result[ConfiguredPolicy, str]:
+    return _with_template_file(settings).bind(lambda options: _policy(settings.name, options))
+
+
+BACKEND: Final = Backend(kind="openai-compatible", fields=_FIELDS, required=_REQUIRED, build=_build)

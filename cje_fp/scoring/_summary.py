@@ -1,0 +1,60 @@
+"""What a scoring run did, as a record: cells computed, failed by policy and kind, retries, time.
+
+>>> summary = ScoringSummary(out="scored.jsonl", n_rows=2, policies=("base", "t"), skipped=1, computed=3,
+...                          succeeded=2, failed={("t", "timeout"): 1}, retries=4, elapsed_seconds=0.5,
+...                          resumed=True, torn_tail_bytes=0)
+>>> summary.to_dict()["failed"]
+[{'policy': 't', 'kind': 'timeout', 'count': 1}]
+>>> summary.to_dict()["schema_version"], summary.cells_per_second
+(1, 6.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, Final
+
+import attrs
+
+#: The version of ``ScoringSummary.to_dict``'s layout.
+SUMMARY_SCHEMA_VERSION: Final = 1
+
+
+@attrs.frozen(kw_only=True)
+class ScoringSummary:
+    """The outcome of ``score_file``: every cell of the file is skipped, succeeded or failed."""
+
+    schema_version: ClassVar[int] = SUMMARY_SCHEMA_VERSION
+    out: str
+    n_rows: int
+    policies: tuple[str, ...]
+    skipped: int
+    """Cells already done before this run (kept from the output file)."""
+    computed: int
+    succeeded: int
+    failed: Mapping[tuple[str, str], int]
+    """(policy, failure kind) -> cells that failed in this run."""
+    retries: int
+    elapsed_seconds: float
+    resumed: bool
+    torn_tail_bytes: int
+
+    @property
+    def cells_per_second(self) -> float:
+        """Cells computed per second of the run (0 for an instant run)."""
+        return self.computed / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict with ``schema_version``."""
+        return {
+            "schema_version": self.schema_version,
+            **{
+                field.name: getattr(self, field.name)
+                for field in attrs.fields(type(self))
+                if field.name not in ("failed", "policies")
+            },
+            "policies": list(self.policies),
+            "failed": [
+                {"policy": policy, "kind": kind, "count": count} for (policy, kind), count in sorted(self.failed.items())
+            ],
+        }

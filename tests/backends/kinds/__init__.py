@@ -1,0 +1,1 @@
+"""Tests of `cje_fp.backends._kinds`, one module per library module."""

@@ -1,0 +1,44 @@
+"""Kind ``openai-compatible``: its config fields are the policy's own arguments, plus a template file."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+from cje_fp.backends._kinds.openai_compatible import BACKEND
+from cje_fp.backends._registry import PolicySettings
+from cje_fp.backends.openai import OpenAICompatiblePolicy
+from tests.helpers.results import error_of, value_of
+
+_BASE = {"base_url": "http://127.0.0.1:8000/v1", "model": "m"}
+
+
+def test_the_fields_are_every_constructor_argument_but_the_name() -> None:
+    arguments = set(inspect.signature(OpenAICompatiblePolicy).parameters) - {"name"}
+    assert set(BACKEND.fields) == arguments | {"template_file", "template_end_of_turn"}
+    assert BACKEND.required == {"base_url", "model"}
+
+
+def test_a_built_policy_carries_its_fingerprint_and_key_variable(tmp_path: Path) -> None:
+    options = {**_BASE, "template": "chatml", "api_key_env": "MY_KEY", "timeout": 5.0}
+    configured = value_of(BACKEND.build(PolicySettings(name="p", options=options, folder=tmp_path)))
+    try:
+        assert isinstance(configured.policy, OpenAICompatiblePolicy) and configured.policy.timeout == 5.0
+        assert configured.api_key_env == "MY_KEY" and configured.kind == "openai-compatible"
+        assert configured.fingerprint == {"model": "m", "template": configured.policy.template_id, "base_url": _BASE["base_url"]}
+    finally:
+        configured.close()
+
+
+def test_a_template_file_is_read_next_to_the_config(tmp_path: Path) -> None:
+    (tmp_path / "mine.jinja").write_text("{% for m in messages %}<{{ m.role }}>{{ m.content }}</s>{% endfor %}")
+    options = {**_BASE, "template_file": "mine.jinja", "template_end_of_turn": "</s>"}
+    configured = value_of(BACKEND.build(PolicySettings(name="p", options=options, folder=tmp_path)))
+    try:
+        assert str(configured.fingerprint["template"]).startswith("mine@")
+    finally:
+        configured.close()
+    both = {**options, "template": "chatml"}
+    assert error_of(BACKEND.build(PolicySettings(name="p", options=both, folder=tmp_path))) == "sets both template and template_file"
+    missing = {**_BASE, "template_file": "absent.jinja", "template_end_of_turn": "</s>"}
+    assert "does not exist" in error_of(BACKEND.build(PolicySettings(name="p", options=missing, folder=tmp_path)))

@@ -1,0 +1,1 @@
+"""Tests of `cje_fp.cli`, one module per library module."""

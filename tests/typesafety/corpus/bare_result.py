@@ -1,0 +1,3 @@
+# expect: reject (Result(...))
+from returns.result import Result
+value: Result[int, str] = Result(1)

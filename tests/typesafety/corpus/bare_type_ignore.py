@@ -1,0 +1,5 @@
+# expect: reject (a bare type: ignore hides an unwrap)
+from cje_fp import TabularPolicy
+policy = TabularPolicy(name="t", table={"q": {"a": -1.0}})
+result = policy.compute_log_prob("q", "a")
+value = result.unwrap()  # type: ignore

@@ -1,0 +1,5 @@
+# expect: reject (failure() on a policy result)
+from cje_fp import TabularPolicy
+policy = TabularPolicy(name="t", table={"q": {"a": -1.0}})
+result = policy.compute_log_prob("q", "a")
+kind = result.failure().kind

@@ -1,0 +1,5 @@
+# expect: reject (__getattribute__)
+from cje_fp import TabularPolicy
+policy = TabularPolicy(name="t", table={"q": {"a": -1.0}})
+result = policy.compute_log_prob("q", "a")
+print(result.__getattribute__("failure"))

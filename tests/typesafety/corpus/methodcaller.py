@@ -1,0 +1,6 @@
+# expect: reject (operator.methodcaller)
+from cje_fp import TabularPolicy
+policy = TabularPolicy(name="t", table={"q": {"a": -1.0}})
+result = policy.compute_log_prob("q", "a")
+import operator
+print(operator.methodcaller("unwrap")(result))

@@ -1,0 +1,3 @@
+# expect: accept (Nothing.failure())
+from returns.maybe import Nothing
+print(Nothing.failure())

@@ -1,0 +1,3 @@
+# expect: accept (Some(...).unwrap())
+from returns.maybe import Some
+print(Some(3).unwrap())

@@ -1,0 +1,6 @@
+# expect: reject (f(*r))
+from cje_fp import TabularPolicy
+policy = TabularPolicy(name="t", table={"q": {"a": -1.0}})
+result = policy.compute_log_prob("q", "a")
+import math
+print(math.exp(*result))
