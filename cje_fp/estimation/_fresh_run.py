@@ -109,6 +109,100 @@ def direct_disagreement(components: list[ComponentRun], level: float) -> str | N
     return None
 
 
+@attrs.define
+class _Notes:
+    """Warnings and the flag collected on the way to an estimate."""
+
+    warnings: list[str] = attrs.field(factory=list)
+    flagged: bool = False
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class _Audited:
+    direct_run: ComponentRun
+    transport: TransportAudit | None
+    boundary: BoundaryAudit
+
+
+def _audit(
+    model: RewardModel, arrays: FreshArrays, options: FreshOptions, target: str, notes: _Notes
+) -> Result[_Audited, FreshRunError]:
+    """Steps 1-3: the boundary audit, the direct run and the transport audit."""
+    if options.probe_correction and not arrays.has_probe:
+        return Failure(InvalidOption(option="probe_correction", reason=f"no probe rows for {target!r}"))
+    boundary = boundary_audit(model, arrays.draw_judge, options.boundary)
+    if boundary.status == "REFUSE" and not (options.probe_correction or options.allow_flagged):
+        return Failure(JudgeOutOfRange(target=target, audit=boundary))
+    if boundary.status != "PASS":
+        notes.flagged = boundary.status == "REFUSE" and not options.probe_correction
+        notes.warnings.append(boundary.describe())
+    direct_run = direct(model, arrays)
+    transport = transport_audit(model, arrays, direct_run, options.transport)
+    if transport is not None and transport.status == "FAIL" and not options.probe_correction:
+        return Failure(CalibrationDoesNotTransport(target=target, audit=transport))
+    if transport is not None and transport.status != "PASS":
+        notes.warnings.append(transport.describe())
+    return Success(_Audited(direct_run=direct_run, transport=transport, boundary=boundary))
+
+
+def _components(
+    model: RewardModel,
+    arrays: FreshArrays,
+    estimator: FreshEstimatorName,
+    options: FreshOptions,
+    target: str,
+    audited: _Audited,
+    notes: _Notes,
+) -> Result[list[ComponentRun], FreshRunError]:
+    """Step 4: the components the estimator needs (stacked-dr goes on without a refused DR/TMLE)."""
+    components = [audited.direct_run] if estimator in ("direct", "stacked-dr") else []
+    for name, function in (("dr", doubly_robust), ("tmle", tmle)):
+        if estimator not in (name, "stacked-dr"):
+            continue
+        outcome = function(model, arrays, thresholds=options.gates, allow_flagged=options.allow_flagged, target=target)
+        match sealed(outcome):
+            case Success(run):
+                components.append(run)
+                notes.flagged = notes.flagged or bool(run.gates.refusals)
+                notes.warnings.extend(f"{name}: {reason}" for reason in run.gates.warnings)
+            case Failure(error):
+                if estimator != "stacked-dr":
+                    return Failure(error)
+                notes.warnings.append(f"stacked-dr without {name}: {'; '.join(error.reasons)}")
+    return Success(components)
+
+
+def _finish(
+    model: RewardModel,
+    arrays: FreshArrays,
+    estimator: FreshEstimatorName,
+    options: FreshOptions,
+    audited: _Audited,
+    components: list[ComponentRun],
+    notes: _Notes,
+) -> FreshRun:
+    """Step 5 and the interval: probe correction or the disagreement test, then the stack."""
+    if options.probe_correction:
+        corrected = [with_probe_correction(model, arrays, run) for run in components]
+        components = [run for run in corrected if run is not None]
+    elif estimator == "stacked-dr" and options.disagreement_level is not None:
+        disagreement = direct_disagreement(components, options.disagreement_level)
+        if disagreement is not None:
+            components = [run for run in components if run.name != "direct"]
+            notes.warnings.append(disagreement)
+    final = stack(tuple(components)) if estimator == "stacked-dr" else components[0]
+    return FreshRun(
+        estimator=estimator,
+        run=final,
+        interval=run_interval(final, options.level),
+        direct_value=audited.direct_run.value,
+        transport=audited.transport,
+        boundary=audited.boundary,
+        warnings=tuple(notes.warnings),
+        flagged=notes.flagged,
+    )
+
+
 def run_fresh(
     model: RewardModel,
     arrays: FreshArrays,
@@ -118,58 +212,9 @@ def run_fresh(
     target: str = "",
 ) -> Result[FreshRun, FreshRunError]:
     """Audit, estimate and give the interval of one target's value from its fresh draws."""
-    warnings: list[str] = []
-    flagged = False
-    if options.probe_correction and not arrays.has_probe:
-        return Failure(InvalidOption(option="probe_correction", reason=f"no probe rows for {target!r}"))
-    boundary = boundary_audit(model, arrays.draw_judge, options.boundary)
-    if boundary.status == "REFUSE":
-        if not (options.probe_correction or options.allow_flagged):
-            return Failure(JudgeOutOfRange(target=target, audit=boundary))
-        flagged = not options.probe_correction
-        warnings.append(boundary.describe())
-    elif boundary.status == "WARN":
-        warnings.append(boundary.describe())
-    direct_run = direct(model, arrays)
-    transport = transport_audit(model, arrays, direct_run, options.transport)
-    if transport is not None and transport.status == "FAIL" and not options.probe_correction:
-        return Failure(CalibrationDoesNotTransport(target=target, audit=transport))
-    if transport is not None and transport.status != "PASS":
-        warnings.append(transport.describe())
-    components: list[ComponentRun] = []
-    if estimator in ("direct", "stacked-dr"):
-        components.append(direct_run)
-    for name, function in (("dr", doubly_robust), ("tmle", tmle)):
-        if estimator not in (name, "stacked-dr"):
-            continue
-        outcome = function(model, arrays, thresholds=options.gates, allow_flagged=options.allow_flagged, target=target)
-        match sealed(outcome):
-            case Success(run):
-                components.append(run)
-                flagged = flagged or bool(run.gates.refusals)
-                warnings.extend(f"{name}: {reason}" for reason in run.gates.warnings)
-            case Failure(error):
-                if estimator != "stacked-dr":
-                    return Failure(error)
-                warnings.append(f"stacked-dr without {name}: {'; '.join(error.reasons)}")
-    if options.probe_correction:
-        corrected = [with_probe_correction(model, arrays, run) for run in components]
-        components = [run for run in corrected if run is not None]
-    elif estimator == "stacked-dr" and options.disagreement_level is not None:
-        disagreement = direct_disagreement(components, options.disagreement_level)
-        if disagreement is not None:
-            components = [run for run in components if run.name != "direct"]
-            warnings.append(disagreement)
-    final = stack(tuple(components)) if estimator == "stacked-dr" else components[0]
-    return Success(
-        FreshRun(
-            estimator=estimator,
-            run=final,
-            interval=run_interval(final, options.level),
-            direct_value=direct_run.value,
-            transport=transport,
-            boundary=boundary,
-            warnings=tuple(warnings),
-            flagged=flagged,
+    notes = _Notes()
+    return _audit(model, arrays, options, target, notes).bind(
+        lambda audited: _components(model, arrays, estimator, options, target, audited, notes).map(
+            lambda components: _finish(model, arrays, estimator, options, audited, components, notes)
         )
     )
