@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import attrs
-from returns.result import Failure, Success
+from returns.result import Failure, Result, Success
 from rich.console import Console
 
 from cje_fp.cli.data import exclusion_lines, load
 from cje_fp.cli.figures import draw_figures, plots_unavailable
 from cje_fp.cli.fresh import (
     FRESH_DIR,
+    FreshSources,
     FreshTable,
     discover,
     found_lines,
@@ -30,7 +32,6 @@ from cje_fp.estimation import (
     ESTIMATORS,
     FRESH_ESTIMATORS,
     EstimationConfig,
-    FreshData,
     FreshOptions,
     estimate_all,
 )
@@ -82,6 +83,56 @@ def run_estimate(options: EstimateOptions, *, console: Console, errors: Console,
             return _estimate(options, dataset, console=console, errors=errors, verbose=verbose)
 
 
+def _fresh_step(
+    options: EstimateOptions, dataset: Dataset, targets: Sequence[str], console: Console
+) -> Result[tuple[tuple[str, ...], FreshTable, FreshSources], Problem]:
+    """Find and load fresh draws, resolve ``auto``, run and print the fresh-draw estimators."""
+    sources = discover(options.path, options.fresh_dir, options.probe_dir)
+    loaded = load_fresh(dataset, sources)
+    fresh = loaded.value_or(None)
+    if fresh is None:
+        return loaded.map(lambda _: (resolve_auto(options.estimators, False), {}, sources)).bind(
+            partial(_needs_no_fresh, options.path)
+        )
+    for line in found_lines(fresh, sources):
+        console.print(line, highlight=False, markup=False)
+    chosen = resolve_auto(options.estimators, True)
+    fresh_names = tuple(name for name in chosen if name in FRESH_ESTIMATORS)
+    results: FreshTable = {}
+    if fresh_names:
+        fresh_options = FreshOptions(level=options.level, probe_correction=options.probe_correction,
+                                     allow_flagged=options.allow_flagged)
+        with console.status("estimating from fresh draws..."):
+            results = run_fresh_estimates(
+                dataset, fresh, targets, fresh_names, fresh_options, options.calibration_covariate
+            )
+        console.print(fresh_table(results, f"Fresh-draw estimates ({options.level:.0%} CIs)"))
+        for line in fresh_refusal_lines(results):
+            console.print(line, markup=False, style="yellow")
+    return Success((chosen, results, sources))
+
+
+def _problem(result: Result[object, Problem]) -> Problem:
+    """The problem of a step known to have failed (its value was None)."""
+    match sealed(result):
+        case Failure(problem):
+            return problem
+        case Success(_):
+            return Problem(code=ExitCode.USAGE, message="internal: no problem to report")
+
+
+def _needs_no_fresh(
+    path: Path, step: tuple[tuple[str, ...], FreshTable, FreshSources]
+) -> Result[tuple[tuple[str, ...], FreshTable, FreshSources], Problem]:
+    """A usage problem when fresh-draw estimators were asked for without fresh draws."""
+    fresh_names = [name for name in step[0] if name in FRESH_ESTIMATORS]
+    if fresh_names:
+        return Failure(Problem(code=ExitCode.USAGE, message=(
+            f"{', '.join(fresh_names)} need fresh draws: none found beside {path} "
+            f"({FRESH_DIR}/) and no --fresh-draws given")))
+    return Success(step)
+
+
 def _estimate(
     options: EstimateOptions, dataset: Dataset, *, console: Console, errors: Console, verbose: bool
 ) -> int:
@@ -94,35 +145,12 @@ def _estimate(
         )
         return report(problem, errors, verbose=verbose)
     config = EstimationConfig()
-    sources = discover(options.path, options.fresh_dir, options.probe_dir)
-    fresh: FreshData | None = None
-    match sealed(load_fresh(dataset, sources)):
-        case Failure(problem):
-            return report(problem, errors, verbose=verbose)
-        case Success(found):
-            fresh = found
-    if fresh is not None:
-        for line in found_lines(fresh, sources):
-            console.print(line, highlight=False, markup=False)
-    chosen = resolve_auto(options.estimators, fresh is not None)
+    stepped = _fresh_step(options, dataset, targets, console)
+    step = stepped.value_or(None)
+    if step is None:
+        return report(_problem(stepped), errors, verbose=verbose)
+    chosen, fresh_results, sources = step
     ips_names = tuple(name for name in chosen if name in ESTIMATORS)
-    fresh_names = tuple(name for name in chosen if name in FRESH_ESTIMATORS)
-    if fresh_names and fresh is None:
-        problem = Problem(code=ExitCode.USAGE, message=(
-            f"{', '.join(fresh_names)} need fresh draws: none found beside {options.path} "
-            f"({FRESH_DIR}/) and no --fresh-draws given"))
-        return report(problem, errors, verbose=verbose)
-    fresh_results: FreshTable = {}
-    if fresh is not None and fresh_names:
-        fresh_options = FreshOptions(level=options.level, probe_correction=options.probe_correction,
-                                     allow_flagged=options.allow_flagged)
-        with console.status("estimating from fresh draws..."):
-            fresh_results = run_fresh_estimates(
-                dataset, fresh, targets, fresh_names, fresh_options, options.calibration_covariate
-            )
-        console.print(fresh_table(fresh_results, f"Fresh-draw estimates ({options.level:.0%} CIs)"))
-        for line in fresh_refusal_lines(fresh_results):
-            console.print(line, markup=False, style="yellow")
     with console.status("estimating..."):
         table = estimate_all(
             dataset,
@@ -157,10 +185,7 @@ def _estimate(
         document["fresh"] = {
             "estimates": fresh_json(fresh_results),
             "estimator_choice": {"requested": list(options.estimators), "used": list(chosen)},
-            "sources": {
-                "fresh_draws": None if sources.fresh_dir is None else str(sources.fresh_dir),
-                "probe": None if sources.probe_dir is None else str(sources.probe_dir),
-            },
+            "sources": sources.to_dict(),
             "probe_correction": options.probe_correction,
             "calibration_covariate": options.calibration_covariate,
         }

@@ -37,6 +37,13 @@ class FreshSources:
     fresh_dir: Path | None
     probe_dir: Path | None
 
+    def to_dict(self) -> JsonObject:
+        """Where the draws came from, for the JSON report."""
+        return {
+            "fresh_draws": None if self.fresh_dir is None else str(self.fresh_dir),
+            "probe": None if self.probe_dir is None else str(self.probe_dir),
+        }
+
 
 def discover(data: Path, fresh_dir: Path | None, probe_dir: Path | None) -> FreshSources:
     """``--fresh-draws``/``--probe`` if given, else ``fresh_draws/`` and ``probe_slice/`` beside DATA."""
