@@ -2,5 +2,4 @@
 
 from __future__ import annotations
 
-from tests.helpers.results import error_of as error_of
-from tests.helpers.results import value_of as value_of
+from tests.helpers.results import error_of as error_of, value_of as value_of

@@ -4,23 +4,11 @@ reaches them (one module per kind, imported only when named)."""
 
 from ._registry import (
     Backend as Backend,
-)
-from ._registry import (
     ConfiguredPolicy as ConfiguredPolicy,
-)
-from ._registry import (
     Diagnosis as Diagnosis,
-)
-from ._registry import (
     PolicySettings as PolicySettings,
-)
-from ._registry import (
     backend_kinds as backend_kinds,
-)
-from ._registry import (
     fields_of as fields_of,
-)
-from ._registry import (
     resolve_backend as resolve_backend,
 )
 from ._tabular import (

@@ -45,14 +45,16 @@ def data_problem(errors: DataErrors, *, shown: int = 5) -> Problem:
     )
 
 
-def load(path: Path, *, lenient: bool) -> Result[Dataset, Problem]:
+def load(
+    path: Path, *, lenient: bool, judge_field: str = "judge_score", oracle_field: str = "oracle_label"
+) -> Result[Dataset, Problem]:
     """The dataset, or the problem to report."""
     match sealed(existing_file(path)):
         case Failure(problem):
             return Failure(problem)
         case Success(_):
             pass
-    match sealed(load_dataset(path, strict=not lenient)):
+    match sealed(load_dataset(path, strict=not lenient, judge_field=judge_field, oracle_field=oracle_field)):
         case Success(dataset):
             return Success(dataset)
         case Failure(errors):

@@ -56,6 +56,8 @@ class EstimateOptions:
     probe_dir: Path | None = None
     probe_correction: bool = False
     calibration_covariate: CalibrationCovariate | None = None
+    judge_field: str = "judge_score"
+    oracle_field: str = "oracle_label"
 
 
 def resolve_auto(requested: Sequence[str], has_fresh: bool) -> tuple[str, ...]:
@@ -75,7 +77,9 @@ def run_estimate(options: EstimateOptions, *, console: Console, errors: Console,
     """Exit 0 when every requested estimate was produced, 1 when any was refused."""
     if (unavailable := plots_unavailable(options.plot_dir, errors, verbose=verbose)) is not None:
         return unavailable
-    loaded = load(options.path, lenient=options.lenient)
+    loaded = load(
+        options.path, lenient=options.lenient, judge_field=options.judge_field, oracle_field=options.oracle_field
+    )
     match sealed(loaded):
         case Failure(problem):
             return report(problem, errors, verbose=verbose)
@@ -181,6 +185,8 @@ def _estimate(
             allow_flagged=options.allow_flagged,
             lenient=options.lenient,
             config=config,
+            judge_field=options.judge_field,
+            oracle_field=options.oracle_field,
         ).to_dict()
         document["fresh"] = {
             "estimates": fresh_json(fresh_results),

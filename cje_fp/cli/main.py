@@ -12,6 +12,8 @@ from typing import cast
 from rich.console import Console
 
 from cje_fp._plugins import estimator_names
+from cje_fp.cli.logs import configure_logging
+from cje_fp.cli.outcome import ExitCode, report
 
 #: The fresh-draw estimators, spelled out (checked against ``FRESH_ESTIMATORS`` by a test) so that
 #: ``--help`` does not import them.
@@ -39,7 +41,8 @@ def _positive(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The command line, with one subcommand per job."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--verbose", action="store_true", help="show details of errors")
+    common.add_argument("--verbose", action="store_true", help="show details of errors and the library's log (DEBUG)")
+    common.add_argument("--quiet", action="store_true", help="print nothing but errors (log level ERROR)")
     parser = argparse.ArgumentParser(
         prog="cje-fp",
         description="Causal judge evaluation where a failure is never a number.",
@@ -67,7 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-flagged", action="store_true", help="report flagged numbers where overlap gates would refuse"
     )
     estimate.add_argument("--lenient", action="store_true", help="exclude bad rows (counted) instead of failing")
-    estimate.add_argument("--json", type=Path, metavar="OUT", help="write a machine-readable report")
+    estimate.add_argument(
+        "--json", "-o", "--output", dest="json", type=Path, metavar="OUT", help="write the JSON report to OUT"
+    )
+    estimate.add_argument(
+        "--judge-field", default="judge_score", metavar="NAME", help="field of the judge score (default judge_score)"
+    )
+    estimate.add_argument(
+        "--oracle-field", default="oracle_label", metavar="NAME", help="field of the oracle label (default oracle_label)"
+    )
     estimate.add_argument("--plot", type=Path, metavar="DIR", help="write figures into DIR")
     estimate.add_argument("--fresh-draws", type=Path, metavar="DIR",
                           help="fresh draws (<policy>_responses.jsonl; default: fresh_draws/ beside SCORED)")
@@ -88,18 +99,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument("config", type=Path, metavar="CONFIG", help="TOML config of the policies")
     score.add_argument("data", type=Path, metavar="DATA", help="JSONL rows with prompt and response")
-    score.add_argument("--out", type=Path, metavar="SCORED", required=True, help="scored JSONL (appended, resumable)")
+    score.add_argument(
+        "--out",
+        type=Path,
+        metavar="SCORED",
+        required=True,
+        help="scored JSONL (appended, resumable); a .parquet SCORED is written at the end from a JSONL journal beside it",
+    )
     score.add_argument("--retry-failed", action="store_true", help="recompute cells that failed in earlier runs")
 
     doctor = commands.add_parser("doctor", parents=[common], help="probe the configured endpoints")
     doctor.add_argument("config", type=Path, metavar="CONFIG")
+
+    importer = commands.add_parser("import", help="other tools' per-sample logs as CJE JSONL")
+    kinds = importer.add_subparsers(dest="kind", required=True, metavar="KIND")
+    for kind, source, field in (
+        ("lm-eval", "lm-evaluation-harness --log_samples file (samples_<task>_<date>.jsonl)", "metric"),
+        ("inspect", "Inspect AI eval log (.json or .eval)", "scorer"),
+    ):
+        parser_of_kind = kinds.add_parser(kind, parents=[common], help=source)
+        parser_of_kind.add_argument("source", type=Path, metavar="FILE", help=source)
+        parser_of_kind.add_argument("--out", type=Path, metavar="OUT", required=True, help="CJE JSONL to write")
+        parser_of_kind.add_argument("--judge-field", metavar=field.upper(), help=f"{field} that becomes judge_score")
+        parser_of_kind.add_argument("--oracle-field", metavar=field.upper(), help=f"{field} that becomes oracle_label")
+        if kind == "lm-eval":
+            parser_of_kind.add_argument("--task", help="task name (default: from the file name)")
+
+    page = commands.add_parser("report", parents=[common], help="a JSON report as one self-contained HTML page")
+    page.add_argument("report", type=Path, metavar="REPORT", help="JSON report written by estimate --json")
+    page.add_argument("--html", type=Path, metavar="OUT", required=True, help="the HTML page to write")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     arguments = build_parser().parse_args(argv)
-    console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
+    configure_logging(verbose=arguments.verbose, quiet=arguments.quiet)
+    console = Console(
+        highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120, quiet=arguments.quiet
+    )
     errors = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 120)
     verbose: bool = arguments.verbose
     match arguments.command:
@@ -122,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 probe_dir=arguments.probe,
                 probe_correction=arguments.probe_correction,
                 calibration_covariate=arguments.calibration_covariate,
+                judge_field=arguments.judge_field,
+                oracle_field=arguments.oracle_field,
             )
             return run_estimate(estimate_options, console=console, errors=errors, verbose=verbose)
         case "estimators":
@@ -134,18 +174,44 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_validate(arguments.data, console=console, errors=errors, verbose=verbose)
         case "score":
-            from cje_fp.cli.score import ScoreOptions, run_score
-
-            options = ScoreOptions(
-                config=arguments.config, data=arguments.data, out=arguments.out, retry_failed=arguments.retry_failed
-            )
-            return run_score(options, console=console, errors=errors, verbose=verbose)
+            return _score(arguments, console=console, errors=errors, verbose=verbose)
         case "doctor":
             from cje_fp.cli.doctor import run_doctor
 
             return run_doctor(arguments.config, console=console, errors=errors, verbose=verbose)
+        case "import":
+            from cje_fp.cli.importers import ImportOptions, run_import
+
+            import_options = ImportOptions(
+                kind=arguments.kind,
+                source=arguments.source,
+                out=arguments.out,
+                task=getattr(arguments, "task", None),
+                judge_field=arguments.judge_field,
+                oracle_field=arguments.oracle_field,
+            )
+            return run_import(import_options, console=console, errors=errors, verbose=verbose)
+        case "report":
+            from cje_fp.cli.report import run_report
+
+            return run_report(arguments.report, html_out=arguments.html, console=console, errors=errors, verbose=verbose)
         case _:
             raise AssertionError(f"unhandled command {arguments.command}")
+
+
+def _score(arguments: argparse.Namespace, *, console: Console, errors: Console, verbose: bool) -> int:
+    """``score``: into SCORED, or into a JSONL journal beside a ``.parquet`` SCORED, written at the end."""
+    from cje_fp.cli.score import ScoreOptions, run_score
+    from cje_fp.cli.scored_parquet import finish_parquet, journal_for, parquet_missing
+
+    if (missing := parquet_missing(arguments.out)) is not None:
+        return report(missing, errors, verbose=verbose)
+    journal = journal_for(arguments.out)
+    options = ScoreOptions(config=arguments.config, data=arguments.data, out=journal, retry_failed=arguments.retry_failed)
+    scored = run_score(options, console=console, errors=errors, verbose=verbose)
+    if scored != ExitCode.OK or journal == arguments.out:
+        return scored
+    return finish_parquet(arguments.out, journal, console=console, errors=errors)
 
 
 def entry_point() -> None:

@@ -15,8 +15,7 @@ from typing import Final, Literal
 
 from mypy.nodes import ARG_POS, MDEF, Argument, Block, FuncDef, SymbolTableNode, TypeInfo, Var
 from mypy.plugin import ClassDefContext
-from mypy.types import CallableType, Instance, NoneType
-from mypy.types import Type as MypyType
+from mypy.types import CallableType, Instance, NoneType, Type as MypyType
 from mypy.typevars import fill_typevars
 
 _Returns = Literal["value", "io", "iterator", "none"]

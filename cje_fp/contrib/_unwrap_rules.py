@@ -16,13 +16,11 @@ from mypy.types import (
     Instance,
     ProperType,
     TupleType,
+    Type as MypyType,
     TypeVarType,
     UninhabitedType,
     UnionType,
     get_proper_type,
-)
-from mypy.types import (
-    Type as MypyType,
 )
 
 UNSAFE_UNWRAP: Final = ErrorCode(

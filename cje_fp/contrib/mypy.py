@@ -70,16 +70,15 @@ from mypy.types import (
     Instance,
     LiteralType,
     Overloaded,
-    get_proper_type,
-)
-from mypy.types import (
     Type as MypyType,
+    get_proper_type,
 )
 
 from cje_fp.contrib._deprecation import mark_unsafe_methods, report_unsafe, retract_reference_report
 from cje_fp.contrib._unwrap_rules import (
     HANDLING,
     PROVEN_SAFE,
+    UNSAFE_UNWRAP as UNSAFE_UNWRAP,
     UNWRAPPING_METHODS,
     call_message,
     impossible_case_proves_safe,
@@ -88,9 +87,6 @@ from cje_fp.contrib._unwrap_rules import (
     is_unwrapping_class,
     item_type,
     unsafe_container,
-)
-from cje_fp.contrib._unwrap_rules import (
-    UNSAFE_UNWRAP as UNSAFE_UNWRAP,
 )
 
 _UNSAFE_FUNCTIONS: Final = frozenset({"returns.unsafe.unsafe_perform_io"})

@@ -2,38 +2,18 @@
 
 from ._dataset import (
     BoolArray as BoolArray,
-)
-from ._dataset import (
     CodeArray as CodeArray,
-)
-from ._dataset import (
     Dataset as Dataset,
-)
-from ._dataset import (
     FloatArray as FloatArray,
-)
-from ._dataset import (
     IntArray as IntArray,
-)
-from ._dataset import (
     MaskedColumn as MaskedColumn,
-)
-from ._dataset import (
     factorize as factorize,
-)
-from ._dataset import (
     hash_ids as hash_ids,
 )
 from ._errors import (
     FILE_LINE as FILE_LINE,
-)
-from ._errors import (
     DataErrors as DataErrors,
-)
-from ._errors import (
     ProblemKind as ProblemKind,
-)
-from ._errors import (
     RowProblem as RowProblem,
 )
 from ._folds import (

@@ -28,13 +28,16 @@ from __future__ import annotations
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 
 from cje_fp.data._errors import RowProblem
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -261,6 +264,12 @@ class Dataset:
         )
         counts.update({f"bad_row:{reason}": count for reason, count in self.dropped.items()})
         return counts
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per logged row, a missing cell as ``<NA>`` with its reason beside it (``[pandas]`` extra)."""
+        from cje_fp.data._frame import dataset_frame
+
+        return dataset_frame(self)
 
     def take(self, rows: IntArray | BoolArray) -> Dataset:
         """The dataset restricted to ``rows`` (clusters are recomputed)."""

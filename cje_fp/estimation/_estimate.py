@@ -18,13 +18,15 @@ checked to be finite (``_finite``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from functools import partial
 
 import numpy as np
-from returns.result import Result, Success
+from returns.result import Failure, Result, Success
 
 from cje_fp.data import Dataset
+from cje_fp.errors import sealed
 from cje_fp.estimation._calibration import Calibration
 from cje_fp.estimation._config import EstimationConfig
 from cje_fp.estimation._errors import EstimationError
@@ -41,6 +43,8 @@ from cje_fp.estimation._rewards import Fitted, Rewards, fit_calibration
 from cje_fp.estimation._uncertainty import uncertainty
 from cje_fp.estimation.diagnostics import GateStatus, ess_fraction_of_weights, evaluate_gates
 from cje_fp.estimation.estimators import Estimator, EstimatorName, EstimatorRun, ExtraInputs, PointRun
+
+logger = logging.getLogger(__name__)
 
 
 def estimate(
@@ -76,11 +80,23 @@ def _estimate(
     fitted: Fitted,
     extra: ExtraInputs,
 ) -> Result[Estimate, EstimationError]:
-    return check_options(level, estimator, reward).bind(
+    result = check_options(level, estimator, reward).bind(
         lambda found: check_target(dataset, target)
         .bind(lambda _: prepare(dataset, target, reward, fitted, config))
         .bind(lambda prepared: _estimate_prepared(found, level, allow_flagged, config, extra, prepared))
     )
+    if logger.isEnabledFor(logging.INFO):
+        _log_refusal(target, estimator, result)
+    return result
+
+
+def _log_refusal(target: str, estimator: str, result: Result[Estimate, EstimationError]) -> None:
+    """An estimate the data cannot support is logged (INFO) with its reason; an estimate is not."""
+    match sealed(result):
+        case Failure(error):
+            logger.info("refused %s [%s]: %s", target, estimator, error.describe())
+        case Success(_):
+            pass
 
 
 def _estimate_prepared(

@@ -13,7 +13,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Literal, TypeAlias, final
+from typing import TYPE_CHECKING, Literal, TypeAlias, final
 
 import attrs
 from returns.result import Failure, Result, Success
@@ -24,6 +24,9 @@ from cje_fp.estimation._inference import VarianceComponent
 from cje_fp.estimation._records import SCHEMA_VERSION, InvalidRecord, JsonObject, JsonValue, Record, versioned
 from cje_fp.estimation.diagnostics import GateStatus, MissingnessCheck, OverlapDiagnostics
 from cje_fp.estimation.estimators import EstimatorName, WeightCalibration
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RewardMode: TypeAlias = Literal["direct", "residual-corrected", "plug-in"]
 """How rewards entered the estimate: used as they are (oracle labels or raw judge scores), calibrated
@@ -124,6 +127,17 @@ class Estimate(Record):
             f"(SE {self.se:.4f}, {self.level:.0%} CI [{low:.4f}, {high:.4f}], n={self.n_used}){flag}"
         )
 
+    def to_frame(self) -> pd.DataFrame:
+        """This estimate as a one-row DataFrame (``[pandas]`` extra)."""
+        from cje_fp.estimation._frame import estimates_frame
+
+        return estimates_frame([(self.target, self.estimator, Success(self))])
+
+    def _repr_html_(self) -> str:
+        from cje_fp.estimation._notebook import estimates_html
+
+        return estimates_html([(self.target, self.estimator, Success(self))])
+
 
 @final
 @attrs.frozen(kw_only=True)
@@ -163,6 +177,17 @@ class EstimateTable:
     def __iter__(self) -> Iterator[tuple[str, EstimatorName, EstimateResult]]:
         for (target, estimator), result in self.results.items():
             yield target, estimator, result
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (policy, estimator); a refusal has no number (``[pandas]`` extra)."""
+        from cje_fp.estimation._frame import estimates_frame
+
+        return estimates_frame(self)
+
+    def _repr_html_(self) -> str:
+        from cje_fp.estimation._notebook import estimates_html
+
+        return estimates_html(self)
 
     def get(self, target: str, estimator: EstimatorName) -> EstimateResult:
         """The result for one pair (KeyError if it was not requested)."""

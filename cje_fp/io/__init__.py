@@ -1,26 +1,27 @@
-"""Reading and writing logged and scored data in the CJE JSONL format."""
+"""Reading and writing logged and scored data in the CJE JSONL format (and Parquet); importers."""
 
 from ._error_records import (
     error_from_record as error_from_record,
-)
-from ._error_records import (
     error_to_record as error_to_record,
 )
 from ._fresh_draws import (
     DrawTable as DrawTable,
-)
-from ._fresh_draws import (
     load_draw_directory as load_draw_directory,
-)
-from ._fresh_draws import (
     load_draw_file as load_draw_file,
+)
+from ._import_inspect import import_inspect as import_inspect
+from ._import_lm_eval import import_lm_eval as import_lm_eval
+from ._imports import (
+    Imported as Imported,
+    ImportFailed as ImportFailed,
+    SkippedRecord as SkippedRecord,
+    write_rows as write_rows,
 )
 from ._load import (
     find_problems as find_problems,
-)
-from ._load import (
     load_dataset as load_dataset,
 )
+from ._parquet import write_parquet as write_parquet
 from ._prompt_ids import (
     hashed_prompt_id as hashed_prompt_id,
 )
@@ -29,20 +30,12 @@ from ._reader import (
 )
 from ._score_input import (
     InputRow as InputRow,
-)
-from ._score_input import (
     read_input as read_input,
 )
 from ._status import (
     ERRORS_FIELD as ERRORS_FIELD,
-)
-from ._status import (
     SOURCE_FIELD as SOURCE_FIELD,
-)
-from ._status import (
     STATUS_FIELD as STATUS_FIELD,
-)
-from ._status import (
     with_status_reasons as with_status_reasons,
 )
 from ._writer import (
@@ -54,16 +47,23 @@ __all__ = [
     "SOURCE_FIELD",
     "STATUS_FIELD",
     "DrawTable",
+    "ImportFailed",
+    "Imported",
     "InputRow",
     "RepeatedPrompts",
+    "SkippedRecord",
     "error_from_record",
     "error_to_record",
     "find_problems",
     "hashed_prompt_id",
+    "import_inspect",
+    "import_lm_eval",
     "load_dataset",
     "load_draw_directory",
     "load_draw_file",
     "read_input",
     "with_status_reasons",
     "write_jsonl",
+    "write_parquet",
+    "write_rows",
 ]

@@ -96,7 +96,7 @@ def load_dataset(
     repeated_prompts: RepeatedPrompts = "error",
     keep_extras: bool = True,
 ) -> Result[Dataset, DataErrors]:
-    """Read a CJE JSONL file into a ``Dataset``, or every problem it has.
+    """Read a CJE JSONL file (or Parquet: a ``.parquet`` path) into a ``Dataset``, or every problem it has.
 
     ``targets`` keeps only those target policies (default: every one seen).
     ``strict=False`` drops bad rows instead of failing; each is counted by its

@@ -20,6 +20,7 @@ import numpy as np
 from cje_fp.data import FILE_LINE, IntArray, ProblemKind, RowProblem
 from cje_fp.io._cells import describe_log_prob, slow_record
 from cje_fp.io._columns import FloatBuilder
+from cje_fp.io._parquet import is_parquet, parquet_lines
 from cje_fp.io._problems import Silent
 from cje_fp.io._prompt_ids import (
     EMPTY_ID,
@@ -237,9 +238,12 @@ def read_columns(
         keep_extras=keep_extras,
     )
     try:
-        with open(path, "rb") as handle:
-            reader.read(handle)
-    except OSError as error:
+        if is_parquet(path):
+            reader.read(parquet_lines(path))  # the same checks, row by row
+        else:
+            with open(path, "rb") as handle:
+                reader.read(handle)
+    except OSError as error:  # UnreadableParquet is one
         reader.problem(FILE_LINE, "<file>", "unreadable_file", f"{type(error).__name__}: {error.strerror or error}")
         return reader
     if not reader.prompt_ids:

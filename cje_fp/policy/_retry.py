@@ -23,6 +23,7 @@ Sleep and clock are injectable so tests take no real time.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -52,6 +53,8 @@ _CallType = TypeVar("_CallType", SyncCall, AsyncCall)
 
 WaitStrategy = Callable[[RetryCallState], float]
 """Seconds to wait before the next attempt, given tenacity's call state."""
+
+logger: Final = logging.getLogger(__name__)
 
 #: Longest a server's Retry-After is honoured for, by default (seconds).
 DEFAULT_MAX_RETRY_AFTER: Final = 60.0
@@ -108,6 +111,24 @@ def _record_retry(state: RetryCallState) -> None:
         counter[0] += 1
 
 
+def _logging_retry(name: str) -> Callable[[RetryCallState], None]:
+    """tenacity's ``before_sleep``: count the retry and log it (INFO) with the policy's name."""
+
+    def before_sleep(state: RetryCallState) -> None:
+        _record_retry(state)
+        if logger.isEnabledFor(logging.INFO):
+            last = _last_error(state)
+            logger.info(
+                "policy %s: attempt %d failed (%s); retrying in %.2f s",
+                name,
+                state.attempt_number,
+                last.kind if last is not None else "unknown",
+                state.upcoming_sleep,
+            )
+
+    return before_sleep
+
+
 def _is_transient_failure(outcome: LogProbResult) -> bool:
     match sealed(outcome):
         case Failure(error):
@@ -131,6 +152,25 @@ def _exhausted(state: RetryCallState) -> LogProbResult:
     last = _last_error(state)
     assert last is not None, "tenacity gives up only after a transient Failure"
     return Failure(RetriesExhausted(attempts=state.attempt_number, last=last))
+
+
+def _giving_up(name: str) -> Callable[[RetryCallState], LogProbResult]:
+    """tenacity's ``retry_error_callback``: ``RetriesExhausted``, logged (INFO) with the policy's name."""
+
+    def exhausted(state: RetryCallState) -> LogProbResult:
+        result = _exhausted(state)
+        logger.info("policy %s: giving up after %d attempts (%s)", name, state.attempt_number, _kind_of(result))
+        return result
+
+    return exhausted
+
+
+def _kind_of(result: LogProbResult) -> str:
+    match sealed(result):
+        case Failure(error):
+            return error.describe()
+        case _:
+            return "ok"
 
 
 @attrs.frozen(kw_only=True)
@@ -204,8 +244,8 @@ class _RetryConfig:
                 stop=self.stop(started),
                 wait=self.wait,
                 retry=_RETRY_TRANSIENT,
-                before_sleep=_record_retry,
-                retry_error_callback=_exhausted,
+                before_sleep=_logging_retry(name),
+                retry_error_callback=_giving_up(name),
                 sleep=self.sleep,
             )
             result: LogProbResult = retryer(_ReplayFirst(first=first, call=call), context, response)
@@ -223,8 +263,8 @@ class _RetryConfig:
                 stop=self.stop(started),
                 wait=self.wait,
                 retry=_RETRY_TRANSIENT,
-                before_sleep=_record_retry,
-                retry_error_callback=_exhausted,
+                before_sleep=_logging_retry(name),
+                retry_error_callback=_giving_up(name),
                 sleep=self.async_sleep,
             )
             replay = _ReplayFirst(first=first, call=call)

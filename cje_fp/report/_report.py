@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import final
+from typing import TYPE_CHECKING, final
 
 import attrs
 from returns.result import Failure, Result, Success
@@ -45,6 +45,9 @@ from cje_fp.estimation._records import versioned
 from cje_fp.estimation.estimators import lookup_estimator
 from cje_fp.report._json import estimates_json, table_from_estimates
 from cje_fp.report._provenance import file_sha256, manifest
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @final
@@ -68,6 +71,21 @@ class Report:
     def to_json(self) -> str:
         """The report as indented JSON text (no NaN or inf: they are strings)."""
         return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (policy, estimator); a refusal has no number (``[pandas]`` extra)."""
+        return self.estimates.to_frame()
+
+    def to_html(self) -> str:
+        """The report as one self-contained HTML page (what ``cje-fp report --html`` writes)."""
+        from cje_fp.report._html import report_page
+
+        return report_page(self.to_dict())
+
+    def _repr_html_(self) -> str:
+        from cje_fp.report._html import report_fragment
+
+        return report_fragment(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: object) -> Result[Report, InvalidRecord]:
@@ -115,6 +133,8 @@ def estimation_report(
     allow_flagged: bool,
     lenient: bool,
     config: EstimationConfig,
+    judge_field: str = "judge_score",
+    oracle_field: str = "oracle_label",
 ) -> Report:
     """The report of ``estimate_all`` on the file at ``path``: its hash, rows, options and versions."""
     provenance = manifest(
@@ -131,6 +151,8 @@ def estimation_report(
                 "level": level,
                 "allow_flagged": allow_flagged,
                 "lenient": lenient,
+                "judge_field": judge_field,
+                "oracle_field": oracle_field,
                 "estimation": config,
             }
         ),

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Final, final
+from typing import TYPE_CHECKING, Final, final
 
 import attrs
 import numpy as np
@@ -31,6 +31,9 @@ from cje_fp.errors import sealed, weight_error_reason
 from cje_fp.policy import LogProbResult
 from cje_fp.scoring._sample import SampleResult, SampleStatus
 from cje_fp.scoring._weights import FloatArray
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The version of ``BatchResult.to_dict``'s layout.
 BATCH_SCHEMA_VERSION: Final = 1
@@ -260,6 +263,12 @@ class BatchResult:
                 for check in self.identity_checks
             ],
         }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (sample, policy) cell; a failure is ``<NA>`` with its kind (``[pandas]`` extra)."""
+        from cje_fp.scoring._frame import batch_frame
+
+        return batch_frame(self)
 
     def summary(self) -> str:
         """A few lines for humans: counts, failures by policy and kind, identity checks."""

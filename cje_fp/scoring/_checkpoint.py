@@ -23,6 +23,7 @@ order, once a run has finished.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterable, Mapping
@@ -35,6 +36,8 @@ import msgspec
 from returns.result import Failure, Result, Success
 
 #: Rows are made durable at least this often...
+logger: Final = logging.getLogger(__name__)
+
 FSYNC_EVERY_ROWS: Final = 32
 #: ...and at least this often (seconds), whichever comes first.
 FSYNC_EVERY_SECONDS: Final = 1.0
@@ -96,6 +99,14 @@ def read_rows(path: str | os.PathLike[str], *, id_field: str) -> Result[ReadRows
             return Failure(CorruptJournal(path=str(file), line=number, reason=f"no string {id_field!r}"))
         superseded += row[id_field] in rows
         rows[row[id_field]] = row
+    if rows or torn:
+        logger.info(
+            "resuming %s: %d rows already written (%d superseded lines, %d torn bytes cut off)",
+            file,
+            len(rows),
+            superseded,
+            torn,
+        )
     return Success(ReadRows(rows=rows, superseded=superseded, torn_tail_bytes=torn))
 
 

@@ -1,35 +1,24 @@
-"""Tools for users' own tests: deterministic fault injection and a fake vLLM-shaped server
-(also ``python -m cje_fp.testing``, which prints its base URL on the first line)."""
+"""Tools for users' own tests: deterministic fault injection, a fake vLLM-shaped server (also
+``python -m cje_fp.testing``, which prints its base URL on the first line) and a tiny GGUF
+model for a real llama.cpp server."""
 
 from cje_fp.policy import (
     Fault as Fault,
-)
-from cje_fp.policy import (
     FaultPlan as FaultPlan,
-)
-from cje_fp.policy import (
     inject_faults as inject_faults,
 )
 
 from ._background import (
     BackgroundServer as BackgroundServer,
-)
-from ._background import (
     listening_socket as listening_socket,
 )
 from ._markers import (
     CONTEXT_LENGTH_MESSAGE as CONTEXT_LENGTH_MESSAGE,
-)
-from ._markers import (
     fault_marker as fault_marker,
 )
 from ._model import (
     expected_log_prob as expected_log_prob,
-)
-from ._model import (
     token_log_prob as token_log_prob,
-)
-from ._model import (
     tokenize as tokenize,
 )
 from ._server import (
@@ -37,9 +26,10 @@ from ._server import (
 )
 from ._state import (
     FakeServerConfig as FakeServerConfig,
-)
-from ._state import (
     ServerStats as ServerStats,
+)
+from ._tiny_gguf import (
+    write_tiny_model as write_tiny_model,
 )
 
 __all__ = [
@@ -56,4 +46,5 @@ __all__ = [
     "listening_socket",
     "token_log_prob",
     "tokenize",
+    "write_tiny_model",
 ]

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 
 from cje_fp.testing._markers import PROMPT_FAULTS
-from cje_fp.testing._model import GENERATED_LOG_PROB, GENERATED_TOKEN, token_log_prob, tokenize
+from cje_fp.testing._model import GENERATED_TOKEN, token_log_prob, tokenize
 from cje_fp.testing._state import ServerState
 
 
@@ -59,7 +59,8 @@ def choice(
         tokens, values = ["<s>", *tokens], [None, token_log_prob(model, prompt_tokens[0]), *values[1:]]
         offsets = [0, *(offset + shift for offset in offsets)]
     tokens += [GENERATED_TOKEN] * max_tokens
-    values += [GENERATED_LOG_PROB] * max_tokens
+    # Generated with the same log prob it has when echoed (``doctor`` checks that).
+    values += [token_log_prob(model, GENERATED_TOKEN)] * max_tokens
     offsets += [shift + len(echoed) + len(GENERATED_TOKEN) * i for i in range(max_tokens)]
     if values and "nan" in quirks:
         values[-1 - max_tokens] = math.nan

@@ -22,7 +22,6 @@ _TOKEN: Final = re.compile(rf"{_SPECIAL_TOKEN}|\s+(?={_SPECIAL_TOKEN})|\n+|[^\S\
 
 #: What the server "generates" after the echo, one token per ``max_tokens``.
 GENERATED_TOKEN: Final = " the"
-GENERATED_LOG_PROB: Final = -0.5
 
 
 def tokenize(text: str) -> list[str]:

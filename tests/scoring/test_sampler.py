@@ -7,8 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from returns.result import Failure, Success
 from tenacity import wait_fixed
 
@@ -29,8 +28,7 @@ from cje_fp.policy._retry import retrying
 from cje_fp.policy._validation import validated
 from cje_fp.scoring import CellOutcome, MultiTargetSampler, Sample
 from tests.conftest import error_of, value_of
-from tests.helpers.tabular import FAULTS, SAMPLES, TABLES, fault_specs
-from tests.helpers.tabular import tabular as _tabular
+from tests.helpers.tabular import FAULTS, SAMPLES, TABLES, fault_specs, tabular as _tabular
 
 
 def _sampler(policies: list[Policy | AsyncPolicy], max_concurrency: int = 16) -> MultiTargetSampler:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from returns.pipeline import flow
 from returns.result import Failure, Result, Success
 from tenacity import wait_fixed
@@ -21,8 +20,7 @@ from cje_fp.scoring import (
 )
 from cje_fp.scoring._sample import Sample
 from tests.conftest import error_of
-from tests.helpers.tabular import FAULTS, SAMPLES, TABLES, fault_specs
-from tests.helpers.tabular import tabular as _tabular
+from tests.helpers.tabular import FAULTS, SAMPLES, TABLES, fault_specs, tabular as _tabular
 
 
 def _policies(plan: FaultPlan) -> list[Policy]:

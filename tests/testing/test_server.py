@@ -12,8 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from cje_fp.testing import (
     CONTEXT_LENGTH_MESSAGE,

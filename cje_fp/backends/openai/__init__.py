@@ -3,8 +3,7 @@ format, token-boundary detection, chat templates, batching and the ``doctor`` pr
 
 from ._doctor import (
     DoctorReport as DoctorReport,
-)
-from ._doctor import (
+    alignment_problems as alignment_problems,
     doctor as doctor,
 )
 from ._policy import (
@@ -12,8 +11,6 @@ from ._policy import (
 )
 from ._templates import (
     ChatTemplate as ChatTemplate,
-)
-from ._templates import (
     from_jinja as from_jinja,
 )
 
@@ -21,6 +18,7 @@ __all__ = [
     "ChatTemplate",
     "DoctorReport",
     "OpenAICompatiblePolicy",
+    "alignment_problems",
     "doctor",
     "from_jinja",
 ]

@@ -4,7 +4,11 @@ Each call still gets its own ``Result``. Calls made in the same loop iteration
 are sent together, up to ``batch_size`` prompts per request, and a request
 starts only when the shared ``SlotLimiter`` grants it a slot. When a server
 rejects a whole batch as a bad request (for example one prompt is too long),
-each prompt is sent again on its own, so only the bad one fails.
+each prompt is sent again on its own, so only the bad one fails. When a server
+fails a whole batch with a server error or an answer that does not fit it
+(llama-cpp-python's server answers any list of prompts with an empty HTTP
+500), its prompts are sent again one by one, and so is every later prompt:
+batching is off for that endpoint.
 
 >>> import asyncio
 >>> from returns.result import Success
@@ -23,15 +27,18 @@ each prompt is sent again on its own, so only the bad one fails.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeAlias
+from typing import Final, TypeAlias
 
 from returns.result import Failure
 
 from cje_fp.backends.openai._completions import EchoResult
 from cje_fp.backends.openai._limiter import SlotLimiter
-from cje_fp.errors import BadRequest, TokenLimitExceeded, crashed, sealed
+from cje_fp.errors import BadRequest, MalformedResponse, ServerError, TokenLimitExceeded, crashed, sealed
+
+logger: Final = logging.getLogger("cje_fp.backends.openai")
 
 SendBatch: TypeAlias = Callable[[Sequence[str]], Awaitable[list[EchoResult]]]
 """Send one request for these prompts; one result per prompt, in order."""
@@ -45,6 +52,18 @@ def _rejected_whole(results: Sequence[EchoResult]) -> bool:
     for result in results:
         match sealed(result):
             case Failure(BadRequest() | TokenLimitExceeded()):
+                continue
+            case _:
+                return False
+    return True
+
+
+def _batch_unsupported(results: Sequence[EchoResult]) -> bool:
+    """Whether a batch failed as a whole in a way a server that takes one prompt per
+    request fails it: a server error, or an answer that does not fit the batch."""
+    for result in results:
+        match sealed(result):
+            case Failure(ServerError() | MalformedResponse()):
                 continue
             case _:
                 return False
@@ -73,6 +92,11 @@ class Coalescer:
         self._timer: asyncio.TimerHandle | asyncio.Handle | None = None
         self._waiting = False
         self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def batching(self) -> bool:
+        """Whether prompts may still be sent several to a request."""
+        return self._batch_size > 1
 
     def echo(self, prompt: str) -> Awaitable[EchoResult]:
         """The echo of ``prompt``, sent alone or with other pending prompts.
@@ -170,7 +194,11 @@ class Coalescer:
             results = [Failure(crashed(error))] * len(futures)
         finally:
             self._limiter.release()
-        if len(futures) > 1 and _rejected_whole(results):
+        if len(futures) > 1 and _batch_unsupported(results):
+            if self._batch_size > 1:
+                logger.warning("a batch of %d prompts failed as a whole: sending one prompt per request", len(futures))
+            self._batch_size = 1
+        if len(futures) > 1 and (self._batch_size == 1 or _rejected_whole(results)):
             for prompt, future in zip(reversed(prompts), reversed(futures), strict=True):
                 self._prompts.appendleft(prompt)
                 self._futures.appendleft(future)

@@ -11,7 +11,7 @@ b'{"model":"m","prompt":"Hi there","max_tokens":0,"temperature":1.0,"logprobs":1
 >>> answer = (b'{"choices": [{"index": 0, "text": "Hi there", "logprobs": {"tokens": ["Hi", " there"], '
 ...           b'"token_logprobs": [null, -1.5], "text_offset": [0, 2]}}]}')
 >>> parse_completions(answer, n_prompts=1, request_hash="h")
-[<Success: Echo(text='Hi there', tokens=('Hi', ' there'), log_probs=(None, -1.5), text_offset=(0, 2), finish_reason=None)>]
+[<Success: Echo(text='Hi there', tokens=('Hi', ' there'), log_probs=(None, -1.5), text_offset=(0, 2), finish_reason=None, prompt_tokens=None, completion_tokens=None)>]
 """
 
 from __future__ import annotations
@@ -36,6 +36,11 @@ class Echo:
     log_probs: tuple[float | None, ...]
     text_offset: tuple[int, ...] | None
     finish_reason: str | None = None
+    #: From the answer's ``usage``, when the request held this prompt only: how
+    #: many tokens the server counted in the prompt (with any BOS it added,
+    #: echoed or not) and how many it generated after it.
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
 
 
 EchoResult: TypeAlias = Result[Echo, LogProbError]
@@ -45,9 +50,10 @@ JsonObject: TypeAlias = dict[str, object]
 
 
 def request_payload(
-    *, model: str, prompts: Sequence[str], temperature: float, max_tokens: int
+    *, model: str, prompts: Sequence[str], temperature: float, max_tokens: int, echo: bool = True
 ) -> JsonObject:
-    """The JSON body asking to echo ``prompts`` with their tokens' log probs.
+    """The JSON body asking to echo ``prompts`` with their tokens' log probs
+    (or, with ``echo=False``, the generated tokens' only: for ``doctor``).
 
     A single prompt is sent as a string, several as a list.
     """
@@ -57,7 +63,7 @@ def request_payload(
         "max_tokens": max_tokens,
         "temperature": temperature,
         "logprobs": 1,
-        "echo": True,
+        "echo": echo,
         "stream": False,
     }
 
@@ -93,8 +99,14 @@ class _ChoiceWire(msgspec.Struct, gc=False):
     finish_reason: str | None = None
 
 
+class _UsageWire(msgspec.Struct, gc=False):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
 class _CompletionWire(msgspec.Struct):
     choices: list[_ChoiceWire]
+    usage: _UsageWire | None = None
 
 
 _DECODER: Final = msgspec.json.Decoder(_CompletionWire)
@@ -119,7 +131,19 @@ def parse_completions(body: bytes, *, n_prompts: int, request_hash: str) -> list
         if ordered is None:
             return [Failure(_malformed("choice indices are not 0..n-1", request_hash))] * n_prompts
         choices = ordered
-    return [_typed_choice(choice, request_hash) for choice in choices]
+    results = [_typed_choice(choice, request_hash) for choice in choices]
+    usage = typed.usage
+    if n_prompts == 1 and usage is not None and isinstance(results[0], Success):
+        # Counts are per answer: they describe the prompt only when it is alone.
+        results = [results[0].map(lambda echo: _with_usage(echo, usage.prompt_tokens, usage.completion_tokens))]
+    return results
+
+
+def _with_usage(echo: Echo, prompt_tokens: object, completion_tokens: object) -> Echo:
+    def count(value: object) -> int | None:
+        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+    return attrs.evolve(echo, prompt_tokens=count(prompt_tokens), completion_tokens=count(completion_tokens))
 
 
 def _typed_choice(choice: _ChoiceWire, request_hash: str) -> EchoResult:
@@ -158,7 +182,15 @@ def _parse_generic(body: bytes, *, n_prompts: int, request_hash: str) -> list[Ec
     ordered = _in_prompt_order(choices, indices)
     if ordered is None:
         return [Failure(_malformed("choice indices are not 0..n-1", request_hash))] * n_prompts
-    return [parse_choice(choice, request_hash) for choice in ordered]
+    results = [parse_choice(choice, request_hash) for choice in ordered]
+    usage = document.get("usage") if isinstance(document, dict) else None
+    if n_prompts == 1 and isinstance(usage, dict) and isinstance(results[0], Success):
+        results = [
+            results[0].map(
+                lambda echo: _with_usage(echo, usage.get("prompt_tokens"), usage.get("completion_tokens"))
+            )
+        ]
+    return results
 
 
 def _in_prompt_order(choices: list[_Choice], indices: list[object]) -> list[_Choice] | None:

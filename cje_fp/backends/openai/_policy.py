@@ -44,8 +44,9 @@ from cje_fp.backends.openai._coalescer import Coalescer
 from cje_fp.backends.openai._completions import Echo, EchoResult
 from cje_fp.backends.openai._limiter import SlotLimiter
 from cje_fp.backends.openai._loops import BackgroundLoop, PerLoop
-from cje_fp.backends.openai._teacher_forcing import ScoredResponse, log_prob_of, score_echo, score_two_request
+from cje_fp.backends.openai._teacher_forcing import ScoredResponse, log_prob_of, score_echo
 from cje_fp.backends.openai._templates import ChatTemplate, RenderedPrompt, resolve_template
+from cje_fp.backends.openai._two_request import score_two_request
 from cje_fp.backends.openai._wire import CompletionsWire
 from cje_fp.errors import LogProbError, TokenBoundaryError, crashed, redact, sealed
 from cje_fp.policy import LogProbResult, input_problem
@@ -176,14 +177,24 @@ class OpenAICompatiblePolicy:
     # Requests -----------------------------------------------------------------
 
     async def request_echoes(
-        self, prompts: Sequence[str], *, max_tokens: int | None = None
+        self,
+        prompts: Sequence[str],
+        *,
+        max_tokens: int | None = None,
+        echo: bool = True,
+        temperature: float | None = None,
     ) -> list[EchoResult]:
         """Send ``prompts`` in one request (within the in-flight bound) and return
-        each echo as parsed, without scoring it: for diagnostics."""
+        each echo as parsed, without scoring it: for diagnostics. ``echo=False``
+        returns the generated tokens only; ``temperature`` overrides the policy's."""
         session = self._runtime.clients.get().session
         async with self._runtime.limiter.slot():
             return await self._runtime.wire.send(
-                session, prompts, self.max_tokens if max_tokens is None else max_tokens
+                session,
+                prompts,
+                self.max_tokens if max_tokens is None else max_tokens,
+                echo=echo,
+                temperature=temperature,
             )
 
     # Scoring ------------------------------------------------------------------

@@ -19,6 +19,11 @@ pathology is its own error, never a guess:
 - a NaN, infinite or positive log prob: ``InvalidLogProb``.
 
 Leading special tokens the server adds (a BOS such as ``<s>``) are skipped.
+Text no token spells must be explained: one non-ASCII character after a run of
+empty tokens (llama.cpp echoes the byte tokens of a split character as ``""``
+at its offset; they belong to the side the character is on, and when both
+sides end and start with one, the boundary is undecidable), or whitespace a
+tokenizer dropped from the token after it. Two requests: ``_two_request``.
 
 >>> from cje_fp.backends.openai._completions import Echo
 >>> echo = Echo(text="2+2= 4", tokens=("2", "+", "2", "=", " 4"),
@@ -31,23 +36,19 @@ Leading special tokens the server adds (a BOS such as ``<s>``) are skipped.
 
 from __future__ import annotations
 
-import math
 import re
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from itertools import accumulate
-from typing import Final, Literal, TypeAlias, cast
+from typing import Final, Literal, TypeAlias
 
 import attrs
 from returns.result import Failure, Result, Success
 
 from cje_fp.backends.openai._completions import Echo
-from cje_fp.errors import (
-    InvalidLogProb,
-    LogProbError,
-    MalformedResponse,
-    TokenBoundaryError,
-)
+from cje_fp.backends.openai._control_text import span_without_control_text
+from cje_fp.backends.openai._log_probs import response_sum
+from cje_fp.errors import LogProbError, MalformedResponse, TokenBoundaryError
 
 ECHO_MISMATCH: Final = "echo_mismatch"
 CRLF_NORMALIZATION: Final = "crlf_normalization"
@@ -87,7 +88,8 @@ class ScoredResponse:
         return self.end - self.start
 
 
-def _boundary(reason: str) -> TokenBoundaryError:
+def boundary_error(reason: str) -> TokenBoundaryError:
+    """The ``TokenBoundaryError`` for ``reason``."""
     return TokenBoundaryError(reason=reason)
 
 
@@ -146,14 +148,14 @@ def _span_from_bytes(echo: Echo, context: str, full: str) -> Span | LogProbError
     pieces = [token_bytes(token) for token in echo.tokens]
     decoded = [piece for piece in pieces if piece is not None]
     if len(decoded) != len(pieces):
-        return _boundary(UNDECODABLE_TOKEN)
+        return boundary_error(UNDECODABLE_TOKEN)
     full_bytes = full.encode("utf-8", "surrogatepass")
     for k in _skip_candidates(echo.tokens):
         if b"".join(decoded[k:]).startswith(full_bytes):
             context_end = len(context.encode("utf-8", "surrogatepass"))
             return _locate_contiguous(list(map(len, decoded)), k, context_end, len(full_bytes))
     echoed = b"".join(decoded).decode("utf-8", errors="replace")
-    return _boundary(classify_echo_mismatch(full, echoed))
+    return boundary_error(classify_echo_mismatch(full, echoed))
 
 
 def _locate_contiguous(lengths: Sequence[int], k: int, context_end: int, full_end: int) -> Span | LogProbError:
@@ -166,12 +168,12 @@ def _span_in_starts(starts: Sequence[int], k: int, context_end: int, full_end: i
     """The span given ``starts[i - k]``, the start of token ``i`` (and, last, the end of all)."""
     start = bisect_left(starts, context_end)
     if start >= len(starts) or starts[start] != context_end:
-        return _boundary(BOUNDARY_SPANS_TOKEN)
+        return boundary_error(BOUNDARY_SPANS_TOKEN)
     end = bisect_left(starts, full_end, lo=start)
     if end >= len(starts) or starts[end] != full_end:
-        return _boundary(END_SPANS_TOKEN)
+        return boundary_error(END_SPANS_TOKEN)
     if start >= end:
-        return _boundary(NO_RESPONSE_TOKENS)
+        return boundary_error(NO_RESPONSE_TOKENS)
     return (k + start, k + end)
 
 
@@ -179,19 +181,27 @@ def _span_from_offsets(
     echo: Echo, text: str, offsets: Sequence[int], context: str, full: str
 ) -> Span | LogProbError:
     if not text.startswith(full):
-        return _boundary(classify_echo_mismatch(full, text))
+        return boundary_error(classify_echo_mismatch(full, text))
     for k in _skip_candidates(echo.tokens):
-        span = _locate_offsets(echo.tokens, offsets, k, text, len(context), len(full))
+        span = locate_offsets(echo.tokens, offsets, k, text, len(context), len(full))
         if span is not None:
             return span
-    return _boundary(OFFSETS_INCONSISTENT)
+    if echo.tokens[0].startswith(" ") and not full.startswith(" "):
+        # A SentencePiece tokenizer that adds a space before the text: the
+        # offsets count it.
+        span = locate_offsets(echo.tokens, offsets, 0, " " + text, len(context) + 1, len(full) + 1)
+        if span is not None:
+            return span
+    placed = span_without_control_text(echo, context=context, full=full, locate=locate_offsets)
+    return placed if placed is not None else boundary_error(OFFSETS_INCONSISTENT)
 
 
-def _locate_offsets(
+def locate_offsets(
     tokens: Sequence[str], offsets: Sequence[int], k: int, text: str, context_end: int, full_end: int
 ) -> Span | LogProbError | None:
     """The span, a boundary error, or ``None`` if the offsets (rebased after ``k``
-    skipped tokens) do not place each token on its own text."""
+    skipped tokens) do not place each token on its own text (``text`` holds the
+    prompt of ``full_end`` characters, then what was generated)."""
     if k >= len(tokens):
         return None
     base = offsets[k]
@@ -201,8 +211,10 @@ def _locate_offsets(
     if contiguous == list(offsets[k:]) and "".join(tokens[k:]).startswith(text[:full_end]):
         return _locate_contiguous(lengths, k, context_end, full_end)
     starts: list[int] = []
+    ends: list[int] = []
     previous_end = 0
     end = len(tokens)
+    run = 0  # empty tokens in a row at ``previous_end``
     for index in range(k, len(tokens)):
         offset = offsets[index] - base
         if offset >= full_end:
@@ -211,78 +223,59 @@ def _locate_offsets(
         token = tokens[index]
         if offset < previous_end or text[offset : offset + len(token)] != token:
             return None
-        starts.append(offset)
+        start = offset
+        if offset > previous_end and not _split_character(text, previous_end, offset, run):
+            if run or not text[previous_end:offset].isspace():
+                return None
+            # Whitespace no token spells (a tokenizer that drops a token's
+            # leading space): it belongs to the token after it.
+            start = previous_end
+        starts.append(start)
+        ends.append(offset + len(token))
+        run = run + 1 if not token and offset == previous_end else (1 if not token else 0)
         previous_end = offset + len(token)
     if previous_end > full_end:
-        return _boundary(END_SPANS_TOKEN)
+        return boundary_error(END_SPANS_TOKEN)
     next_start = offsets[end] - base if end < len(tokens) else None
-    if previous_end != full_end and next_start != full_end:
-        return _boundary(ECHO_TOO_SHORT if next_start is None else END_SPANS_TOKEN)
-    return _start_from_offsets(lengths, starts, k, context_end, end)
+    if previous_end != full_end:
+        if next_start not in (None, full_end):
+            return boundary_error(END_SPANS_TOKEN)
+        if not _split_character(text, previous_end, full_end, run):
+            return boundary_error(ECHO_TOO_SHORT if next_start is None else END_SPANS_TOKEN)
+    return _start_from_offsets(starts, ends, k, context_end, end)
+
+
+def _split_character(text: str, gap_start: int, gap_end: int, run: int) -> bool:
+    """Whether text no token spells, ``text[gap_start:gap_end]``, is one character split
+    into byte tokens: a run of ``run`` empty tokens at its start (llama.cpp servers echo
+    a token ending inside a UTF-8 sequence as ``""`` at the offset of the character it
+    starts), one non-ASCII character, at most one token per byte."""
+    if gap_end - gap_start != 1 or run < 1:
+        return False
+    character = text[gap_start]
+    return not character.isascii() and run <= len(character.encode("utf-8", "surrogatepass"))
 
 
 def _start_from_offsets(
-    lengths: Sequence[int], starts: Sequence[int], k: int, context_end: int, end: int
+    starts: Sequence[int], ends: Sequence[int], k: int, context_end: int, end: int
 ) -> Span | LogProbError:
-    previous_end = 0
-    for position, offset in enumerate(starts):
-        token_end = offset + lengths[k + position]
-        if token_end > context_end:
-            # The first token reaching past the context: it must start at the
-            # boundary, or just after a gap that begins exactly there.
-            if offset < context_end or (offset != context_end and previous_end != context_end):
-                return _boundary(BOUNDARY_SPANS_TOKEN)
-            if k + position >= end:
-                return _boundary(NO_RESPONSE_TOKENS)
-            return (k + position, end)
-        previous_end = token_end
-    return _boundary(NO_RESPONSE_TOKENS)
+    """The response is every token from the first one starting at or after the boundary.
 
-
-def _log_prob_problem(log_probs: Sequence[float | None], end: int) -> LogProbError | None:
-    """The first reason the log probs before ``end`` are unusable, if any."""
-    values = [value for value in log_probs[1:end] if value is not None]
-    if len(values) == max(0, min(end, len(log_probs)) - 1):
-        try:
-            total = math.fsum(values)
-        except (OverflowError, ValueError):  # inf - inf
-            total = math.nan
-        if math.isfinite(total) and (not values or max(values) <= 0.0):
-            return _invalid_first(log_probs[:1])
-    for index in range(min(end, len(log_probs))):
-        value = log_probs[index]
-        if value is None:
-            if index > 0:
-                return MalformedResponse(reason=f"null log prob at token {index}")
-        elif not (math.isfinite(value) and value <= 0.0):
-            return InvalidLogProb(value=value)
-    return None
-
-
-def _invalid_first(first: Sequence[float | None]) -> LogProbError | None:
-    if not first or first[0] is None or (math.isfinite(first[0]) and first[0] <= 0.0):
-        return None
-    return InvalidLogProb(value=first[0])
-
-
-def check_log_probs(log_probs: Sequence[float | None], end: int) -> Result[None, LogProbError]:
-    """Every log prob before ``end`` is a number <= 0 (only the first may be null).
-
-    >>> check_log_probs([None, -1.0, 0.5], 3)
-    <Failure: InvalidLogProb(value=0.5)>
-    >>> check_log_probs([None, None, -1.0], 3)
-    <Failure: MalformedResponse(reason='null log prob at token 1', http=None)>
+    Tokens before it must end by the boundary. When the context's last character
+    was echoed as empty byte tokens (a gap ending at the boundary) and the
+    response also starts with an empty token, the last of those byte tokens may
+    hold the response's first bytes: that cannot be decided from the echo.
     """
-    problem = _log_prob_problem(log_probs, end)
-    return Success(None) if problem is None else Failure(problem)
-
-
-def _span_sum(log_probs: Sequence[float | None], start: int, end: int) -> float | LogProbError:
-    """The sum of the (already checked) log probs in ``[start, end)``."""
-    values = [value for value in log_probs[start:end] if value is not None]
-    if len(values) != end - start:
-        return MalformedResponse(reason=f"null log prob at response token {start}")
-    return math.fsum(values)
+    previous_end = 0
+    for position, (start, token_end) in enumerate(zip(starts, ends, strict=True)):
+        if start >= context_end:
+            if start != context_end or (previous_end < context_end and token_end == start):
+                return boundary_error(BOUNDARY_SPANS_TOKEN)
+            return (k + position, end)
+        if token_end > context_end:
+            return boundary_error(BOUNDARY_SPANS_TOKEN)
+        previous_end = token_end
+    return boundary_error(NO_RESPONSE_TOKENS)
 
 
 def _usual_span(
@@ -301,7 +294,8 @@ def _usual_span(
     return _span_in_starts(starts, 0, context_end, len(full))
 
 
-def _locate(echo: Echo, context: str, response: str) -> tuple[Span, Method] | LogProbError:
+def locate(echo: Echo, context: str, response: str) -> tuple[Span, Method] | LogProbError:
+    """The response's token span and how it was found, or why it cannot be placed."""
     if not echo.tokens:
         return MalformedResponse(reason="no tokens echoed")
     full = context + response
@@ -314,37 +308,15 @@ def _locate(echo: Echo, context: str, response: str) -> tuple[Span, Method] | Lo
     return span if not isinstance(span, tuple) else (span, "utf8_bytes")
 
 
-def _response_sum(log_probs: Sequence[float | None], start: int, end: int) -> float | LogProbError:
-    """The sum of the log probs in ``[start, end)`` once every one before ``end`` is valid."""
-    head = log_probs[1:end]
-    if start >= 1 and None not in head:
-        # The usual case in a few C calls: no null after the first token, all
-        # finite and <= 0, the first null or valid.
-        numbers = cast("Sequence[float]", head)
-        try:
-            head_total = math.fsum(numbers)
-        except (OverflowError, ValueError):  # inf - inf
-            head_total = math.nan
-        first = log_probs[0]
-        if (
-            math.isfinite(head_total)
-            and (not numbers or max(numbers) <= 0.0)
-            and (first is None or (math.isfinite(first) and first <= 0.0))
-        ):
-            return math.fsum(numbers[start - 1 :])
-    problem = _log_prob_problem(log_probs, end)
-    if problem is not None:
-        return problem
-    return _span_sum(log_probs, start, end)
 
 
 def score_echo(echo: Echo, context: str, response: str) -> ScoredResponse | LogProbError:
     """``score_response`` as a plain union (no container): for hot paths."""
-    located = _locate(echo, context, response)
+    located = locate(echo, context, response)
     if not isinstance(located, tuple):
         return located
     (start, end), method = located
-    total = _response_sum(echo.log_probs, start, end)
+    total = response_sum(echo.log_probs, start, end)
     if not isinstance(total, float):
         return total
     return ScoredResponse(log_prob=total, start=start, end=end, method=method)
@@ -352,78 +324,14 @@ def score_echo(echo: Echo, context: str, response: str) -> ScoredResponse | LogP
 
 def log_prob_of(echo: Echo, context: str, response: str) -> float | LogProbError:
     """Just the response's log prob (``score_echo`` without the span): the hottest path."""
-    located = _locate(echo, context, response)
+    located = locate(echo, context, response)
     if not isinstance(located, tuple):
         return located
     start, end = located[0]
-    return _response_sum(echo.log_probs, start, end)
+    return response_sum(echo.log_probs, start, end)
 
 
 def score_response(echo: Echo, *, context: str, response: str) -> Result[ScoredResponse, LogProbError]:
     """Sum the echoed log probs of ``response`` after ``context`` (one request)."""
     scored = score_echo(echo, context, response)
     return Success(scored) if isinstance(scored, ScoredResponse) else Failure(scored)
-
-
-def _prompt_token_count(echo: Echo, prompt: str, max_tokens: int) -> int | LogProbError:
-    if not echo.tokens:
-        return MalformedResponse(reason="no tokens echoed")
-    if max_tokens == 0:
-        return len(echo.tokens)
-    located = _locate(echo, "", prompt)
-    if isinstance(located, tuple):
-        return located[0][1]
-    if echo.finish_reason == "length" and len(echo.tokens) > max_tokens:
-        return len(echo.tokens) - max_tokens
-    return _boundary(END_NOT_FOUND)
-
-
-def prompt_token_count(echo: Echo, prompt: str, max_tokens: int) -> Result[int, LogProbError]:
-    """How many echoed tokens belong to ``prompt`` (the rest were generated)."""
-    count = _prompt_token_count(echo, prompt, max_tokens)
-    return Success(count) if isinstance(count, int) else Failure(count)
-
-
-def score_two_request(
-    full_echo: Echo, context_echo: Echo, *, context: str, response: str, max_tokens: int
-) -> Result[ScoredResponse, LogProbError]:
-    """``lp(context + response) - lp(context)``, only if the context's tokens are a
-    prefix of the full text's tokens.
-
-    >>> full = Echo(text=None, tokens=("Q", ":", " yes"), log_probs=(None, -1.0, -2.0), text_offset=None)
-    >>> alone = Echo(text=None, tokens=("Q", ":"), log_probs=(None, -1.0), text_offset=None)
-    >>> score_two_request(full, alone, context="Q:", response=" yes", max_tokens=0)
-    <Success: ScoredResponse(log_prob=-2.0, start=2, end=3, method='two_request')>
-    """
-    outcome = _two_request(full_echo, context_echo, context, response, max_tokens)
-    return Success(outcome) if isinstance(outcome, ScoredResponse) else Failure(outcome)
-
-
-def _two_request(
-    full_echo: Echo, context_echo: Echo, context: str, response: str, max_tokens: int
-) -> ScoredResponse | LogProbError:
-    n_full = _prompt_token_count(full_echo, context + response, max_tokens)
-    if not isinstance(n_full, int):
-        return n_full
-    n_context = _prompt_token_count(context_echo, context, max_tokens)
-    if not isinstance(n_context, int):
-        return n_context
-    if full_echo.tokens[:n_context] != context_echo.tokens[:n_context]:
-        return _boundary(PREFIX_MISMATCH)
-    if n_full <= n_context:
-        return _boundary(NO_RESPONSE_TOKENS)
-    problem = _log_prob_problem(full_echo.log_probs, n_full) or _log_prob_problem(
-        context_echo.log_probs, n_context
-    )
-    if problem is not None:
-        return problem
-    total = _span_sum(full_echo.log_probs, 1, n_full)
-    prefix = _span_sum(context_echo.log_probs, 1, n_context)
-    if not isinstance(total, float):
-        return total
-    if not isinstance(prefix, float):
-        return prefix
-    value = total - prefix
-    if value > 0.0:
-        return InvalidLogProb(value=value)
-    return ScoredResponse(log_prob=value, start=n_context, end=n_full, method="two_request")

@@ -66,14 +66,27 @@ class CompletionsWire:
         return key
 
     async def send(
-        self, session: aiohttp.ClientSession, prompts: Sequence[str], max_tokens: int
+        self,
+        session: aiohttp.ClientSession,
+        prompts: Sequence[str],
+        max_tokens: int,
+        *,
+        echo: bool = True,
+        temperature: float | None = None,
     ) -> list[EchoResult]:
-        """One request for ``prompts``; one result per prompt, in order."""
+        """One request for ``prompts``; one result per prompt, in order (``echo`` and
+        ``temperature`` other than the policy's are for ``doctor``'s probes)."""
         key = self._key()
         if isinstance(key, LogProbError):
             return [Failure(key)] * len(prompts)
         body = encode_request(
-            request_payload(model=self.model, prompts=prompts, temperature=self.temperature, max_tokens=max_tokens)
+            request_payload(
+                model=self.model,
+                prompts=prompts,
+                temperature=self.temperature if temperature is None else temperature,
+                max_tokens=max_tokens,
+                echo=echo,
+            )
         )
         headers = _HEADERS
         secrets: tuple[str, ...] = ()

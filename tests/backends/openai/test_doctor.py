@@ -36,8 +36,11 @@ def test_a_healthy_server_is_usable(healthy: FakeServerConfig) -> None:
     assert report.usable and report.problems == ()
     assert report.first_token_null is True and report.noise_floor == 0.0
     assert [c.name for c in report.checks] == [
-        "reachable", "prompt_logprobs", "counts_align", "values_valid", "boundary", "repeatable"
+        "reachable", "prompt_logprobs", "counts_align", "values_valid", "boundary", "repeatable",
+        "generation", "aligned", "non_ascii", "batching", "temperature",
     ]
+    assert all(check.passed for check in report.checks), report.summary()
+    assert report.temperature_semantics == "raw"
     assert "response tokens, found by text_offset" in check(report, "boundary")[1]
     assert report.summary().splitlines()[0].endswith("usable")
 

@@ -11,7 +11,7 @@ from returns.result import Failure, Success
 from cje_fp.backends.openai._coalescer import Coalescer
 from cje_fp.backends.openai._completions import Echo, EchoResult
 from cje_fp.backends.openai._limiter import SlotLimiter
-from cje_fp.errors._log_prob import BadRequest
+from cje_fp.errors._log_prob import BadRequest, ServerError
 
 
 def test_slots_are_bounded_across_loops_in_threads() -> None:
@@ -78,3 +78,25 @@ def test_a_partial_batch_waits_for_a_slot_and_a_rejected_batch_is_split() -> Non
     results = asyncio.run(main())
     assert [r.map(lambda e: e.text) for r in results] == [Success("a"), Failure(BadRequest()), Success("c"), Success("d")]
     assert sent == [["a", "bad", "c"], ["a"], ["bad"], ["c"], ["d"]]
+
+
+def test_a_server_that_fails_every_batch_gets_one_prompt_per_request_from_then_on() -> None:
+    # llama-cpp-python's server answers a list of prompts with an empty HTTP 500.
+    sent: list[list[str]] = []
+
+    async def send(prompts: Sequence[str]) -> list[EchoResult]:
+        sent.append(list(prompts))
+        await asyncio.sleep(0.01)
+        if len(prompts) > 1:
+            return [Failure(ServerError(status=500))] * len(prompts)
+        return [Success(echo_of(p)) for p in prompts]
+
+    async def main() -> tuple[list[EchoResult], bool]:
+        coalescer = Coalescer(send=send, batch_size=2, limiter=SlotLimiter(limit=1), wait=0.0)
+        first = await asyncio.gather(*(coalescer.echo(p) for p in ["a", "b"]))
+        later = await asyncio.gather(*(coalescer.echo(p) for p in ["c", "d"]))
+        return [*first, *later], coalescer.batching
+
+    results, batching = asyncio.run(main())
+    assert [r.map(lambda e: e.text) for r in results] == [Success("a"), Success("b"), Success("c"), Success("d")]
+    assert sent == [["a", "b"], ["a"], ["b"], ["c"], ["d"]] and not batching

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from itertools import accumulate
 
+import attrs
 import pytest
-from hypothesis import assume, given
-from hypothesis import strategies as st
+from hypothesis import assume, given, strategies as st
 from returns.result import Result
 
 from cje_fp.backends.openai._completions import Echo, parse_completions
@@ -24,11 +24,10 @@ from cje_fp.backends.openai._teacher_forcing import (
     WHITESPACE_NORMALIZATION,
     ScoredResponse,
     classify_echo_mismatch,
-    prompt_token_count,
     score_response,
-    score_two_request,
     token_bytes,
 )
+from cje_fp.backends.openai._two_request import prompt_token_count, score_two_request
 from cje_fp.errors._log_prob import InvalidLogProb, LogProbError, MalformedResponse, TokenBoundaryError
 from tests.conftest import error_of, value_of
 
@@ -187,13 +186,56 @@ def test_offsets_that_do_not_match_the_tokens_are_refused() -> None:
     assert boundary_reason(score_response(echo, context="Hello", response=" world")) == OFFSETS_INCONSISTENT
 
 
-def test_offsets_with_a_gap_place_the_boundary_at_either_side_of_it() -> None:
-    # Offsets from a tokenizer that skips the space before "world".
+def test_a_space_no_token_spells_belongs_to_the_token_after_it() -> None:
+    # Offsets from a tokenizer that drops the space before "world" (a SentencePiece
+    # token "▁world" decoded alone): the token is " world", so the boundary may
+    # lie before the space, never after it.
     echo = Echo(text="Hello world", tokens=("Hello", "world"), log_probs=(None, -1.5), text_offset=(0, 6))
-    for context, response in (("Hello", " world"), ("Hello ", "world")):
-        assert value_of(score_response(echo, context=context, response=response)) == ScoredResponse(
-            log_prob=-1.5, start=1, end=2, method="text_offset"
-        )
+    assert value_of(score_response(echo, context="Hello", response=" world")) == ScoredResponse(
+        log_prob=-1.5, start=1, end=2, method="text_offset"
+    )
+    assert boundary_reason(score_response(echo, context="Hello ", response="world")) == BOUNDARY_SPANS_TOKEN
+
+
+def test_a_space_the_tokenizer_adds_before_the_text_is_counted_in_the_offsets() -> None:
+    # SentencePiece's "add space prefix": the first token is " Hello" for the text "Hello".
+    echo = Echo(text="Hello there!", tokens=(" Hello", " there", "!"), log_probs=(None, -1.5, -0.5),
+                text_offset=(0, 6, 12))
+    assert value_of(score_response(echo, context="Hello", response=" there")).log_prob == -1.5
+    assert boundary_reason(score_response(echo, context="Hello ", response="there")) == BOUNDARY_SPANS_TOKEN
+
+
+def test_a_character_echoed_as_empty_byte_tokens_belongs_to_the_side_it_is_on() -> None:
+    # llama.cpp servers echo each byte token of a split character as "" at the
+    # character's offset: the response starts with them when they sit at the boundary.
+    echo = Echo(
+        text="Mood:😀 great!",
+        tokens=("Mood", ":", "", "", "", "", " great", "!"),
+        log_probs=(None, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0),
+        text_offset=(0, 4, 5, 5, 5, 5, 6, 12),
+    )
+    assert value_of(score_response(echo, context="Mood:", response="😀 great")).log_prob == -20.0
+    assert value_of(score_response(echo, context="Mood:😀", response=" great")).log_prob == -6.0
+    # A response made only of the split character, the generated "!" after it.
+    assert value_of(score_response(echo, context="Mood:", response="😀")).log_prob == -14.0
+    # More empty tokens than the character has bytes, or a gap over ASCII text: not byte tokens.
+    too_many = attrs.evolve(echo, tokens=("Mood", ":", "", "", "", "", "", " great", "!"),
+                            log_probs=(None, -1.0, -2.0, -3.0, -4.0, -5.0, -5.0, -6.0, -7.0),
+                            text_offset=(0, 4, 5, 5, 5, 5, 5, 6, 12))
+    assert boundary_reason(score_response(too_many, context="Mood:", response="😀 great")) == OFFSETS_INCONSISTENT
+
+
+def test_a_split_character_at_both_sides_of_the_boundary_is_undecidable() -> None:
+    # The last byte token of the context's emoji may also hold the first byte of
+    # the response's: only the two-request fallback can tell.
+    echo = Echo(
+        text="a😀😀",
+        tokens=("a", "", "", "", "", "", "", "", ""),
+        log_probs=(None, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0),
+        text_offset=(0, 1, 1, 1, 1, 2, 2, 2, 2),
+    )
+    assert boundary_reason(score_response(echo, context="a😀", response="😀")) == BOUNDARY_SPANS_TOKEN
+    assert value_of(score_response(echo, context="a", response="😀😀")).log_prob == -8.0
 
 
 def test_byte_tokens_are_counted_in_bytes() -> None:
@@ -235,7 +277,88 @@ def test_two_requests_refuse_a_context_that_tokenizes_differently() -> None:
 def test_two_requests_with_a_generated_token_need_the_prompt_end() -> None:
     full = Echo(text=None, tokens=("Ga", "Gb", "Gc"), log_probs=(None, -1.0, -0.5), text_offset=None)
     assert boundary_reason(prompt_token_count(full, "a b", max_tokens=1)) == END_NOT_FOUND
-    counted = Echo(
-        text=None, tokens=("Ga", "Gb", "Gc"), log_probs=(None, -1.0, -0.5), text_offset=None, finish_reason="length"
-    )
+    # ``max_tokens`` and ``finish_reason`` say nothing sure: llama.cpp generates
+    # more tokens than asked while its text ends inside a UTF-8 sequence.
+    length = attrs.evolve(full, finish_reason="length")
+    assert boundary_reason(prompt_token_count(length, "a b", max_tokens=1)) == END_NOT_FOUND
+    # The server's own count of generated tokens does.
+    counted = attrs.evolve(full, completion_tokens=1, prompt_tokens=3)
     assert value_of(prompt_token_count(counted, "a b", max_tokens=1)) == 2
+    two_generated = attrs.evolve(full, completion_tokens=2)
+    assert value_of(prompt_token_count(two_generated, "a b", max_tokens=1)) == 1
+    # A count that the echo contradicts: more than a BOS unechoed, or generated text not spelled.
+    assert boundary_reason(prompt_token_count(attrs.evolve(counted, prompt_tokens=5), "a b", 1)) == END_NOT_FOUND
+    spelled = Echo(text="a b!", tokens=("a", " b", "!"), log_probs=(None, -1.0, -0.5), text_offset=None)
+    assert value_of(prompt_token_count(attrs.evolve(spelled, completion_tokens=1), "a b", 1)) == 2
+    assert boundary_reason(prompt_token_count(attrs.evolve(spelled, completion_tokens=2), "a b", 1)) == END_NOT_FOUND
+
+
+def test_two_requests_refuse_a_response_whose_tokens_spell_other_text() -> None:
+    # SentencePiece on llama.cpp puts a space before the text after a special token:
+    # the context's tokens show it is text, the response's tokens spell "  literal".
+    context = "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+    context_tokens = ("", " user", "\n", "H", "i", "", " ", "\n", "", " assistant", "\n")
+    response_tokens = (" ", "", " ", " literal", "")
+    full = Echo(text=None, tokens=context_tokens + response_tokens, log_probs=(None,) + (-1.0,) * 15,
+                text_offset=None, completion_tokens=0)
+    alone = attrs.evolve(full, tokens=context_tokens, log_probs=(None,) + (-1.0,) * 10)
+    result = score_two_request(full, alone, context=context, response=" <|im_end|> literal<|im_end|>", max_tokens=1)
+    assert boundary_reason(result) == ECHO_MISMATCH
+    right = attrs.evolve(full, tokens=context_tokens + (" ", "", " literal", ""), log_probs=(None,) + (-1.0,) * 14)
+    scored = score_two_request(right, alone, context=context, response=" <|im_end|> literal<|im_end|>", max_tokens=1)
+    assert value_of(scored).log_prob == -4.0
+
+
+def test_two_requests_refuse_a_prefix_whose_log_probs_differ() -> None:
+    # Control and byte tokens all echo as "" on llama.cpp: equal strings, other tokens.
+    full = Echo(text=None, tokens=("", "", " yes"), log_probs=(None, -1.0, -2.0), text_offset=None,
+                completion_tokens=0)
+    alone = attrs.evolve(full, tokens=("", ""), log_probs=(None, -4.0))
+    result = score_two_request(full, alone, context="<|a|><|b|>", response=" yes", max_tokens=1)
+    assert boundary_reason(result) == PREFIX_MISMATCH
+    same = attrs.evolve(alone, log_probs=(None, -1.0 + 1e-6))
+    assert value_of(score_two_request(full, same, context="<|a|><|b|>", response=" yes", max_tokens=1)).log_prob == -2.0
+
+
+CHAT_CONTEXT = "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+#: How llama-cpp-python echoes a chat prompt: control tokens as "" with offsets that skip them.
+CHAT_TOKENS = ("", "user", "\n", "Hi", "", "\n", "", "assistant", "\n", " yes", "", "!")
+CHAT_LOG_PROBS = (None, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -2.0, -3.0, -9.0)
+CHAT_OFFSETS = (0, 0, 4, 5, 7, 7, 8, 8, 17, 18, 22, 22)
+CHAT_ECHO = Echo(
+    text=CHAT_CONTEXT + " yes<|im_end|>!",
+    tokens=CHAT_TOKENS,
+    log_probs=CHAT_LOG_PROBS,
+    text_offset=CHAT_OFFSETS,
+    completion_tokens=1,
+)
+#: The same without the end-of-turn token (dropped by a server, or not in the prompt).
+WITHOUT_END = attrs.evolve(
+    CHAT_ECHO,
+    tokens=CHAT_TOKENS[:10] + ("!",),
+    log_probs=CHAT_LOG_PROBS[:10] + (-9.0,),
+    text_offset=CHAT_OFFSETS[:10] + (22,),
+)
+
+
+def test_control_tokens_echoed_as_empty_are_placed_when_every_one_is_accounted_for() -> None:
+    scored = value_of(score_response(CHAT_ECHO, context=CHAT_CONTEXT, response=" yes<|im_end|>"))
+    assert (scored.log_prob, scored.start, scored.end) == (-5.0, 9, 11)
+    without = attrs.evolve(WITHOUT_END, text=CHAT_CONTEXT + " yes!")
+    assert value_of(score_response(without, context=CHAT_CONTEXT, response=" yes")).log_prob == -2.0
+
+
+def test_control_tokens_that_cannot_all_be_accounted_for_fail_typed() -> None:
+    # A control token missing from the echo: its log prob would be silently lost.
+    assert boundary_reason(
+        score_response(WITHOUT_END, context=CHAT_CONTEXT, response=" yes<|im_end|>")
+    ) == OFFSETS_INCONSISTENT
+    # No usage count and an empty generated token after the last control token: which is which?
+    unsure = attrs.evolve(CHAT_ECHO, completion_tokens=None, tokens=CHAT_TOKENS[:11] + ("",))
+    assert boundary_reason(score_response(unsure, context=CHAT_CONTEXT, response=" yes<|im_end|>")) == (
+        OFFSETS_INCONSISTENT
+    )
+    # A context that ends with control text: the empty token at the boundary could be either side's.
+    assert boundary_reason(
+        score_response(CHAT_ECHO, context=CHAT_CONTEXT + " yes<|im_end|>", response="!")
+    ) == OFFSETS_INCONSISTENT
