@@ -22,9 +22,9 @@ from cje_fp.cli.fresh import (
     fresh_json,
     fresh_table,
     load_fresh,
+    refusal_lines as fresh_refusal_lines,
     run_fresh_estimates,
 )
-from cje_fp.cli.fresh import refusal_lines as fresh_refusal_lines
 from cje_fp.cli.outcome import ExitCode, Problem, report
 from cje_fp.data import Dataset
 from cje_fp.errors import sealed
