@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
+from typing import cast
 
 import attrs
 from returns.result import Failure, Result, Success
@@ -25,17 +27,33 @@ from cje_fp.cli.comparisons import (
 )
 from cje_fp.cli.data import data_problem, exclusion_lines, lenient_lines, load
 from cje_fp.cli.figures import draw_figures, plots_unavailable
+from cje_fp.cli.fresh import (
+    FRESH_DIR,
+    FreshSources,
+    FreshTable,
+    discover,
+    found_lines,
+    fresh_json,
+    fresh_table,
+    load_fresh,
+    refusal_lines as fresh_refusal_lines,
+    run_fresh_estimates,
+)
 from cje_fp.cli.outcome import ExitCode, Problem, report
 from cje_fp.data import DataErrors, Dataset
 from cje_fp.errors import sealed
 from cje_fp.estimation import (
+    ESTIMATORS,
+    FRESH_ESTIMATORS,
     EstimateTable,
     EstimationConfig,
-    EstimatorName,
+    FreshOptions,
+    JsonValue,
     LabelDesign,
     estimate_all,
     variance_attribution,
 )
+from cje_fp.estimation._fresh_api import CalibrationCovariate
 from cje_fp.io import clustered_by_field, with_label_propensity
 from cje_fp.report import (
     estimates_table,
@@ -51,13 +69,18 @@ class EstimateOptions:
     """What ``cje-fp estimate`` was asked to do."""
 
     path: Path
-    estimators: tuple[EstimatorName, ...]
+    estimators: tuple[str, ...]
+    """IPS-family names, fresh-draw names (direct, dr, tmle, stacked-dr) and ``auto``."""
     targets: tuple[str, ...] | None
     level: float
     allow_flagged: bool
     lenient: bool
     json_out: Path | None
     plot_dir: Path | None
+    fresh_dir: Path | None = None
+    probe_dir: Path | None = None
+    probe_correction: bool = False
+    calibration_covariate: CalibrationCovariate | None = None
     judge_field: str = "judge_score"
     oracle_field: str = "oracle_label"
     label_design: LabelDesign = "random"
@@ -65,6 +88,19 @@ class EstimateOptions:
     """Cluster rows by this field (``metadata.family``, ``prompt_id``...); repeated prompt ids are then allowed."""
     fail_on_refusal: bool = False
     compare: tuple[str, str] | None = None
+
+
+def resolve_auto(requested: Sequence[str], has_fresh: bool) -> tuple[str, ...]:
+    """``auto`` is stacked-dr when fresh draws exist, else snips and calibrated-ips.
+
+    >>> resolve_auto(["auto"], True), resolve_auto(["auto", "ips"], False)
+    (('stacked-dr',), ('snips', 'calibrated-ips', 'ips'))
+    """
+    chosen: list[str] = []
+    for name in requested:
+        expanded = (("stacked-dr",) if has_fresh else ("snips", "calibrated-ips")) if name == "auto" else (name,)
+        chosen.extend(item for item in expanded if item not in chosen)
+    return tuple(chosen)
 
 
 def run_estimate(options: EstimateOptions, *, console: Console, errors: Console, verbose: bool) -> int:
@@ -111,6 +147,56 @@ def _usage_problem(options: EstimateOptions, dataset: Dataset) -> Problem | None
     return None
 
 
+def _fresh_step(
+    options: EstimateOptions, dataset: Dataset, targets: Sequence[str], console: Console
+) -> Result[tuple[tuple[str, ...], FreshTable, FreshSources], Problem]:
+    """Find and load fresh draws, resolve ``auto``, run and print the fresh-draw estimators."""
+    sources = discover(options.path, options.fresh_dir, options.probe_dir)
+    loaded = load_fresh(dataset, sources)
+    fresh = loaded.value_or(None)
+    if fresh is None:
+        return loaded.map(lambda _: (resolve_auto(options.estimators, False), {}, sources)).bind(
+            partial(_needs_no_fresh, options.path)
+        )
+    for line in found_lines(fresh, sources):
+        console.print(line, highlight=False, markup=False)
+    chosen = resolve_auto(options.estimators, True)
+    fresh_names = tuple(name for name in chosen if name in FRESH_ESTIMATORS)
+    results: FreshTable = {}
+    if fresh_names:
+        fresh_options = FreshOptions(level=options.level, probe_correction=options.probe_correction,
+                                     allow_flagged=options.allow_flagged)
+        with console.status("estimating from fresh draws..."):
+            results = run_fresh_estimates(
+                dataset, fresh, targets, fresh_names, fresh_options, options.calibration_covariate
+            )
+        console.print(fresh_table(results, f"Fresh-draw estimates ({options.level:.0%} CIs)"))
+        for line in fresh_refusal_lines(results):
+            console.print(line, markup=False, style="yellow")
+    return Success((chosen, results, sources))
+
+
+def _problem(result: Result[object, Problem]) -> Problem:
+    """The problem of a step known to have failed (its value was None)."""
+    match sealed(result):
+        case Failure(problem):
+            return problem
+        case Success(_):
+            return Problem(code=ExitCode.USAGE, message="internal: no problem to report")
+
+
+def _needs_no_fresh(
+    path: Path, step: tuple[tuple[str, ...], FreshTable, FreshSources]
+) -> Result[tuple[tuple[str, ...], FreshTable, FreshSources], Problem]:
+    """A usage problem when fresh-draw estimators were asked for without fresh draws."""
+    fresh_names = [name for name in step[0] if name in FRESH_ESTIMATORS]
+    if fresh_names:
+        return Failure(Problem(code=ExitCode.USAGE, message=(
+            f"{', '.join(fresh_names)} need fresh draws: none found beside {path} "
+            f"({FRESH_DIR}/) and no --fresh-draws given")))
+    return Success(step)
+
+
 def _estimate(
     options: EstimateOptions, dataset: Dataset, *, console: Console, errors: Console, verbose: bool
 ) -> int:
@@ -118,27 +204,40 @@ def _estimate(
         return report(problem, errors, verbose=verbose)
     targets = options.targets or dataset.target_names
     config = EstimationConfig()
+    stepped = _fresh_step(options, dataset, targets, console)
+    step = stepped.value_or(None)
+    if step is None:
+        return report(_problem(stepped), errors, verbose=verbose)
+    chosen, fresh_results, sources = step
+    ips_names = tuple(name for name in chosen if name in ESTIMATORS)
     with console.status("estimating..."):
         table = estimate_all(
             dataset,
-            estimators=options.estimators,
+            estimators=ips_names,
             targets=targets,
             level=options.level,
             allow_flagged=options.allow_flagged,
             config=config,
             label_design=options.label_design,
         )
-    _print_table(options, dataset, table, targets, console=console)
-    pair_results = _compared(options, dataset, config, console=console)
+    _print_table(options, dataset, table, targets, ips_names, console=console)
+    pair_results = _compared(options, dataset, config, ips_names, console=console)
     if options.json_out is not None:
-        _write_report(options, dataset, table, targets, config, pair_results, console=console)
+        fresh_section = {
+            "estimates": fresh_json(fresh_results),
+            "estimator_choice": {"requested": list(options.estimators), "used": list(chosen)},
+            "sources": sources.to_dict(),
+            "probe_correction": options.probe_correction,
+            "calibration_covariate": options.calibration_covariate,
+        }
+        _write_report(options, dataset, table, targets, config, pair_results, chosen, fresh_section, console=console)
     if options.plot_dir is not None:
         written = draw_figures(
             options.plot_dir, table=table, dataset=dataset, truth=None, console=console, errors=errors
         )
         if written != ExitCode.OK:
             return written
-    n_refused = len(refused(table)) + refused_comparisons(pair_results)
+    n_refused = len(refused(table)) + refused_comparisons(pair_results) + len(fresh_refusal_lines(fresh_results))
     if n_refused and options.fail_on_refusal:
         errors.print(f"{n_refused} refusal(s) and --fail-on-refusal: exit 1", markup=False, highlight=False)
         return ExitCode.REFUSED
@@ -146,10 +245,17 @@ def _estimate(
 
 
 def _print_table(
-    options: EstimateOptions, dataset: Dataset, table: EstimateTable, targets: Sequence[str], *, console: Console
+    options: EstimateOptions,
+    dataset: Dataset,
+    table: EstimateTable,
+    targets: Sequence[str],
+    ips_names: Sequence[str],
+    *,
+    console: Console,
 ) -> None:
     """The estimates, the rows each policy used, the clusters, where the uncertainty comes from, refusals."""
-    console.print(estimates_table(table, title=f"Estimates for {options.path.name} ({options.level:.0%} CIs)"))
+    if ips_names:
+        console.print(estimates_table(table, title=f"Estimates for {options.path.name} ({options.level:.0%} CIs)"))
     console.print("Rows per policy:")
     for line in exclusion_lines(dataset, targets):
         console.print(line, highlight=False)
@@ -163,14 +269,21 @@ def _print_table(
         console.print("(--allow-flagged reports a flagged number where only a gate refused)", style="dim")
 
 
-def _compared(options: EstimateOptions, dataset: Dataset, config: EstimationConfig, *, console: Console) -> Compared:
-    """``--compare A B``: the paired differences (printed), or nothing."""
+def _compared(
+    options: EstimateOptions,
+    dataset: Dataset,
+    config: EstimationConfig,
+    ips_names: Sequence[str],
+    *,
+    console: Console,
+) -> Compared:
+    """``--compare A B``: the paired differences of the logged-data estimators (printed), or nothing."""
     if options.compare is None:
         return []
     found = comparisons(
         dataset,
         options.compare,
-        estimators=options.estimators,
+        estimators=ips_names,
         level=options.level,
         allow_flagged=options.allow_flagged,
         label_design=options.label_design,
@@ -188,17 +301,19 @@ def _write_report(
     targets: Sequence[str],
     config: EstimationConfig,
     pair_results: Compared,
+    chosen: Sequence[str],
+    fresh_section: dict[str, object],
     *,
     console: Console,
 ) -> None:
-    """The JSON report (with the label design, the cluster field and the comparison)."""
+    """The JSON report (with the label design, the cluster field, the comparison and the fresh draws)."""
     assert options.json_out is not None
     document = estimation_report(
         table,
         dataset,
         path=options.path,
         targets=targets,
-        estimators=options.estimators,
+        estimators=chosen,
         level=options.level,
         allow_flagged=options.allow_flagged,
         lenient=options.lenient,
@@ -209,6 +324,7 @@ def _write_report(
     ).to_dict()
     if options.compare is not None:
         document["comparisons"] = [comparisons_json(options.compare, pair_results)]
+    document["fresh"] = cast("JsonValue", fresh_section)  # JSON-able: built from to_dict()s and plain values
     options.json_out.parent.mkdir(parents=True, exist_ok=True)
     options.json_out.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
     console.print(f"report written to {options.json_out}")

@@ -19,6 +19,10 @@ from cje_fp.cli.outcome import ExitCode, report
 if TYPE_CHECKING:
     from cje_fp.estimation import LabelDesign
 
+#: The fresh-draw estimators, spelled out (checked against ``FRESH_ESTIMATORS`` by a test) so that
+#: ``--help`` does not import them.
+FRESH_ESTIMATOR_CHOICES = ("direct", "dr", "tmle", "stacked-dr")
+
 # The registry's names, read from its folder: ``--help`` and argument errors do not import the
 # estimators (numpy, scipy).
 ESTIMATOR_CHOICES = estimator_names()
@@ -64,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     estimate.add_argument(
         "--estimator",
         action="append",
-        choices=ESTIMATOR_CHOICES,
-        help="estimator to run (repeatable; default: snips and calibrated-ips)",
+        choices=("auto", *ESTIMATOR_CHOICES, *FRESH_ESTIMATOR_CHOICES),
+        help="estimator to run (repeatable; default auto: stacked-dr when fresh draws exist, else snips and calibrated-ips)",
     )
     estimate.add_argument("--target", action="append", help="target policy (repeatable; default: all)")
     estimate.add_argument("--level", type=_level, default=0.95, help="confidence level (default 0.95)")
@@ -104,6 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--oracle-field", default="oracle_label", metavar="NAME", help="field of the oracle label (default oracle_label)"
     )
     estimate.add_argument("--plot", type=Path, metavar="DIR", help="write figures into DIR")
+    estimate.add_argument("--fresh-draws", type=Path, metavar="DIR",
+                          help="fresh draws (<policy>_responses.jsonl; default: fresh_draws/ beside SCORED)")
+    estimate.add_argument("--probe", type=Path, metavar="DIR",
+                          help="probe slices (<policy>_probe.jsonl; default: probe_slice/ beside SCORED)")
+    estimate.add_argument("--calibration-covariate", choices=("response_length",),
+                          help="stratify the fresh-draw reward model's residual cells by this covariate too")
+    estimate.add_argument("--probe-correction", action="store_true",
+                          help="add the probe slice's mean residual (needed where the transport audit FAILs)")
 
     commands.add_parser("estimators", parents=[common], help="list the registered estimators")
 
@@ -165,13 +177,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cje_fp.cli.estimate import EstimateOptions, run_estimate
             estimate_options = EstimateOptions(
                 path=arguments.scored,
-                estimators=tuple(cast(list[str], arguments.estimator or ["snips", "calibrated-ips"])),
+                estimators=tuple(cast(list[str], arguments.estimator or ["auto"])),
                 targets=tuple(arguments.target) if arguments.target else None,
                 level=arguments.level,
                 allow_flagged=arguments.allow_flagged,
                 lenient=arguments.lenient,
                 json_out=arguments.json,
                 plot_dir=arguments.plot,
+                fresh_dir=arguments.fresh_draws,
+                probe_dir=arguments.probe,
+                probe_correction=arguments.probe_correction,
+                calibration_covariate=arguments.calibration_covariate,
                 judge_field=arguments.judge_field,
                 oracle_field=arguments.oracle_field,
                 label_design=cast("LabelDesign", arguments.label_design),

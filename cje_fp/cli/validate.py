@@ -8,9 +8,25 @@ from returns.result import Failure, Success
 from rich.console import Console
 
 from cje_fp.cli.data import exclusion_lines, existing_file
+from cje_fp.cli.fresh import discover, found_lines, load_fresh
 from cje_fp.cli.outcome import ExitCode, report
+from cje_fp.data import Dataset
 from cje_fp.errors import sealed
 from cje_fp.io import load_dataset
+
+
+def _validate_fresh(path: Path, dataset: Dataset, console: Console) -> int:
+    """Check the fresh draws and probe slices beside ``path`` (OK when there are none)."""
+    sources = discover(path, None, None)
+    match sealed(load_fresh(dataset, sources)):
+        case Success(fresh):
+            if fresh is not None:
+                for line in found_lines(fresh, sources):
+                    console.print(f"OK: {line}", markup=False, highlight=False)
+            return ExitCode.OK
+        case Failure(problem):
+            console.print(problem.details or problem.message, markup=False, highlight=False, soft_wrap=True)
+            return ExitCode.REFUSED
 
 
 def run_validate(path: Path, *, console: Console, errors: Console, verbose: bool) -> int:
@@ -30,7 +46,7 @@ def run_validate(path: Path, *, console: Console, errors: Console, verbose: bool
             )
             for line in exclusion_lines(dataset, dataset.target_names):
                 console.print(line, markup=False)
-            return ExitCode.OK
+            return _validate_fresh(path, dataset, console)
         case Failure(data_errors):
             for row_problem in data_errors.problems:
                 console.print(row_problem.describe(), highlight=False, soft_wrap=True, markup=False)

@@ -29,6 +29,9 @@ ProblemKind: TypeAlias = Literal[
     "invalid_log_prob",
     "out_of_range",
     "duplicate_prompt_id",
+    "duplicate_draw",
+    "unknown_policy",
+    "missing_oracle_label",
 ]
 """Every kind of data problem the loader reports."""
 

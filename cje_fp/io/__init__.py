@@ -9,6 +9,11 @@ from ._fields import (
     clustered_by_field as clustered_by_field,
     with_label_propensity as with_label_propensity,
 )
+from ._fresh_draws import (
+    DrawTable as DrawTable,
+    load_draw_directory as load_draw_directory,
+    load_draw_file as load_draw_file,
+)
 from ._import_inspect import import_inspect as import_inspect
 from ._import_lm_eval import import_lm_eval as import_lm_eval
 from ._imports import (
@@ -47,6 +52,7 @@ __all__ = [
     "PROPENSITY_FIELDS",
     "SOURCE_FIELD",
     "STATUS_FIELD",
+    "DrawTable",
     "ImportFailed",
     "Imported",
     "InputRow",
@@ -60,6 +66,8 @@ __all__ = [
     "import_inspect",
     "import_lm_eval",
     "load_dataset",
+    "load_draw_directory",
+    "load_draw_file",
     "read_input",
     "with_label_propensity",
     "with_status_reasons",

@@ -3,6 +3,21 @@
 from ._evaluation import (
     evaluate_estimators as evaluate_estimators,
 )
+from ._fresh_evaluation import (
+    FreshPerformance as FreshPerformance,
+    FreshStudy as FreshStudy,
+    evaluate_fresh as evaluate_fresh,
+)
+from ._fresh_worlds import (
+    FAR as FAR,
+    NEAR as NEAR,
+    NOISY as NOISY,
+    STYLE as STYLE,
+    WORLDS as WORLDS,
+    FreshTarget as FreshTarget,
+    FreshWorld as FreshWorld,
+    draw_replication as draw_replication,
+)
 from ._labelling import (
     LabelPlan as LabelPlan,
 )
@@ -25,8 +40,17 @@ from ._worlds import (
 )
 
 __all__ = [
+    "FAR",
+    "NEAR",
+    "NOISY",
     "SCENARIO_NAMES",
+    "STYLE",
+    "WORLDS",
     "FaultRates",
+    "FreshPerformance",
+    "FreshStudy",
+    "FreshTarget",
+    "FreshWorld",
     "LabelPlan",
     "Scenario",
     "ScenarioDraw",
@@ -34,7 +58,9 @@ __all__ = [
     "WorldConfig",
     "build_world",
     "demo",
+    "draw_replication",
     "evaluate_estimators",
+    "evaluate_fresh",
     "evaluate_scenario",
     "scenario_named",
     "simulate",

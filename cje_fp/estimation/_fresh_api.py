@@ -1,0 +1,328 @@
+"""``estimate_fresh`` and ``compare_fresh``: fresh-draw estimates from a ``Dataset`` and its draw tables.
+
+The reward model is fitted once on the logged rows with an oracle label and a
+judge score, cross-fitted over the prompt-hash folds that ``calibrate`` uses
+(``EstimationConfig.calibration``: same folds, same seed). Clusters are the
+union of the logged, fresh-draw and probe prompt ids, so a prompt's logged row,
+draws and probe rows share one cluster and one fold. Each target then goes
+through ``run_fresh`` (audits, estimator, interval).
+
+Paired contrasts are in ``_fresh_compare``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import ClassVar, Final, Literal, TypeAlias
+
+import attrs
+import numpy as np
+from returns.result import Failure, Result, Success
+
+from cje_fp.data import Dataset, FloatArray, IntArray, hash_ids
+from cje_fp.data._folds import cluster_folds
+from cje_fp.errors import sealed
+from cje_fp.estimation._audits import BoundaryAudit, TransportAudit
+from cje_fp.estimation._config import EstimationConfig
+from cje_fp.estimation._errors import (
+    MissingJudgeScores,
+    TooFewOracleLabels,
+    UnknownPolicy,
+)
+from cje_fp.estimation._fresh_core import FreshArrays, doubly_robust
+from cje_fp.estimation._fresh_reward import RewardModel, fit_reward_model
+from cje_fp.estimation._fresh_run import (
+    FreshEstimatorName,
+    FreshOptions,
+    FreshRun,
+    FreshRunError,
+    run_fresh,
+)
+from cje_fp.estimation._inference import VarianceComponent, cluster_se, interval
+from cje_fp.io._fresh_draws import BASE_DRAWS, DrawTable
+
+#: How ``compare_fresh`` names the base policy's own draws.
+BASE_DRAWS_NAME: Final = BASE_DRAWS
+
+
+@attrs.frozen(kw_only=True)
+class NoFreshDraws:
+    """The target has no fresh draws, so no fresh-draw estimator can run."""
+
+    kind: ClassVar[str] = "no_fresh_draws"
+    target: str
+    available: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"{self.kind}: {self.target}: no fresh draws (draws exist for {list(self.available)})"
+
+
+FreshError: TypeAlias = FreshRunError | NoFreshDraws | UnknownPolicy | TooFewOracleLabels | MissingJudgeScores
+"""Every way a fresh-draw estimate can decline to give a number."""
+
+
+@attrs.frozen(kw_only=True)
+class FreshData:
+    """Fresh draws and probe rows per policy (``base`` for the base policy's own draws)."""
+
+    draws: Mapping[str, DrawTable]
+    probes: Mapping[str, DrawTable] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class DrDiagnostics:
+    """How the DR components behaved: outcome fit, orthogonality and the decomposition."""
+
+    outcome_r2_out_of_fold: float
+    """1 - SSE/SST of the cross-fitted judge -> oracle map on the labelled logged rows."""
+    direct_term: float
+    """Mean of the cross-fitted map over the draws (the DR's first term)."""
+    weighted_residual: float | None
+    """Orthogonality score: the importance-weighted mean residual on the labelled rows (DR's correction,
+    DR minus the direct term); None when the weights fail their gates."""
+    weighted_residual_ci: tuple[float, float] | None
+
+
+@attrs.frozen(kw_only=True)
+class FreshEstimate:
+    """A fresh-draw estimate with its interval, audits and diagnostics."""
+
+    target: str
+    estimator: FreshEstimatorName
+    value: float
+    se: float
+    ci: tuple[float, float]
+    level: float
+    df: float
+    components: tuple[VarianceComponent, ...]
+    """The influence parts' SEs and df (fresh draws, labels, probe)."""
+    n_draws: int
+    n_prompts: int
+    n_unlogged_prompts: int
+    n_labels: int
+    stack_weights: tuple[tuple[str, float], ...]
+    probe_corrected: bool
+    correction: float
+    transport: TransportAudit | None
+    boundary: BoundaryAudit
+    dr: DrDiagnostics
+    warnings: tuple[str, ...]
+    flagged: bool
+
+    def describe(self) -> str:
+        """One line for humans."""
+        low, high = self.ci
+        extra = " probe-corrected" if self.probe_corrected else ""
+        return (
+            f"{self.target} [{self.estimator}{extra}] {self.value:.4f} (SE {self.se:.4f}, "
+            f"{self.level:.0%} CI [{low:.4f}, {high:.4f}], {self.n_draws} draws)"
+        )
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class FreshContext:
+    """What every target shares: the reward model, the clusters and their folds."""
+
+    model: RewardModel
+    cluster_index: Mapping[str, int]
+    cluster_folds: IntArray
+    label_rows: IntArray
+    """Dataset rows of the labelled rows, in the model's label order."""
+    label_clusters: IntArray
+    covariate: CalibrationCovariate | None = None
+
+
+CalibrationCovariate: TypeAlias = Literal["response_length"]
+"""A covariate the residual cells of the reward model can be stratified by (calibration with covariates)."""
+
+
+def fresh_context(
+    dataset: Dataset,
+    fresh: FreshData,
+    config: EstimationConfig = EstimationConfig(),
+    covariate: CalibrationCovariate | None = None,
+) -> Result[FreshContext, TooFewOracleLabels | MissingJudgeScores]:
+    """Fit the reward model on the labelled logged rows over the union of prompt clusters.
+
+    ``covariate="response_length"`` stratifies the residual cells by the
+    (log) response length as well as the judge score: the remedy to re-run the
+    transport audit against when a target's responses differ in length from the
+    base policy's and the judge rewards length.
+    """
+    names: dict[str, int] = {}
+    for prompt_id in dataset.prompt_ids:
+        names.setdefault(prompt_id, len(names))
+    for table in (*fresh.draws.values(), *fresh.probes.values()):
+        for prompt_id in table.prompt_ids:
+            names.setdefault(prompt_id, len(names))
+    calibration = config.calibration
+    folds = cluster_folds(hash_ids(list(names)), calibration.n_folds, calibration.seed)
+    labelled = dataset.oracle.present
+    unjudged = labelled & ~dataset.judge.present
+    if unjudged.any():
+        lines = tuple(int(line) for line in dataset.lines[unjudged][:5])
+        return Failure(MissingJudgeScores(n_missing=int(unjudged.sum()), lines=lines))
+    rows = np.flatnonzero(labelled).astype(np.int64)
+    label_clusters = np.array([names[dataset.prompt_ids[row]] for row in rows], dtype=np.int64)
+    fitted = fit_reward_model(
+        dataset.judge.values[rows],
+        dataset.oracle.values[rows],
+        folds[label_clusters],
+        n_folds=calibration.n_folds,
+        min_labels_per_fold=calibration.min_labels_per_fold,
+        covariate=None if covariate is None else np.log1p(dataset.response_length[rows].astype(np.float64)),
+    )
+    return fitted.map(
+        lambda model: FreshContext(
+            model=model, cluster_index=names, cluster_folds=folds, label_rows=rows, label_clusters=label_clusters,
+            covariate=covariate,
+        )
+    )
+
+
+def _covariate(context: FreshContext, table: DrawTable | None) -> FloatArray | None:
+    if context.covariate is None or table is None:
+        return None
+    values: FloatArray = np.log1p(table.response_length.astype(np.float64))
+    return values
+
+
+def _codes(context: FreshContext, table: DrawTable) -> IntArray:
+    index = context.cluster_index
+    return np.array([index[prompt_id] for prompt_id in table.prompt_ids], dtype=np.int64)
+
+
+def fresh_arrays(dataset: Dataset, fresh: FreshData, context: FreshContext, policy: str) -> FreshArrays:
+    """One policy's arrays (log weights only for a target of the dataset)."""
+    draws = fresh.draws[policy]
+    probe = fresh.probes.get(policy)
+    log_weights: FloatArray | None = None
+    if policy in dataset.targets:
+        rows = context.label_rows
+        usable = dataset.usable_mask(policy)[rows]
+        raw = dataset.targets[policy].values[rows] - dataset.base.values[rows]
+        log_weights = np.where(usable, raw, math.nan)
+    return FreshArrays(
+        n_clusters=len(context.cluster_index),
+        cluster_folds=context.cluster_folds,
+        label_clusters=context.label_clusters,
+        label_log_weights=log_weights,
+        draw_clusters=_codes(context, draws),
+        draw_judge=draws.judge,
+        probe_clusters=None if probe is None else _codes(context, probe),
+        probe_judge=None if probe is None else probe.judge,
+        probe_oracle=None if probe is None else probe.oracle,
+        draw_covariate=_covariate(context, draws),
+        probe_covariate=_covariate(context, probe),
+    )
+
+
+def _dr_diagnostics(model: RewardModel, arrays: FreshArrays, options: FreshOptions) -> DrDiagnostics:
+    """Outcome fit, DR's first term and its weighted residual (whatever estimator was asked for)."""
+    oracle = model.label_oracle
+    total = float(np.sum((oracle - oracle.mean()) ** 2))
+    r2 = 1.0 - float(np.sum(model.label_residual**2)) / total if total > 0 else 0.0
+    direct_term = float(np.mean(model.predict(arrays.draw_judge, arrays.draw_folds)))
+    dr_run = doubly_robust(model, arrays, thresholds=options.gates).value_or(None)
+    residual, residual_ci = None, None
+    if dr_run is not None:
+        labels = next(part for part in dr_run.parts if part.name == "labels")
+        se, _ = cluster_se(labels.influence - labels.influence.mean(), np.arange(labels.influence.size))
+        residual = dr_run.correction
+        residual_ci = interval(residual, (VarianceComponent(name="labels", se=se, df=labels.df),), options.level).ci
+    return DrDiagnostics(
+        outcome_r2_out_of_fold=r2, direct_term=direct_term, weighted_residual=residual, weighted_residual_ci=residual_ci
+    )
+
+
+def estimate_fresh(
+    dataset: Dataset,
+    fresh: FreshData,
+    target: str,
+    *,
+    estimator: FreshEstimatorName = "stacked-dr",
+    options: FreshOptions = FreshOptions(),
+    config: EstimationConfig = EstimationConfig(),
+    context: FreshContext | None = None,
+) -> Result[FreshEstimate, FreshError]:
+    """The value of ``target`` from its fresh draws, or why the data cannot support one."""
+    if target not in fresh.draws:
+        return Failure(NoFreshDraws(target=target, available=tuple(sorted(fresh.draws))))
+    fitted: Result[FreshContext, FreshError] = (
+        Success(context) if context is not None else fresh_context(dataset, fresh, config).alt(_widen)
+    )
+    return fitted.bind(lambda ctx: _estimate(dataset, fresh, target, estimator, options, ctx))
+
+
+def _widen(error: TooFewOracleLabels | MissingJudgeScores) -> FreshError:
+    return error
+
+
+def _estimate(
+    dataset: Dataset,
+    fresh: FreshData,
+    target: str,
+    estimator: FreshEstimatorName,
+    options: FreshOptions,
+    context: FreshContext,
+) -> Result[FreshEstimate, FreshError]:
+    arrays = fresh_arrays(dataset, fresh, context, target)
+    outcome: Result[FreshEstimate, FreshError] = run_fresh(
+        context.model, arrays, estimator, options, target=target
+    ).map(lambda run: _assemble(target, fresh.draws[target], context.model, arrays, run, options))
+    return outcome
+
+
+def _assemble(
+    target: str, draws: DrawTable, model: RewardModel, arrays: FreshArrays, run: FreshRun, options: FreshOptions
+) -> FreshEstimate:
+    result = run.interval
+    level = options.level
+    return FreshEstimate(
+        target=target,
+        estimator=run.estimator,
+        value=run.run.value,
+        se=result.se,
+        ci=result.ci,
+        level=level,
+        df=result.df,
+        components=result.components,
+        n_draws=draws.n_rows,
+        n_prompts=len(set(draws.prompt_ids)),
+        n_unlogged_prompts=draws.n_unlogged_prompts,
+        n_labels=model.n_labels,
+        stack_weights=run.run.stack_weights,
+        probe_corrected=run.run.probe_corrected,
+        correction=run.run.correction,
+        transport=run.transport,
+        boundary=run.boundary,
+        dr=_dr_diagnostics(model, arrays, options),
+        warnings=run.warnings,
+        flagged=run.flagged,
+    )
+
+
+def estimate_fresh_all(
+    dataset: Dataset,
+    fresh: FreshData,
+    *,
+    targets: Sequence[str],
+    estimators: Sequence[FreshEstimatorName] = ("stacked-dr",),
+    options: FreshOptions = FreshOptions(),
+    config: EstimationConfig = EstimationConfig(),
+    covariate: CalibrationCovariate | None = None,
+) -> dict[tuple[str, FreshEstimatorName], Result[FreshEstimate, FreshError]]:
+    """Every (target, estimator): the reward model is fitted once and shared."""
+    fitted = fresh_context(dataset, fresh, config, covariate)
+    results: dict[tuple[str, FreshEstimatorName], Result[FreshEstimate, FreshError]] = {}
+    for target in targets:
+        for estimator in estimators:
+            match sealed(fitted):
+                case Success(context):
+                    results[(target, estimator)] = estimate_fresh(
+                        dataset, fresh, target, estimator=estimator, options=options, config=config, context=context
+                    )
+                case Failure(error):
+                    results[(target, estimator)] = Failure(error)
+    return results
