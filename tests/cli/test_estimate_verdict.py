@@ -45,13 +45,14 @@ def estimates_of(report: Path) -> dict[str, dict[str, dict[str, object]]]:
 
 def test_refusals_are_results_and_fail_on_refusal_makes_them_exit_1(tmp_path: Path) -> None:
     logged = arena_dir() / "logged_data.jsonl"
-    produced = run_cli("estimate", logged, "--json", tmp_path / "r.json")
+    logged_only = ("--estimator", "snips", "--estimator", "calibrated-ips")  # not auto: fresh draws lie beside
+    produced = run_cli("estimate", logged, *logged_only, "--json", tmp_path / "r.json")
     assert produced.returncode == 0, produced.stderr
     assert "refused unhelpful (snips, calibrated-ips): insufficient_overlap" in produced.stdout
     assert estimates_of(tmp_path / "r.json")["unhelpful"]["snips"]["status"] == "refused"
-    strict = run_cli("estimate", logged, "--fail-on-refusal")
+    strict = run_cli("estimate", logged, *logged_only, "--fail-on-refusal")
     assert strict.returncode == 1 and "4 refusal(s) and --fail-on-refusal" in strict.stderr
-    passing = run_cli("estimate", logged, "--target", "clone", "--fail-on-refusal")
+    passing = run_cli("estimate", logged, *logged_only, "--target", "clone", "--fail-on-refusal")
     assert passing.returncode == 0, passing.stderr
     bad = write_lines(tmp_path / "bad.jsonl", [json.dumps(logged_row(0, judge_score=1.5))])
     invalid = run_cli("estimate", bad)
