@@ -280,10 +280,12 @@ def _compared(
     """``--compare A B``: the paired differences of the logged-data estimators (printed), or nothing."""
     if options.compare is None:
         return []
+    # Paired contrasts use the logged-data estimators (fresh-draw contrasts are compare_fresh's,
+    # not yet on the command line): auto's logged-data choice when only fresh ones were chosen.
     found = comparisons(
         dataset,
         options.compare,
-        estimators=ips_names,
+        estimators=ips_names or ("snips", "calibrated-ips"),
         level=options.level,
         allow_flagged=options.allow_flagged,
         label_design=options.label_design,
