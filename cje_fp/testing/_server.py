@@ -28,6 +28,11 @@ carrying that prompt). Request faults fail the whole request; prompt faults
   no ``text_offset``), ``no_offsets``, ``bos`` (a ``<s>`` token first, offsets
   shifted, as vLLM does).
 
+Faults can also be drawn without markers: ``FakeServerConfig(content_faults={"nan": 0.05})``
+gives 5% of prompts the ``nan`` quirk, chosen by a hash of each prompt's text (and
+``fault_seed``), so a prompt draws the same fault in every run, in any order, from any
+client process.
+
 Server-wide: a required API key (a wrong one gets a 401 whose body quotes it,
 as some servers do), served models (others get 404), latency, and
 ``generated_only`` (log probs only for generated tokens: llama.cpp's
@@ -260,6 +265,14 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--generated-only", action="store_true", help="llama.cpp-style logprobs")
     parser.add_argument("--no-text-offset", action="store_true", help="omit text_offset")
     parser.add_argument("--no-top-logprobs", action="store_true", help="omit top_logprobs")
+    parser.add_argument(
+        "--content-fault",
+        action="append",
+        default=[],
+        metavar="FAULT=SHARE",
+        help="the share of prompts (chosen by their text) that draw FAULT (kind or kind*N); repeatable",
+    )
+    parser.add_argument("--fault-seed", type=int, default=0, help="seed of the content faults' draw")
     return parser.parse_args(argv)
 
 
@@ -279,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         generated_only=args.generated_only,
         text_offset=not args.no_text_offset,
         top_logprobs=not args.no_top_logprobs,
+        content_faults={spec: float(share) for spec, _, share in (item.partition("=") for item in args.content_fault)},
+        fault_seed=args.fault_seed,
     )
     sock = listening_socket(args.host, args.port)
     print(f"http://{args.host}:{sock.getsockname()[1]}/v1", flush=True)
