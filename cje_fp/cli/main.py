@@ -135,6 +135,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="scored JSONL (appended, resumable); a .parquet SCORED is written at the end from a JSONL journal beside it",
     )
     score.add_argument("--retry-failed", action="store_true", help="recompute cells that failed in earlier runs")
+    score.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="score on Ray (the ray extra): a cluster's ADDRESS (auto, host:6379), or without one RAY_ADDRESS "
+        "or a local instance started for this run",
+    )
+    score.add_argument("--ray-workers", type=int, metavar="N", help="scoring actors on Ray (default: one per CPU)")
 
     doctor = commands.add_parser("doctor", parents=[common], help="probe the configured endpoints")
     doctor.add_argument("config", type=Path, metavar="CONFIG")
@@ -239,7 +249,14 @@ def _score(arguments: argparse.Namespace, *, console: Console, errors: Console, 
     if (missing := parquet_missing(arguments.out)) is not None:
         return report(missing, errors, verbose=verbose)
     journal = journal_for(arguments.out)
-    options = ScoreOptions(config=arguments.config, data=arguments.data, out=journal, retry_failed=arguments.retry_failed)
+    options = ScoreOptions(
+        config=arguments.config,
+        data=arguments.data,
+        out=journal,
+        retry_failed=arguments.retry_failed,
+        ray=arguments.ray,
+        ray_workers=arguments.ray_workers,
+    )
     scored = run_score(options, console=console, errors=errors, verbose=verbose)
     if scored != ExitCode.OK or journal == arguments.out:
         return scored

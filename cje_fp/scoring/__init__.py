@@ -1,6 +1,6 @@
 """Scoring logged rows under every policy: the sampler, log-space weights, the bridge to a
 ``Dataset``, the scoring configuration (backends resolved by kind), resumable file scoring
-(``score_file``) and backend diagnosis (``diagnose_config``)."""
+(``score_file``; on Ray, ``score_on_ray`` and ``score_dataset``) and backend diagnosis (``diagnose_config``)."""
 
 from ._batch import (
     Accounting as Accounting,
@@ -36,6 +36,8 @@ from ._errors import (
     ForeignOutput as ForeignOutput,
     InputRejected as InputRejected,
     OutputOfOtherData as OutputOfOtherData,
+    RayFailed as RayFailed,
+    RayMissing as RayMissing,
     ScoringError as ScoringError,
     StoredCellUnreadable as StoredCellUnreadable,
 )
@@ -46,6 +48,10 @@ from ._progress import (
     NoProgress as NoProgress,
     RichProgress as RichProgress,
     ScoringProgress as ScoringProgress,
+)
+from ._ray import (
+    score_dataset as score_dataset,
+    score_on_ray as score_on_ray,
 )
 from ._resume import (
     ResumePlan as ResumePlan,
@@ -98,6 +104,8 @@ __all__ = [
     "MultiTargetSampler",
     "NoProgress",
     "OutputOfOtherData",
+    "RayFailed",
+    "RayMissing",
     "ResumePlan",
     "RetrySettings",
     "RichProgress",
@@ -126,7 +134,9 @@ __all__ = [
     "missing_api_keys",
     "normalized_weights",
     "read_rows",
+    "score_dataset",
     "score_file",
+    "score_on_ray",
     "scored_future",
     "scored_sample",
     "target_log_weight",
