@@ -145,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
         "or a local instance started for this run",
     )
     score.add_argument("--ray-workers", type=int, metavar="N", help="scoring actors on Ray (default: one per CPU)")
+    score.add_argument(
+        "--ray-batch-rows", type=int, default=64, metavar="N", help="rows per call of a Ray scoring actor (default 64)"
+    )
 
     doctor = commands.add_parser("doctor", parents=[common], help="probe the configured endpoints")
     doctor.add_argument("config", type=Path, metavar="CONFIG")
@@ -256,6 +259,7 @@ def _score(arguments: argparse.Namespace, *, console: Console, errors: Console, 
         retry_failed=arguments.retry_failed,
         ray=arguments.ray,
         ray_workers=arguments.ray_workers,
+        ray_batch_rows=arguments.ray_batch_rows,
     )
     scored = run_score(options, console=console, errors=errors, verbose=verbose)
     if scored != ExitCode.OK or journal == arguments.out:

@@ -44,6 +44,7 @@ class ScoreOptions:
     ray: str | None = None
     """None: in this process; "": on Ray (RAY_ADDRESS or a local instance); else a cluster's address."""
     ray_workers: int | None = None
+    ray_batch_rows: int = 64
 
 
 def exit_code(error: ScoringError) -> ExitCode:
@@ -102,6 +103,7 @@ def run_score(options: ScoreOptions, *, console: Console, errors: Console, verbo
             options.out,
             address=options.ray or None,
             workers=options.ray_workers,
+            batch_rows=options.ray_batch_rows,
             retry_failed=options.retry_failed,
             progress=progress,
         )

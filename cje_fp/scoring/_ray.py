@@ -48,6 +48,9 @@ if TYPE_CHECKING:
 #: Rows per actor call: large enough to keep a worker's ``max_concurrency`` busy, small
 #: enough that rows reach the journal soon after they are scored.
 DEFAULT_BATCH_ROWS: Final = 64
+#: Batches one actor scores at once (on its event loop), so that a batch waiting for one
+#: cell's retries leaves the worker busy; each batch has the config's ``max_concurrency``.
+CALLS_PER_WORKER: Final = 4
 
 
 def _ray_installed() -> bool:
@@ -107,11 +110,15 @@ def _cells(
     import ray.data
 
     items = work_items(plan.pending, plan.known)
-    blocks = max(1, min(len(items) // batch_rows + 1, 10_000))
+    blocks = max(1, min(-(-len(items) // batch_rows), 10_000))  # one block per actor call
     return ray.data.from_items(items, override_num_blocks=blocks).map_batches(
         CellScorer,
         fn_constructor_kwargs={"config_path": str(config_path), "config_digest": file_digest(config_path)},
-        compute=ray.data.ActorPoolStrategy(size=_workers(workers)),
+        compute=ray.data.ActorPoolStrategy(
+            size=_workers(workers),
+            max_concurrent_calls_per_actor=CALLS_PER_WORKER,
+            max_tasks_in_flight_per_actor=CALLS_PER_WORKER,
+        ),
         batch_size=batch_rows,
         batch_format="numpy",
         num_cpus=1,

@@ -10,13 +10,13 @@ record says are known are not called again. The API key is read from the
 worker's own environment, never sent to it: a worker without it answers with a
 single problem record (as for a config it cannot load) instead of scoring.
 
->>> import tempfile, os
+>>> import asyncio, tempfile, os
 >>> with tempfile.TemporaryDirectory() as folder:
 ...     path = os.path.join(folder, "config.toml")
 ...     _ = open(path, "w").write('base_policy = "b"\\n[defaults]\\nkind = "tabular"\\n'
 ...         '[policies.b]\\ntable = {q = {a = -1.0}}\\n[policies.t]\\ntable = {q = {a = -2.0}}\\n')
 ...     scorer = CellScorer(config_path=path, config_digest=file_digest(path))
-...     cells = scorer({"row_id": ["r1"], "prompt": ["q"], "response": ["a"], "known": ["{}"]})
+...     cells = asyncio.run(scorer({"row_id": ["r1"], "prompt": ["q"], "response": ["a"], "known": ["{}"]}))
 >>> sorted(zip(cells["policy"], cells["cell"]))
 [('b', '{"ok":-1.0}'), ('t', '{"ok":-2.0}')]
 """
@@ -82,8 +82,12 @@ class CellScorer:
                     max_concurrency=config.max_concurrency,
                 )
 
-    def __call__(self, batch: Mapping[str, Any]) -> dict[str, list[Any]]:
-        """The computed cells of a batch of work records (or the one record of the worker's problem)."""
+    async def __call__(self, batch: Mapping[str, Any]) -> dict[str, list[Any]]:
+        """The computed cells of a batch of work records (or the one record of the worker's problem).
+
+        A coroutine: Ray Data runs an actor's calls on one event loop, several at a time, so one
+        batch waiting for a slow cell's retries does not hold the worker's other batches back.
+        """
         if self._sampler is None:
             return problem_batch(self._problem or _problem("not_ready", "the worker has no policies"))
         ids = [str(value) for value in batch["row_id"]]
@@ -99,7 +103,7 @@ class CellScorer:
             for row_id, prompt, response in zip(ids, batch["prompt"], batch["response"], strict=True)
         ]
         outcomes: list[CellOutcome] = []
-        self._sampler.process_batch(samples, known=known, on_cell=outcomes.append)
+        await self._sampler.process_batch_async(samples, known=known, on_cell=outcomes.append)
         return {
             "row_id": [outcome.sample_id for outcome in outcomes],
             "policy": [outcome.policy for outcome in outcomes],
