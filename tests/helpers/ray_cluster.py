@@ -69,7 +69,8 @@ def ray_logs() -> Path:
     """The running instance's log folder."""
     import ray
 
-    return Path(ray._private.worker._global_node.get_logs_dir_path())  # noqa: SLF001 - no public accessor
+    worker: Any = ray._private.worker  # no public accessor of the session's folder
+    return Path(worker._global_node.get_logs_dir_path())
 
 
 def server_config(*, latency: float = 0.0) -> FakeServerConfig:

@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from returns.result import Failure, Success
+from returns.result import Failure, Result, Success
 
 from cje_fp.errors import sealed
-from cje_fp.scoring import ApiKeysMissing, ScoringSummary, score_dataset, score_file, score_on_ray
+from cje_fp.scoring import ApiKeysMissing, ScoringError, ScoringSummary, score_dataset, score_file, score_on_ray
 from cje_fp.testing import FakeServer
 from tests.helpers.optional import ROOT
 from tests.helpers.ray_cluster import (
@@ -54,10 +54,9 @@ def world(cluster: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wo
         yield World(folder=folder, config=config, data=data, reference=comparable(folder / "single.jsonl"))
 
 
-def done(result: object) -> ScoringSummary:
-    match sealed(result):  # type: ignore[arg-type]
+def done(result: Result[ScoringSummary, ScoringError]) -> ScoringSummary:
+    match sealed(result):
         case Success(summary):
-            assert isinstance(summary, ScoringSummary)
             return summary
         case Failure(error):
             raise AssertionError(error)
