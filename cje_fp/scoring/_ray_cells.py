@@ -10,7 +10,7 @@ and read back into the same ``Result``: a failure stays a failure of its kind.
 >>> decode_cell(encode_cell(Success(-1.25)))
 <Success: <Success: -1.25>>
 >>> decode_cell('{"ok": "high"}').alt(lambda reason: reason[:10])
-<Failure: not a cell: {"ok": "h>
+<Failure: not a cell>
 """
 
 from __future__ import annotations
