@@ -23,6 +23,8 @@ single problem record (as for a config it cannot load) instead of scoring.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import os
 import socket
@@ -35,7 +37,7 @@ from returns.result import Failure, Success
 
 from cje_fp.errors import sealed
 from cje_fp.policy import LogProbResult
-from cje_fp.scoring._config import load_config, missing_api_keys
+from cje_fp.scoring._config import ScoreConfig, load_config, missing_api_keys
 from cje_fp.scoring._ray_cells import encode_cell, known_of, problem_batch
 from cje_fp.scoring._run import _retrying
 from cje_fp.scoring._sample import CellOutcome, Sample
@@ -57,6 +59,8 @@ class CellScorer:
     def __init__(self, *, config_path: str, config_digest: str) -> None:
         self._problem: str | None = None
         self._sampler: MultiTargetSampler | None = None
+        self._config: ScoreConfig | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         try:
             digest = file_digest(config_path)
         except OSError as error:
@@ -76,6 +80,7 @@ class CellScorer:
                     config.close()
                     self._problem = _problem("api_keys_missing", missing.describe(), variables=list(missing.variables))
                     return
+                self._config = config
                 self._sampler = MultiTargetSampler(
                     policies=_retrying(config),
                     base_policy_name=config.base_policy,
@@ -88,6 +93,7 @@ class CellScorer:
         A coroutine: Ray Data runs an actor's calls on one event loop, several at a time, so one
         batch waiting for a slow cell's retries does not hold the worker's other batches back.
         """
+        self._loop = asyncio.get_running_loop()
         if self._sampler is None:
             return problem_batch(self._problem or _problem("not_ready", "the worker has no policies"))
         ids = [str(value) for value in batch["row_id"]]
@@ -111,3 +117,25 @@ class CellScorer:
             "retries": [outcome.retries for outcome in outcomes],
             "problem": [""] * len(outcomes),
         }
+
+    async def _aclose(self) -> None:
+        if self._config is not None:
+            for configured in self._config.policies:
+                aclose = getattr(configured.policy, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+
+    def __del__(self) -> None:
+        """Close the connections opened on the actor's event loop, then the rest (Ray Data drops
+        the actor when the dataset is done; a killed actor's connections die with it)."""
+        loop = self._loop
+        try:
+            asyncio.get_running_loop()
+            on_a_loop = True
+        except RuntimeError:
+            on_a_loop = False
+        if loop is not None and loop.is_running() and not on_a_loop:
+            with contextlib.suppress(Exception):  # the process is ending: a close that fails is not news
+                asyncio.run_coroutine_threadsafe(self._aclose(), loop).result(timeout=5)
+        if self._config is not None:
+            self._config.close()

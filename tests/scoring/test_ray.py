@@ -148,10 +148,30 @@ def test_a_worker_without_the_key_says_where_it_is_missing(world: World, monkeyp
 
 
 def test_the_key_is_in_no_output_and_no_ray_log(world: World) -> None:
-    # Runs after the others in this module: every run above sent the key from Ray's workers.
-    assert os.environ.get(KEY_ENV) == CANARY
+    import ray.data
+
+    # The server requires the key: every cell that succeeds was sent with it by a Ray worker.
+    out = world.folder / "key_check.jsonl"
+    summary = done(score_dataset(world.config, ray.data.from_items(rows(20)), out, workers=1))
+    assert summary.succeeded > 0 and os.environ.get(KEY_ENV) == CANARY
     leaks = [path for path in world.folder.rglob("*") if path.is_file() and CANARY.encode() in path.read_bytes()]
     logs = [path for path in ray_logs().rglob("*") if path.is_file()]
     assert len(logs) > 5
     leaks += [path for path in logs if CANARY.encode() in path.read_bytes()]
     assert not leaks
+
+
+def test_without_ray_the_command_names_the_extra_and_exits_2(tmp_path: Path) -> None:
+    hidden = tmp_path / "hidden" / "ray"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text('raise ImportError("ray is hidden by this test")\n')
+    config = tmp_path / "config.toml"
+    config.write_text('base_policy = "b"\n[defaults]\nkind = "tabular"\n[policies.b]\ntable = {q = {a = -1.0}}\n'
+                      "[policies.t]\ntable = {q = {a = -2.0}}\n")
+    data = write_rows(tmp_path / "data.jsonl", [{"prompt": "q", "response": "a", "prompt_id": "r1"}])
+    env = {**environment(), "PYTHONPATH": str(tmp_path / "hidden")}
+    finished = subprocess.run([sys.executable, "-m", "cje_fp.cli", "score", str(config), str(data), "--out",
+                           str(tmp_path / "out.jsonl"), "--ray"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert finished.returncode == 2, finished.stderr
+    assert 'pip install "cje-fp[ray]"' in finished.stderr and not (tmp_path / "out.jsonl").exists()
