@@ -2,16 +2,30 @@
 
 The row keeps every input field and adds the incumbent's ``base_policy_logprob``
 and ``target_policy_logprobs`` (null for a failed cell) plus, per policy, the
-status (``"ok"`` or the failure kind), the error record of a failed cell and the
-backend's fingerprint of what produced the cell (``cje_fp.io._status``).
+status (``"ok"`` or the failure kind), the error record of a failed cell, the
+backend's fingerprint of what produced the cell (``cje_fp.io._status``) and the
+cell's key (``logprob_keys``): a digest of the prompt and response it scored and
+of the policy's fingerprint.
 
-On resume a stored cell stands when its fingerprint is the policy's current one.
-A failure counts as done (unless failed cells are retried), except one that said
-the backend was unreachable or refused us: that is about the run, not the row.
+A stored cell stands when its key is the one the current row and policy give: a
+changed prompt, response or policy option gives another key, and the cell is
+computed again. Every other field (judge score, oracle label, metadata) always
+comes from the current input, never from the stored row. On resume a failure
+counts as done (unless failed cells are retried), except one that said the
+backend was unreachable or refused us: that is about the run, not the row.
+
+>>> row = InputRow(line=1, row_id="r1", prompt="2+2=", response="4", fields={})
+>>> key = cell_key(row, {"kind": "tabular", "table": "0f3a"})
+>>> len(key), key == cell_key(row, {"table": "0f3a", "kind": "tabular"})
+(32, True)
+>>> key == cell_key(InputRow(line=1, row_id="r1", prompt="2+2=", response="5", fields={}), {"kind": "tabular", "table": "0f3a"})
+False
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -37,8 +51,16 @@ from cje_fp.scoring._config import ScoreConfig
 
 #: The row id field of a scored file.
 ID_FIELD: Final = "prompt_id"
-#: Root causes that say the backend is down or refuses us (not a property of the row).
+#: Policy -> the key of its cell: a digest of the prompt, the response and the policy's fingerprint.
+KEYS_FIELD: Final = "logprob_keys"
+#: Root causes that say the backend is down or refuses us (about the run, not the row).
 FATAL_CAUSES: Final = (Unauthorized, ModelNotFound, ConnectionFailed)
+
+
+def cell_key(row: InputRow, fingerprint: Mapping[str, object]) -> str:
+    """What a cell scored, as 32 hex digits: the row's prompt and response and the policy's fingerprint."""
+    content = json.dumps([row.prompt, row.response, dict(fingerprint)], sort_keys=True, ensure_ascii=False)
+    return hashlib.blake2b(content.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _value(result: LogProbResult) -> float | None:
@@ -57,10 +79,10 @@ def _status(result: LogProbResult) -> str:
             return error.kind
 
 
-def _error_records(cells: Mapping[str, LogProbResult]) -> dict[str, dict[str, Any]]:
+def _error_records(cells: Mapping[str, LogProbResult], names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     failed = {}
-    for name, result in cells.items():
-        match sealed(result):
+    for name in names:
+        match sealed(cells[name]):
             case Failure(error):
                 failed[name] = error_to_record(error)
             case Success(_):
@@ -69,54 +91,62 @@ def _error_records(cells: Mapping[str, LogProbResult]) -> dict[str, dict[str, An
 
 
 def output_row(row: InputRow, cells: Mapping[str, LogProbResult], config: ScoreConfig) -> dict[str, Any]:
-    """The JSON-ready scored row of ``row`` once every policy's cell is in."""
+    """The JSON-ready scored row of ``row`` once every policy's cell is in (fields in config order)."""
+    names = tuple(policy.name for policy in config.policies)
     output = dict(row.fields)
     output[ID_FIELD] = row.row_id
     output["base_policy_logprob"] = _value(cells[config.base_policy])
-    output["target_policy_logprobs"] = {
-        policy.name: _value(cells[policy.name]) for policy in config.policies if policy.name != config.base_policy
-    }
-    output[STATUS_FIELD] = {name: _status(result) for name, result in cells.items()}
-    output[ERRORS_FIELD] = _error_records(cells)
+    output["target_policy_logprobs"] = {name: _value(cells[name]) for name in names if name != config.base_policy}
+    output[STATUS_FIELD] = {name: _status(cells[name]) for name in names}
+    output[ERRORS_FIELD] = _error_records(cells, names)
     output[SOURCE_FIELD] = {policy.name: dict(policy.fingerprint) for policy in config.policies}
+    output[KEYS_FIELD] = {policy.name: cell_key(row, policy.fingerprint) for policy in config.policies}
     return output
 
 
-def _stored_failure(row_id: object, name: str, record: object) -> Result[LogProbResult | None, str]:
-    """The failure a stored record describes; None when it was about the backend, not the row."""
-    match sealed(error_from_record(record if isinstance(record, Mapping) else {})):
-        case Success(error) if isinstance(root_cause(error), FATAL_CAUSES):
-            return Success(None)
-        case Success(error):
-            return Success(Failure(error))
-        case Failure(reason):
-            return Failure(f"row {row_id!r}: {name}: {reason}")
+def _stored_value(stored: Mapping[str, Any], name: str) -> object:
+    """The log prob a stored row holds for ``name``, under the base the row was written with."""
+    targets = stored.get("target_policy_logprobs")
+    targets = targets if isinstance(targets, Mapping) else {}
+    return targets[name] if name in targets else stored.get("base_policy_logprob")
 
 
-def known_cells(
-    row: Mapping[str, Any], config: ScoreConfig, *, retry_failed: bool
-) -> Result[dict[str, LogProbResult], str]:
-    """The cells of a stored row that stand; or why the row contradicts itself."""
-    statuses = row.get(STATUS_FIELD, {})
-    sources = row.get(SOURCE_FIELD, {})
-    errors = row.get(ERRORS_FIELD, {})
-    targets = row.get("target_policy_logprobs", {})
-    known: dict[str, LogProbResult] = {}
+def stored_cells(stored: Mapping[str, Any], row: InputRow, config: ScoreConfig) -> Result[dict[str, LogProbResult], str]:
+    """Every cell of a stored row that scored ``row``'s text under the policy's current
+    fingerprint, failures included; or why the stored row contradicts itself."""
+    statuses, keys, errors = (stored.get(field) for field in (STATUS_FIELD, KEYS_FIELD, ERRORS_FIELD))
+    if not isinstance(statuses, Mapping) or not isinstance(keys, Mapping):
+        return Success({})
+    errors = errors if isinstance(errors, Mapping) else {}
+    cells: dict[str, LogProbResult] = {}
     for policy in config.policies:
         name = policy.name
-        if sources.get(name) != dict(policy.fingerprint) or name not in statuses:
+        if keys.get(name) != cell_key(row, policy.fingerprint) or name not in statuses:
             continue
         if statuses[name] == "ok":
-            value = row.get("base_policy_logprob") if name == config.base_policy else targets.get(name)
+            value = _stored_value(stored, name)
             if not isinstance(value, int | float) or isinstance(value, bool):
-                return Failure(f"row {row.get(ID_FIELD)!r}: {name} is ok but has no log prob")
-            known[name] = Success(float(value))
-        elif not retry_failed:
-            match sealed(_stored_failure(row.get(ID_FIELD), name, errors.get(name))):
-                case Success(stored) if stored is not None:
-                    known[name] = stored
-                case Success(_):
-                    pass
-                case Failure(reason):
-                    return Failure(reason)
-    return Success(known)
+                return Failure(f"row {row.row_id!r}: {name} is ok but has no log prob")
+            cells[name] = Success(float(value))
+            continue
+        record = errors.get(name)
+        match sealed(error_from_record(record if isinstance(record, Mapping) else {})):
+            case Success(error):
+                cells[name] = Failure(error)
+            case Failure(reason):
+                return Failure(f"row {row.row_id!r}: {name}: {reason}")
+    return Success(cells)
+
+
+def resumable(cells: Mapping[str, LogProbResult], *, retry_failed: bool) -> dict[str, LogProbResult]:
+    """The stored cells a run takes as done: successes, and failures about the row (unless retried)."""
+    kept: dict[str, LogProbResult] = {}
+    for name, result in cells.items():
+        match sealed(result):
+            case Success(_):
+                kept[name] = result
+            case Failure(error) if not retry_failed and not isinstance(root_cause(error), FATAL_CAUSES):
+                kept[name] = result
+            case Failure(_):
+                pass
+    return kept

@@ -100,10 +100,10 @@ def test_an_output_file_that_is_not_ours_is_refused_and_left_as_it_was(inputs: t
     assert isinstance(refused, ForeignOutput) and refused.line == 1
     assert foreign.read_text() == "my notes, not JSON\n"
     other = tmp_path / "other.jsonl"
-    other.write_text('{"prompt_id": "someone-else"}\n')
+    other.write_text('{"prompt_id": "someone-else", "logprob_status": {}}\n')
     stale = error_of(score_file(config, data, other))
     assert isinstance(stale, OutputOfOtherData) and stale.first_id == "someone-else"
-    assert other.read_text() == '{"prompt_id": "someone-else"}\n'
+    assert other.read_text() == '{"prompt_id": "someone-else", "logprob_status": {}}\n'
 
 
 def _http_config(folder: Path, base_url: str, key_env: str | None) -> Path:
@@ -129,3 +129,31 @@ def test_an_unreachable_backend_stops_after_the_first_row(inputs: tuple[Path, Pa
     fatal = error_of(score_file(config, inputs[1], out))
     assert isinstance(fatal, BackendFatal) and fatal.cause == "connection_failed"
     assert len(out.read_text().splitlines()) <= 1  # at most the first row, journaled as failed
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"prompt": "q0", "response": "a", "prompt_id": "r0"}\n{"prompt": "q1", "response": "b", "prompt_id": "r1"}',
+        b'{"prompt": "q0", "response": "a", "prompt_id": "r0"}',  # one line, no newline
+        b'{"prompt_id": "r0", "logprob_status": {"base": "ok"}, "torn',  # a fragment only
+        b'{"prompt_id": "r0"}\n{"prompt_id": "r1"}\n',  # ids of the input, but no scores
+    ],
+)
+def test_a_file_not_written_by_score_is_refused_byte_for_byte_unchanged(
+    inputs: tuple[Path, Path], tmp_path: Path, content: bytes
+) -> None:
+    config, data = inputs
+    foreign = tmp_path / "foreign.jsonl"
+    foreign.write_bytes(content)
+    refused = error_of(score_file(config, data, foreign))
+    assert isinstance(refused, ForeignOutput), refused
+    assert "not a file cje-fp score wrote" in refused.describe()
+    assert foreign.read_bytes() == content
+
+
+def test_the_input_file_itself_is_never_the_output(inputs: tuple[Path, Path]) -> None:
+    config, data = inputs
+    before = data.read_bytes()
+    refused = error_of(score_file(config, data, data))
+    assert isinstance(refused, ForeignOutput) and data.read_bytes() == before
