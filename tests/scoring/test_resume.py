@@ -92,3 +92,16 @@ def test_switching_the_base_policy_keeps_every_cell_under_its_own_name(tmp_path:
     clean = tmp_path / "clean.jsonl"
     value_of(score_file(config, data, clean))
     assert out.read_bytes() == clean.read_bytes()
+
+
+def test_a_policy_removed_from_the_config_leaves_no_column(tmp_path: Path) -> None:
+    config, data, _ = _data_change_inputs(tmp_path)
+    out = tmp_path / "out.jsonl"
+    value_of(score_file(config, data, out))
+    config.write_text(config.read_text().replace('[policies.t]\ntable = "t_table.json"\n', ""))
+    (tmp_path / "u_table.json").write_text((tmp_path / "t_table.json").read_text())
+    config.write_text(config.read_text() + '[policies.u]\ntable = "u_table.json"\n')
+    assert value_of(score_file(config, data, out)).computed == 6
+    clean = tmp_path / "clean.jsonl"
+    value_of(score_file(config, data, clean))
+    assert out.read_bytes() == clean.read_bytes() and b'"t"' not in out.read_bytes()
