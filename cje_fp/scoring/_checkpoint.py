@@ -73,7 +73,8 @@ class CorruptJournal:
 
     def describe(self) -> str:
         """One line for humans."""
-        return f"{self.path}: line {self.line}: {self.reason}"
+        where = f"line {self.line}: " if self.line else ""
+        return f"{self.path}: {where}{self.reason}"
 
 
 def _parse(data: bytes, file: Path, id_field: str, marker: str | None) -> Result[ReadRows, CorruptJournal]:
@@ -114,7 +115,13 @@ def read_rows(
     file = Path(path)
     if not file.exists():
         return Success(ReadRows(rows={}, superseded=0, torn_tail_bytes=0, complete_bytes=0))
-    read = _parse(file.read_bytes(), file, id_field, marker)
+    if not file.is_file():
+        return Failure(CorruptJournal(path=str(file), line=0, reason="not a regular file"))
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        return Failure(CorruptJournal(path=str(file), line=0, reason=f"cannot be read ({error.strerror or error})"))
+    read = _parse(data, file, id_field, marker)
     match sealed(read):
         case Success(journal) if journal.rows:
             logger.info(

@@ -69,7 +69,8 @@ class InputRejected:
 @final
 @attrs.frozen(kw_only=True)
 class ForeignOutput:
-    """The output file holds a line that ``score`` would not have written: it is not ours."""
+    """The output is not a file ``score`` wrote (a line it would not write, the input itself, a
+    directory): it is refused before anything is written to it. ``line`` 0: the file as a whole."""
 
     kind: ClassVar[str] = "foreign_output"
     path: str
@@ -79,7 +80,8 @@ class ForeignOutput:
 
     def describe(self) -> str:
         """One paragraph for humans."""
-        return f"{self.path}: line {self.line}: {self.reason}: not a file cje-fp score wrote; choose another output"
+        where = f"line {self.line}: " if self.line else ""
+        return f"{self.path}: {where}{self.reason}: not a file cje-fp score wrote; choose another output"
 
 
 @final
@@ -160,7 +162,7 @@ class BackendFatal:
         advice = _ADVICE.get(self.cause, "run `cje-fp doctor CONFIG` to see what the endpoint answers")
         kept = f" The rows finished so far are kept in {self.out};" if self.out else ""
         return (
-            f"stopped early: the backend of policy {self.policy!r} {self.seen}; {advice}.{kept} "
+            f"scoring stopped: the backend of policy {self.policy!r} {self.seen}; {advice}.{kept} "
             "re-run the same command to resume (a failure that was about the backend is computed again)."
         )
 

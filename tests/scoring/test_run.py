@@ -146,18 +146,22 @@ def test_an_unreachable_backend_stops_after_the_first_row(inputs: tuple[Path, Pa
         b'{"prompt": "q0", "response": "a", "prompt_id": "r0"}',  # one line, no newline
         b'{"prompt_id": "r0", "logprob_status": {"base": "ok"}, "torn',  # a fragment only
         b'{"prompt_id": "r0"}\n{"prompt_id": "r1"}\n',  # ids of the input, but no scores
+        None,  # a directory
     ],
 )
 def test_a_file_not_written_by_score_is_refused_byte_for_byte_unchanged(
-    inputs: tuple[Path, Path], tmp_path: Path, content: bytes
+    inputs: tuple[Path, Path], tmp_path: Path, content: bytes | None
 ) -> None:
     config, data = inputs
     foreign = tmp_path / "foreign.jsonl"
-    foreign.write_bytes(content)
+    if content is None:
+        foreign.mkdir()
+    else:
+        foreign.write_bytes(content)
     refused = error_of(score_file(config, data, foreign))
     assert isinstance(refused, ForeignOutput), refused
     assert "not a file cje-fp score wrote" in refused.describe()
-    assert foreign.read_bytes() == content
+    assert foreign.is_dir() if content is None else foreign.read_bytes() == content
 
 
 def test_the_input_file_itself_is_never_the_output(inputs: tuple[Path, Path]) -> None:
