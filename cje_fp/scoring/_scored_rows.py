@@ -2,23 +2,23 @@
 
 The row keeps every input field and adds the incumbent's ``base_policy_logprob``
 and ``target_policy_logprobs`` (null for a failed cell) plus, per policy, the
-status (``"ok"`` or the failure kind), the error record of a failed cell, the
-backend's fingerprint of what produced the cell (``cje_fp.io._status``) and the
-cell's key (``logprob_keys``): a digest of the prompt and response it scored and
-of the policy's fingerprint.
+status (``"ok"`` or the failure kind), the error record of a failed cell and the
+backend's fingerprint of what produced the cell (``cje_fp.io._status``), and, for
+the row, ``scored_text``: a digest of the prompt and response its cells scored.
 
-A stored cell stands when its key is the one the current row and policy give: a
-changed prompt, response or policy option gives another key, and the cell is
-computed again. Every other field (judge score, oracle label, metadata) always
-comes from the current input, never from the stored row. On resume a failure
-counts as done (unless failed cells are retried), except one that said the
-backend was unreachable or refused us: that is about the run, not the row.
+A stored cell stands when the row's ``scored_text`` is the current row's (an
+edited prompt or response under the same id is scored again) and its policy's
+stored fingerprint is the current one (a changed option is scored again). Every
+other field (judge score, oracle label, metadata) always comes from the current
+input, never from the stored row. On resume a failure counts as done (unless
+failed cells are retried), except one that said the backend was unreachable or
+refused us: that is about the run, not the row.
 
 >>> row = InputRow(line=1, row_id="r1", prompt="2+2=", response="4", fields={})
->>> key = cell_key(row, {"kind": "tabular", "table": "0f3a"})
->>> len(key), key == cell_key(row, {"table": "0f3a", "kind": "tabular"})
+>>> key = text_key(row)
+>>> len(key), key == text_key(InputRow(line=9, row_id="r2", prompt="2+2=", response="4", fields={"x": 1}))
 (32, True)
->>> key == cell_key(InputRow(line=1, row_id="r1", prompt="2+2=", response="5", fields={}), {"kind": "tabular", "table": "0f3a"})
+>>> key == text_key(InputRow(line=1, row_id="r1", prompt="2+2=", response="5", fields={}))
 False
 """
 
@@ -51,15 +51,15 @@ from cje_fp.scoring._config import ScoreConfig
 
 #: The row id field of a scored file.
 ID_FIELD: Final = "prompt_id"
-#: Policy -> the key of its cell: a digest of the prompt, the response and the policy's fingerprint.
-KEYS_FIELD: Final = "logprob_keys"
+#: A digest of the prompt and response the row's cells scored.
+TEXT_FIELD: Final = "scored_text"
 #: Root causes that say the backend is down or refuses us (about the run, not the row).
 FATAL_CAUSES: Final = (Unauthorized, ModelNotFound, ConnectionFailed)
 
 
-def cell_key(row: InputRow, fingerprint: Mapping[str, object]) -> str:
-    """What a cell scored, as 32 hex digits: the row's prompt and response and the policy's fingerprint."""
-    content = json.dumps([row.prompt, row.response, dict(fingerprint)], sort_keys=True, ensure_ascii=False)
+def text_key(row: InputRow) -> str:
+    """What a row's cells score, as 32 hex digits: a digest of its prompt and response."""
+    content = json.dumps([row.prompt, row.response], ensure_ascii=False)
     return hashlib.blake2b(content.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
@@ -100,8 +100,16 @@ def output_row(row: InputRow, cells: Mapping[str, LogProbResult], config: ScoreC
     output[STATUS_FIELD] = {name: _status(cells[name]) for name in names}
     output[ERRORS_FIELD] = _error_records(cells, names)
     output[SOURCE_FIELD] = {policy.name: dict(policy.fingerprint) for policy in config.policies}
-    output[KEYS_FIELD] = {policy.name: cell_key(row, policy.fingerprint) for policy in config.policies}
+    output[TEXT_FIELD] = text_key(row)
     return output
+
+
+def _same_text(stored: Mapping[str, Any], row: InputRow) -> bool:
+    """Whether a stored row scored ``row``'s prompt and response (a file written before
+    ``scored_text`` existed: its own prompt and response fields)."""
+    if TEXT_FIELD in stored:
+        return bool(stored[TEXT_FIELD] == text_key(row))
+    return stored.get("prompt") == row.prompt and stored.get("response") == row.response
 
 
 def _stored_value(stored: Mapping[str, Any], name: str) -> object:
@@ -114,14 +122,15 @@ def _stored_value(stored: Mapping[str, Any], name: str) -> object:
 def stored_cells(stored: Mapping[str, Any], row: InputRow, config: ScoreConfig) -> Result[dict[str, LogProbResult], str]:
     """Every cell of a stored row that scored ``row``'s text under the policy's current
     fingerprint, failures included; or why the stored row contradicts itself."""
-    statuses, keys, errors = (stored.get(field) for field in (STATUS_FIELD, KEYS_FIELD, ERRORS_FIELD))
-    if not isinstance(statuses, Mapping) or not isinstance(keys, Mapping):
+    statuses, sources, errors = (stored.get(field) for field in (STATUS_FIELD, SOURCE_FIELD, ERRORS_FIELD))
+    if not _same_text(stored, row) or not isinstance(statuses, Mapping):
         return Success({})
+    sources = sources if isinstance(sources, Mapping) else {}
     errors = errors if isinstance(errors, Mapping) else {}
     cells: dict[str, LogProbResult] = {}
     for policy in config.policies:
         name = policy.name
-        if keys.get(name) != cell_key(row, policy.fingerprint) or name not in statuses:
+        if sources.get(name) != dict(policy.fingerprint) or name not in statuses:
             continue
         if statuses[name] == "ok":
             value = _stored_value(stored, name)

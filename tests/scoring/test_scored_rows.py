@@ -51,7 +51,7 @@ def test_a_changed_fingerprint_or_a_backend_outage_does_not_stand(config: ScoreC
     cells: dict[str, LogProbResult] = {"base": Success(-1.0), "t": Failure(ConnectionFailed(reason="refused"))}
     written = output_row(ROW, cells, config)
     assert (known_cells(written, config, retry_failed=False)) == {"base": Success(-1.0)}
-    written["logprob_keys"]["base"] = "another fingerprint's key"
+    written["logprob_source"]["base"] = {"kind": "tabular", "table": "another"}
     assert (known_cells(written, config, retry_failed=False)) == {}
 
 
@@ -68,3 +68,11 @@ def test_a_row_that_contradicts_itself_is_an_error(config: ScoreConfig) -> None:
     written = output_row(ROW, {"base": Success(-1.0), "t": Success(-2.0)}, config)
     written["base_policy_logprob"] = None
     assert error_of(stored_cells(written, ROW, config)) == "row 'r1': base is ok but has no log prob"
+
+
+def test_a_row_written_before_scored_text_existed_is_compared_by_its_own_text(config: ScoreConfig) -> None:
+    written = output_row(ROW, {"base": Success(-1.0), "t": Success(-2.0)}, config)
+    del written["scored_text"]
+    assert known_cells(written, config, retry_failed=False) == {"base": Success(-1.0), "t": Success(-2.0)}
+    edited = InputRow(line=1, row_id="r1", prompt="q", response="b", fields={})
+    assert known_cells(written, config, retry_failed=False, row=edited) == {}
