@@ -21,6 +21,9 @@ from cje_fp.scoring import (
     DataNotFound,
     ForeignOutput,
     InputRejected,
+    Interrupted,
+    OutputInUse,
+    OutputNotWritable,
     OutputOfOtherData,
     RayFailed,
     RayMissing,
@@ -54,6 +57,10 @@ def exit_code(error: ScoringError) -> ExitCode:
             ConfigInvalid() | DataNotFound() | ForeignOutput() | OutputOfOtherData() | StoredCellUnreadable() | RayMissing()
         ):
             return ExitCode.USAGE
+        case OutputInUse() | OutputNotWritable():
+            return ExitCode.USAGE
+        case Interrupted():
+            return ExitCode.INTERRUPTED
         case InputRejected():
             return ExitCode.REFUSED
         case ApiKeysMissing() | BackendFatal() | RayFailed():
@@ -90,7 +97,7 @@ def _quiet_ray() -> None:
 
 
 def run_score(options: ScoreOptions, *, console: Console, errors: Console, verbose: bool) -> int:
-    """Score, resume, or retry failed cells; exit 0, or 1/2/3 with one paragraph."""
+    """Score, resume, or retry failed cells; exit 0, or 1/2/3/130 with one paragraph."""
     progress = RichProgress(errors, plan_console=console)
     if options.ray is None:
         scored = score_file(options.config, options.data, options.out, retry_failed=options.retry_failed, progress=progress)

@@ -1,19 +1,18 @@
 """Scoring on Ray: the same run as ``score_file``, its cells computed by an actor pool.
 
-The driver plans the run as ``score_file`` does (``plan_run``: the input rows and
-the cells the output already holds), sends the rows still to score through Ray
-Data's ``map_batches`` to a pool of ``CellScorer`` actors (each owning its
-policies and connections, built from the same config file), and journals each
-row through the single-process run's own collector as its cells stream back. A
-killed driver leaves the same journal a killed single-process run leaves, and
-the next run (on Ray or not) resumes from it; a killed worker's batch is run
-again by Ray on a restarted actor, so no cell is lost. At the end the output is
-rewritten in input order, as ``score_file`` does.
+``score_on_ray`` is ``score_file``'s run (the output's lock, the plan of what the
+journal already holds, the collector that journals each complete row, the stop on
+a dead backend, Ctrl-C and a full disk, the final rewrite in input order) with
+one step replaced: the pending rows go through Ray Data's ``map_batches`` to a
+pool of ``CellScorer`` actors (each owning its policies and connections, built
+from the same config file), and their cells are handed to the collector as they
+stream back. A killed driver leaves the journal a killed single-process run
+leaves, and the next run (on Ray or not) resumes from it; a killed worker's batch
+is run again by Ray on a restarted actor, so no cell is lost.
 
-``score_on_ray(config, data, out)`` scores a file; ``score_dataset(config,
-dataset, out)`` scores a Ray Dataset (its rows are read once on the driver to
-plan the run and to write every input field back). Without ``ray`` installed
-both return ``Failure(RayMissing())``.
+``score_dataset(config, dataset, out)`` scores a Ray Dataset (its rows are read
+once on the driver, to plan the run and to write every input field back).
+Without ``ray`` installed both return ``Failure(RayMissing())``.
 """
 
 from __future__ import annotations
@@ -22,24 +21,22 @@ import contextlib
 import json
 import os
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
+import attrs
 from returns.result import Failure, Result, Success
 
 from cje_fp.errors import sealed
-from cje_fp.scoring._checkpoint import RowJournal
-from cje_fp.scoring._config import ScoreConfig, load_config, missing_api_keys
+from cje_fp.scoring._config import ScoreConfig, load_config
 from cje_fp.scoring._errors import ApiKeysMissing, RayFailed, RayMissing, ScoringError
 from cje_fp.scoring._progress import NoProgress, ScoringProgress
 from cje_fp.scoring._ray_cells import CELL_COLUMNS, decode_cell, work_items
 from cje_fp.scoring._ray_worker import CellScorer, file_digest
-from cje_fp.scoring._resume import ResumePlan, plan_run
-from cje_fp.scoring._run import _Collector, _fatal, _finish
+from cje_fp.scoring._resume import ResumePlan
+from cje_fp.scoring._run import _Collector, _score_loaded
 from cje_fp.scoring._sample import CellOutcome
-from cje_fp.scoring._scored_rows import ID_FIELD
 from cje_fp.scoring._summary import ScoringSummary
 
 if TYPE_CHECKING:
@@ -125,55 +122,61 @@ def _cells(
     )
 
 
-def _stream(
-    config: ScoreConfig, plan: ResumePlan, cells: ray.data.Dataset, progress: ScoringProgress
-) -> Result[_Collector, ScoringError]:
-    """Journal rows as their cells stream back; stop early when the first ones show a dead backend."""
+def _stream(plan: ResumePlan, cells: ray.data.Dataset, collector: _Collector) -> ScoringError | None:
+    """Hand each cell to the collector as it streams back (the collector journals complete rows);
+    stop pulling once the collector's run is stopped. What went wrong, if something did."""
     index = {row.row_id: number for number, row in enumerate(plan.pending)}
-    with RowJournal.open(plan.out, id_field=ID_FIELD) as journal:
-        collector = _Collector(plan, config, journal, progress)
-        try:
-            for batch in cells.iter_batches(batch_format="numpy", batch_size=None):
-                columns = [list(batch[name]) for name in CELL_COLUMNS]
-                for row_id, policy, cell, retries, problem in zip(*columns, strict=True):
-                    if problem:
-                        return Failure(_worker_problem(str(problem)))
-                    match sealed(decode_cell(str(cell))):
-                        case Success(result):
-                            outcome = CellOutcome(
-                                sample_index=index[str(row_id)],
-                                sample_id=str(row_id),
-                                policy=str(policy),
-                                result=result,
-                                retries=int(retries),
-                            )
-                            collector(outcome)
-                        case Failure(reason):
-                            return Failure(RayFailed(reason=f"a worker sent back {reason}"))
-                if collector.fatal and collector.succeeded == 0:
-                    break
-        except Exception as error:  # any failure of Ray's ends the run as a typed error; the journal stays
-            first = (str(error).splitlines() or [""])[0]
-            return Failure(RayFailed(reason=f"{type(error).__name__}: {first[:300]}"))
-    return Success(collector)
-
-
-def _run_on_ray(
-    config: ScoreConfig, plan: ResumePlan, *, workers: int | None, batch_rows: int, progress: ScoringProgress
-) -> Result[ScoringSummary, ScoringError]:
-    started = time.perf_counter()
-    progress.started(plan)
     try:
-        streamed = _stream(config, plan, _cells(config.path, plan, workers=workers, batch_rows=batch_rows), progress)
-    finally:
-        progress.finished()
-    match sealed(streamed):
-        case Failure(error):
-            return Failure(error)
-        case Success(collector):
-            if collector.fatal and collector.succeeded == 0:
-                return Failure(_fatal(collector.fatal))
-            return _finish(plan, collector, time.perf_counter() - started)
+        for batch in cells.iter_batches(batch_format="numpy", batch_size=None):
+            columns = [list(batch[name]) for name in CELL_COLUMNS]
+            for row_id, policy, cell, retries, problem in zip(*columns, strict=True):
+                if problem:
+                    return _worker_problem(str(problem))
+                match sealed(decode_cell(str(cell))):
+                    case Success(result):
+                        outcome = CellOutcome(
+                            sample_index=index[str(row_id)],
+                            sample_id=str(row_id),
+                            policy=str(policy),
+                            result=result,
+                            retries=int(retries),
+                        )
+                        collector(outcome)
+                    case Failure(reason):
+                        return RayFailed(reason=f"a worker sent back {reason}")
+            if collector.stop.is_set():
+                return None
+    except Exception as error:  # any failure of Ray's ends the run as a typed error; the journal stays
+        first = (str(error).splitlines() or [""])[0]
+        return RayFailed(reason=f"{type(error).__name__}: {first[:300]}")
+    return None
+
+
+@attrs.define
+class _OnRay:
+    """The compute step of ``score_file``'s run (``_run.Compute``), on Ray; remembers what stopped it."""
+
+    address: str | None
+    workers: int | None
+    batch_rows: int
+    problem: ScoringError | None = None
+
+    def __call__(self, config: ScoreConfig, plan: ResumePlan, collector: _Collector) -> None:
+        if not plan.pending:
+            return
+        with _connected(self.address) as connected:
+            match sealed(connected):
+                case Failure(error):
+                    self.problem = error
+                case Success(_):
+                    cells = _cells(config.path, plan, workers=self.workers, batch_rows=self.batch_rows)
+                    self.problem = _stream(plan, cells, collector)
+        if self.problem is not None:
+            collector.halt()
+
+    def outcome(self, result: Result[ScoringSummary, ScoringError]) -> Result[ScoringSummary, ScoringError]:
+        """The run's result, unless Ray stopped it (then why)."""
+        return result if self.problem is None else Failure(self.problem)
 
 
 Runner = Callable[[ScoreConfig], Result[ScoringSummary, ScoringError]]
@@ -193,26 +196,6 @@ def _with_config(config: ScoreConfig | str | os.PathLike[str], run: Runner) -> R
                 loaded.close()
 
 
-def _planned(
-    config: ScoreConfig,
-    plan: ResumePlan,
-    *,
-    address: str | None,
-    workers: int | None,
-    batch_rows: int,
-    progress: ScoringProgress,
-) -> Result[ScoringSummary, ScoringError]:
-    """Score the plan's pending rows on Ray (nothing pending: only the final rewrite)."""
-    if not plan.pending:
-        with RowJournal.open(plan.out, id_field=ID_FIELD) as journal:
-            collector = _Collector(plan, config, journal, progress)
-        return _finish(plan, collector, 0.0)
-    with _connected(address) as connected:
-        return connected.bind(
-            lambda _: _run_on_ray(config, plan, workers=workers, batch_rows=batch_rows, progress=progress)
-        )
-
-
 def score_on_ray(
     config: ScoreConfig | str | os.PathLike[str],
     data: str | os.PathLike[str],
@@ -224,27 +207,24 @@ def score_on_ray(
     retry_failed: bool = False,
     progress: ScoringProgress | None = None,
 ) -> Result[ScoringSummary, ScoringError]:
-    """``score_file`` with the cells computed on Ray: the same output, journal and resume.
+    """``score_file`` with the cells computed on Ray: the same output, journal, lock and resume.
 
     ``address`` is a Ray cluster's (``"auto"``, ``"host:6379"``); None uses the session
     already open, else ``RAY_ADDRESS``, else starts a local instance for this run.
     ``workers`` actors (default: one per CPU of the cluster) each score ``batch_rows``
-    rows at a time with the config's ``max_concurrency`` and limits. The config file
-    must be at the same path, with the same bytes, on every node.
+    rows a call, several calls at once, with the config's ``max_concurrency`` and limits.
+    The config file must be at the same path, with the same bytes, on every node.
     """
     if not _ray_installed():
         return Failure(RayMissing())
     reporter = progress if progress is not None else NoProgress()
+    on_ray = _OnRay(address=address, workers=workers, batch_rows=batch_rows)
 
     def run(loaded: ScoreConfig) -> Result[ScoringSummary, ScoringError]:
-        missing = missing_api_keys(loaded)
-        if missing is not None:
-            return Failure(missing)
-        return plan_run(loaded, Path(data), Path(out), retry_failed=retry_failed).bind(
-            lambda plan: _planned(
-                loaded, plan, address=address, workers=workers, batch_rows=batch_rows, progress=reporter
-            )
+        result = _score_loaded(
+            loaded, Path(data), Path(out), retry_failed=retry_failed, progress=reporter, compute=on_ray
         )
+        return on_ray.outcome(result)
 
     return _with_config(config, run)
 
@@ -268,28 +248,18 @@ def score_dataset(
 ) -> Result[ScoringSummary, ScoringError]:
     """Score the rows of a Ray Dataset (``prompt``, ``response``, ``prompt_id``...) into ``out``.
 
-    The rows are checked as ``cje-fp score`` checks a file (a problem's line is the
-    row's number) and written to ``out`` with every field kept; resumable as
-    ``score_on_ray``. Call it with Ray initialised (the dataset's session).
+    The rows are read once on the driver into a temporary JSONL file and checked as
+    ``cje-fp score`` checks a file (a problem's line is the row's number), then scored
+    as ``score_on_ray`` scores it, every field kept; resumable. Call it with Ray
+    initialised (the dataset's session).
     """
     if not _ray_installed():
         return Failure(RayMissing())
-    reporter = progress if progress is not None else NoProgress()
-
-    def run(loaded: ScoreConfig) -> Result[ScoringSummary, ScoringError]:
-        missing = missing_api_keys(loaded)
-        if missing is not None:
-            return Failure(missing)
-        with tempfile.TemporaryDirectory(prefix="cje-fp-ray-") as folder:
-            rows = Path(folder) / "dataset_rows.jsonl"
-            with rows.open("w") as handle:
-                for row in dataset.iter_rows():
-                    handle.write(json.dumps(dict(row), default=_plain) + "\n")
-            planned = plan_run(loaded, rows, Path(out), retry_failed=retry_failed)
-        return planned.bind(
-            lambda plan: _planned(
-                loaded, plan, address=None, workers=workers, batch_rows=batch_rows, progress=reporter
-            )
+    with tempfile.TemporaryDirectory(prefix="cje-fp-ray-") as folder:
+        rows = Path(folder) / "dataset_rows.jsonl"
+        with rows.open("w") as handle:
+            for row in dataset.iter_rows():
+                handle.write(json.dumps(dict(row), default=_plain) + "\n")
+        return score_on_ray(
+            config, rows, out, workers=workers, batch_rows=batch_rows, retry_failed=retry_failed, progress=progress
         )
-
-    return _with_config(config, run)
