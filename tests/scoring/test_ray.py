@@ -95,7 +95,7 @@ def _kill_when(out: Path, lines: int, killed: list[int], stop: threading.Event) 
 
 
 def test_a_killed_worker_loses_no_cell(world: World) -> None:
-    with FakeServer(server_config(latency=0.15)) as slow:
+    with FakeServer(server_config(latency=0.25)) as slow:
         config = write_config(world.folder / "slow.toml", slow)
         out = world.folder / "worker_killed.jsonl"
         killed: list[int] = []
@@ -113,7 +113,7 @@ def test_a_killed_worker_loses_no_cell(world: World) -> None:
 
 
 def test_a_killed_driver_leaves_a_journal_the_next_run_resumes(world: World, cluster: str) -> None:
-    with FakeServer(server_config(latency=0.15)) as slow:
+    with FakeServer(server_config(latency=0.25)) as slow:
         config = write_config(world.folder / "slow_driver.toml", slow)
         out = world.folder / "driver_killed.jsonl"
         command = [sys.executable, "-m", "cje_fp.cli", "score", str(config), str(world.data), "--out", str(out),
