@@ -169,7 +169,7 @@ class _OnRay:
                 case Failure(error):
                     self.problem = error
                 case Success(_):
-                    cells = _cells(config.path, plan, workers=self.workers, batch_rows=self.batch_rows)
+                    cells = _cells(config.path.resolve(), plan, workers=self.workers, batch_rows=self.batch_rows)
                     self.problem = _stream(plan, cells, collector)
         if self.problem is not None:
             collector.halt()
