@@ -19,7 +19,7 @@ import attrs
 
 from cje_fp.testing import FakeServer, FakeServerConfig
 from tests.helpers.optional import require
-from tests.helpers.scoring import CANARY, KEY_ENV, write_rows
+from tests.helpers.scoring import CANARY, KEY_ENV
 
 #: Faults drawn by each prompt's text: every failure kind the comparison must reproduce. No 429:
 #: it fails every prompt batched with the drawn one, so whether a neighbour's retries run out
@@ -166,4 +166,3 @@ def journal_lines(path: Path) -> int:
     return path.read_bytes().count(b"\n") if path.exists() else 0
 
 
-__all__ = ["World", "comparable", "journal_lines", "kill", "ray_logs", "rows", "scoring_actors", "write_rows"]

@@ -16,11 +16,12 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 from returns.result import Failure, Result, Success
 
 from cje_fp.errors import sealed
-from cje_fp.scoring import ApiKeysMissing, ScoringError, ScoringSummary, score_dataset, score_file, score_on_ray
+from cje_fp.scoring import ApiKeysMissing, BackendFatal, ScoringError, ScoringSummary, score_dataset, score_file, score_on_ray
 from cje_fp.testing import FakeServer
 from tests.helpers.optional import ROOT
 from tests.helpers.ray_cluster import (
@@ -145,6 +146,20 @@ def test_a_worker_without_the_key_says_where_it_is_missing(world: World, monkeyp
             assert CANARY not in missing.describe() + missing.details
         case other:
             raise AssertionError(other)
+
+
+def test_a_server_refusing_the_key_stops_the_run_as_in_one_process(world: World) -> None:
+    # The server wants another key and quotes the one it got in its 401: it must not reach the output.
+    with FakeServer(attrs.evolve(server_config(), api_key="sk-another-key")) as refusing:
+        config = write_config(world.folder / "refused.toml", refusing)
+        on_ray = score_on_ray(config, world.data, world.folder / "refused_ray.jsonl", workers=2, batch_rows=8)
+        single = score_file(config, world.data, world.folder / "refused_single.jsonl")
+    match sealed(on_ray), sealed(single):
+        case Failure(BackendFatal() as ray_error), Failure(BackendFatal() as single_error):
+            assert (ray_error.policy, ray_error.cause) == (single_error.policy, single_error.cause) == ("base", "unauthorized")
+        case other:
+            raise AssertionError(other)
+    assert comparable(world.folder / "refused_ray.jsonl") == comparable(world.folder / "refused_single.jsonl") == []
 
 
 def test_the_key_is_in_no_output_and_no_ray_log(world: World) -> None:
