@@ -204,11 +204,12 @@ async def _stats(request: web.Request) -> web.StreamResponse:
 
 def build_app(state: ServerState) -> web.Application:
     """The aiohttp application serving ``/v1/completions``, ``/v1/models`` and
-    ``/stats`` (``/stats?reset=1`` also zeroes the counts)."""
+    ``/stats`` (``/stats?reset=1`` also zeroes the counts). A path before ``/v1``
+    is ignored, as a gateway that routes by it would (``/team/v1/completions``)."""
     app = web.Application()
     app[STATE] = state
-    app.router.add_post("/v1/completions", _completions)
-    app.router.add_get("/v1/models", _models)
+    app.router.add_post("/{prefix:(.*/)?}v1/completions", _completions)
+    app.router.add_get("/{prefix:(.*/)?}v1/models", _models)
     app.router.add_get("/stats", _stats)
     return app
 
