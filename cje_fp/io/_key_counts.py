@@ -54,14 +54,16 @@ def flagged(records: Sequence[Any], metas: Sequence[Any], lines: Sequence[bytes 
     colon as an escape, so equal totals over the chunk clear every line at once;
     otherwise the lines are compared one by one.
     """
-    indexes = [index for index, line in enumerate(lines) if line is not None]
-    if not indexes:
-        return []
-    if not schema.plain_names:
+    if None in lines:
+        indexes = [index for index, line in enumerate(lines) if line is not None]
+        kept = [records[index] for index in indexes]
+        kept_metas = [metas[index] for index in indexes]
+        kept_lines = [lines[index] or b"" for index in indexes]
+    else:
+        indexes, kept, kept_metas = list(range(len(lines))), list(records), list(metas)
+        kept_lines = list(lines)  # type: ignore[arg-type]  # no None among them
+    if not indexes or not schema.plain_names:
         return indexes
-    kept = [records[index] for index in indexes]
-    kept_metas = [metas[index] for index in indexes]
-    kept_lines = [lines[index] or b"" for index in indexes]
     total = _chunk_total(kept, kept_metas, schema)
     if total is not None and _colons(kept_lines) == total:
         return []
