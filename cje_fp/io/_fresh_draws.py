@@ -269,9 +269,9 @@ def load_draw_file(
         with open(path, "rb") as handle:
             chunk: list[bytes] = []
             numbers: list[int] = []
-            for n_lines, text in enumerate(handle, start=1):
+            for n_lines, text in enumerate(map(without_bom, handle), start=1):
                 if text.strip():
-                    chunk.append(without_bom(text))
+                    chunk.append(text)
                     numbers.append(n_lines)
                 if len(chunk) >= _CHUNK:
                     _read_chunk(chunk, numbers, columns, problems)

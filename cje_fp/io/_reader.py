@@ -78,10 +78,10 @@ class Reader:
         texts: list[bytes | None] = []
         number = 0
         for number, line in enumerate(handle, start=1):
-            if not line or line.isspace():
-                continue
             if line.startswith(BOM):
                 line = line[3:]
+            if not line or line.isspace():
+                continue
             text: bytes | None = line
             try:
                 if not line.isascii():

@@ -80,9 +80,9 @@ def read_input(path: str | os.PathLike[str]) -> Result[tuple[InputRow, ...], Dat
     number = 0
     try:
         with open(path, "rb") as handle:
-            for number, line in enumerate(handle, start=1):
+            for number, line in enumerate(map(without_bom, handle), start=1):
                 if line and not line.isspace():
-                    rows.add(number, without_bom(line))
+                    rows.add(number, line)
     except OSError as error:
         rows.sink.problem(FILE_LINE, "<file>", "unreadable_file", f"{type(error).__name__}: {error.strerror or error}")
     if not rows.rows and not rows.sink.problems:

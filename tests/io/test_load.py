@@ -184,3 +184,10 @@ def test_an_extra_string_is_kept_as_written_not_decoded_as_base64(tmp_path: Path
         json.dumps(logged_row(3, note="abcd")),
     ])
     assert value_of(load_dataset(path)).extras["note"] == (b'"plain words"', b'"aGVsbG8="', b"5", b'"abcd"')
+
+
+def test_a_byte_order_mark_alone_on_the_first_line_is_a_blank_line(tmp_path: Path) -> None:
+    path = tmp_path / "logs.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf\n" + json.dumps(logged_row(0)).encode() + b"\n")
+    assert find_problems(path) == ()
+    assert value_of(load_dataset(path)).lines.tolist() == [2]
