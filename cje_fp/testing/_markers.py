@@ -28,6 +28,7 @@ REQUEST_FAULTS: Final = frozenset(
         "hang",
         "drop",
         "malformed_json",
+        "truncated_body",
         "missing_choices",
         "context_length",
         "bad_request",

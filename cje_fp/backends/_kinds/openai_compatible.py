@@ -37,7 +37,7 @@ _FIELDS, _REQUIRED = fields_of(
 
 
 def _fingerprint(policy: OpenAICompatiblePolicy) -> dict[str, str | None]:
-    return {"model": policy.model, "template": policy.template_id, "base_url": policy.base_url}
+    return {"model": policy.model, "template": policy.template_id}
 
 
 def _diagnose(policy: OpenAICompatiblePolicy) -> Diagnosis:
