@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, cast
 from rich.console import Console
 
 from cje_fp._plugins import estimator_names
-from cje_fp.cli.logs import configure_logging
+from cje_fp.cli.logs import configure_logging, restored_logging
 from cje_fp.cli.outcome import ExitCode, report
 
 if TYPE_CHECKING:
@@ -178,7 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (130 with one line when interrupted by Ctrl-C)."""
     try:
-        return _main(argv)
+        with restored_logging():
+            return _main(argv)
     except KeyboardInterrupt:
         # ``score`` handles Ctrl-C itself (saying how to resume); this is every other moment
         sys.stderr.write("interrupted (Ctrl-C); re-run the command (cje-fp score resumes where it stopped)\n")
