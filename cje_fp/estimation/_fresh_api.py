@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Final, Literal, TypeAlias
+from typing import Literal, TypeAlias
 
 import attrs
 import numpy as np
@@ -41,13 +41,6 @@ from cje_fp.estimation._fresh_run import (
 )
 from cje_fp.estimation._inference import VarianceComponent, cluster_se, interval
 from cje_fp.io._fresh_draws import BASE_DRAWS, DrawTable
-
-#: How ``compare_fresh`` names the base policy's own draws.
-BASE_DRAWS_NAME: Final = BASE_DRAWS
-
-
-FreshError: TypeAlias = EstimationError
-"""Every way a fresh-draw estimate can decline to give a number (``EstimationError`` has them all)."""
 
 
 @attrs.frozen(kw_only=True)

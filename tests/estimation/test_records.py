@@ -10,6 +10,13 @@ import numpy as np
 from returns.result import Success
 
 from cje_fp.estimation import REFUSALS, error_from_dict, to_data
+from cje_fp.estimation._audit_records import (
+    BoundaryAudit,
+    CalibrationDoesNotTransport,
+    JudgeOutOfRange,
+    NoFreshDraws,
+    TransportAudit,
+)
 from cje_fp.estimation._errors import (
     InformativeMissingness,
     InsufficientOverlap,
@@ -23,13 +30,6 @@ from cje_fp.estimation._errors import (
     UnknownPolicy,
     WeightOverflow,
     WeightUnderflow,
-)
-from cje_fp.estimation._audit_records import (
-    BoundaryAudit,
-    CalibrationDoesNotTransport,
-    JudgeOutOfRange,
-    NoFreshDraws,
-    TransportAudit,
 )
 from cje_fp.estimation._label_design import label_dependence
 from cje_fp.estimation._records import SCHEMA_VERSION
