@@ -20,10 +20,6 @@ from cje_fp.cli.outcome import ExitCode, report
 if TYPE_CHECKING:
     from cje_fp.estimation import LabelDesign
 
-#: The fresh-draw estimators, spelled out (checked against ``FRESH_ESTIMATORS`` by a test) so that
-#: ``--help`` does not import them.
-FRESH_ESTIMATOR_CHOICES = ("direct", "dr", "tmle", "stacked-dr")
-
 # The registry's names, read from its folder: ``--help`` and argument errors do not import the
 # estimators (numpy, scipy).
 ESTIMATOR_CHOICES = estimator_names()
@@ -71,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     estimate.add_argument(
         "--estimator",
         action="append",
-        choices=("auto", *ESTIMATOR_CHOICES, *FRESH_ESTIMATOR_CHOICES),
+        choices=ESTIMATOR_CHOICES,
         help="estimator to run (repeatable; default auto: stacked-dr when fresh draws exist, else snips and calibrated-ips)",
     )
     estimate.add_argument("--target", action="append", help="target policy (repeatable; default: all)")
@@ -96,7 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
         "repeated prompt ids are then clustered instead of rejected",
     )
     estimate.add_argument(
-        "--compare", nargs=2, metavar=("A", "B"), help="paired difference A - B (B may be 'base'), same gates"
+        "--compare", nargs=2, metavar=("A", "B"),
+        help="paired difference A - B for each estimator (B may be 'base'), same gates"
+    )
+    estimate.add_argument(
+        "--compare-to", metavar="B",
+        help="every target minus B for each estimator (B may be 'base'), Holm-adjusted among the targets",
     )
     estimate.add_argument(
         "--fail-on-refusal", action="store_true", help="exit 1 when any estimate or comparison is refused"
@@ -220,6 +221,7 @@ def _main(argv: Sequence[str] | None) -> int:
                 cluster_by=arguments.cluster_by,
                 fail_on_refusal=arguments.fail_on_refusal,
                 compare=None if arguments.compare is None else (arguments.compare[0], arguments.compare[1]),
+                compare_to=arguments.compare_to,
             )
             return run_estimate(estimate_options, console=console, errors=errors, verbose=verbose)
         case "estimators":
