@@ -23,10 +23,13 @@ from tests.helpers.scoring import CANARY, KEY_ENV
 
 #: Faults drawn by each prompt's text: every failure kind the comparison must reproduce. No 429:
 #: it fails every prompt batched with the drawn one, so whether a neighbour's retries run out
-#: would depend on which prompts shared its requests, which timing decides in any run.
+#: would depend on which prompts shared its requests, which timing decides in any run. For the same
+#: reason no body cut short (``malformed_json``, ``truncated_body``): it is retried as a transient
+#: failure of the whole request; ``missing_choices`` (a complete 200 without the fields) is the
+#: malformed answer that stays exact.
 CONTENT_FAULTS: Mapping[str, float] = {
     "server_error": 0.03,
-    "malformed_json": 0.02,
+    "missing_choices": 0.02,
     "context_length": 0.03,
     "unprocessable": 0.02,
     "nan": 0.03,
