@@ -19,6 +19,7 @@ from returns.result import Failure, Result, Success
 
 from cje_fp.errors import (
     ConnectionFailed,
+    EndpointsDown,
     ModelNotFound,
     Unauthorized,
     root_cause,
@@ -38,7 +39,7 @@ from cje_fp.scoring._config import ScoreConfig
 #: The row id field of a scored file.
 ID_FIELD: Final = "prompt_id"
 #: Root causes that say the backend is down or refuses us (not a property of the row).
-FATAL_CAUSES: Final = (Unauthorized, ModelNotFound, ConnectionFailed)
+FATAL_CAUSES: Final = (Unauthorized, ModelNotFound, ConnectionFailed, EndpointsDown)
 
 
 def _value(result: LogProbResult) -> float | None:
