@@ -36,26 +36,22 @@ loop ends.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Literal, final
 from urllib.parse import urlsplit
 
-import aiohttp
 import attrs
-import yarl
 from returns.result import Failure, Result, Success
 
 from cje_fp.backends.openai._coalescer import Coalescer, outcome_of
 from cje_fp.backends.openai._completions import Echo, EchoResult
-from cje_fp.backends.openai._loops import BackgroundLoop, PerLoop
-from cje_fp.backends.openai._pool import POOL
-from cje_fp.backends.openai._router import Endpoint, EndpointStats, Router
+from cje_fp.backends.openai._router import EndpointStats
+from cje_fp.backends.openai._runtime import Runtime
 from cje_fp.backends.openai._teacher_forcing import ScoredResponse, log_prob_of, score_echo
 from cje_fp.backends.openai._templates import ChatTemplate, RenderedPrompt, resolve_template
 from cje_fp.backends.openai._two_request import score_two_request
-from cje_fp.backends.openai._wire import CompletionsWire
-from cje_fp.errors import EndpointsDown, LogProbError, TokenBoundaryError, crashed, redact, sealed
+from cje_fp.errors import LogProbError, TokenBoundaryError, crashed, redact, sealed
 from cje_fp.policy import LogProbResult, input_problem
 
 
@@ -80,74 +76,6 @@ def _check_urls(instance: OpenAICompatiblePolicy, attribute: object, urls: tuple
 
 def _url_tuple(urls: Sequence[str]) -> tuple[str, ...]:
     return (urls,) if isinstance(urls, str) else tuple(urls)
-
-
-def _shown(url: str) -> str:
-    """An endpoint as shown in stats: no query string, no fragment."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
-
-
-@attrs.frozen(kw_only=True)
-class _Client:
-    """What one event loop uses: the coalescer sending to the endpoints' shared sessions."""
-
-    coalescer: Coalescer
-    sessions: tuple[aiohttp.ClientSession, ...]
-
-
-class _Runtime:
-    """The mutable part of a policy: connections per loop, the router, the background loop.
-
-    Nothing here refers back to the policy, so an unclosed policy can still be
-    collected (and its finalizer close the background loop).
-    """
-
-    def __init__(self, policy: OpenAICompatiblePolicy) -> None:
-        urls = policy.endpoints
-        self.router = Router(
-            tuple(_shown(url) for url in urls), ceiling=policy.max_in_flight, adaptive=policy.adaptive_concurrency
-        )
-        self.background = BackgroundLoop(name=policy.name)
-        self.wires = tuple(
-            CompletionsWire(
-                name=policy.name,
-                url=yarl.URL(url.rstrip("/") + "/completions"),
-                model=policy.model,
-                temperature=policy.temperature,
-                api_key_env=policy.api_key_env,
-                timeout=policy.timeout,
-            )
-            for url in urls
-        )
-        batch_size, wait, timeout = policy.batch_size, policy.batch_wait, policy.timeout
-        max_tokens, wires, router, name = policy.max_tokens, self.wires, self.router, policy.name
-
-        def down() -> LogProbError:
-            names = ", ".join(endpoint.name for endpoint in router.endpoints)
-            reason = f"every endpoint failed repeatedly (refused, dropped or timed out) and is taken out: {names}"
-            return EndpointsDown(policy=name, endpoints=len(urls), reason=reason)
-
-        self.down = down
-
-        def create() -> _Client:
-            sessions = tuple(POOL.lease(url, timeout) for url in urls)
-
-            def send(endpoint: Endpoint, prompts: Sequence[str]) -> Awaitable[list[EchoResult]]:
-                index = endpoint.index
-                return wires[index].send(sessions[index], prompts, max_tokens)
-
-            coalescer = Coalescer(send=send, batch_size=batch_size, router=router, wait=wait, down=down)
-            return _Client(coalescer=coalescer, sessions=sessions)
-
-        async def close(client: _Client) -> None:
-            for url in urls:
-                await POOL.give_back(url, timeout)
-
-        self.clients: PerLoop[_Client] = PerLoop(create=create, close=close)
-
-    def close(self) -> None:
-        self.background.close()
 
 
 def _scored(echo: EchoResult, context: str, scored: str) -> ScoredResponse | LogProbError:
@@ -196,10 +124,10 @@ class OpenAICompatiblePolicy:
     adaptive_concurrency: bool = True
     batch_size: int = attrs.field(default=1, validator=attrs.validators.ge(1))
     batch_wait: float = attrs.field(default=0.005, validator=attrs.validators.ge(0.0))
-    _runtime: _Runtime = attrs.field(init=False, repr=False)
+    _runtime: Runtime = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        runtime = _Runtime(self)
+        runtime = Runtime(self)
         object.__setattr__(self, "_runtime", runtime)
         weakref.finalize(self, runtime.close)
 
