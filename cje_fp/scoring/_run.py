@@ -35,12 +35,12 @@ from pathlib import Path
 
 from returns.result import Failure, Result, Success
 
-from cje_fp.errors import LogProbError, root_cause, sealed
+from cje_fp.errors import EndpointsDown, LogProbError, root_cause, sealed
 from cje_fp.policy import AsyncPolicy, Policy, retrying
 from cje_fp.scoring._checkpoint import RowJournal, compact, read_rows
 from cje_fp.scoring._config import ScoreConfig, load_config, missing_api_keys
 from cje_fp.scoring._errors import BackendFatal, ForeignOutput, ScoringError
-from cje_fp.scoring._progress import NoProgress, ScoringProgress
+from cje_fp.scoring._progress import NoProgress, ScoringProgress, ShowsLoad
 from cje_fp.scoring._resume import ResumePlan, plan_run
 from cje_fp.scoring._sample import CellOutcome, Sample
 from cje_fp.scoring._sampler import MultiTargetSampler
@@ -127,7 +127,7 @@ def _fatal(fatal: Sequence[tuple[str, LogProbError]]) -> BackendFatal:
     return BackendFatal(policy=policy, cause=root_cause(error).kind, details=details)
 
 
-def _finish(plan: ResumePlan, collector: _Collector, elapsed: float) -> Result[ScoringSummary, ScoringError]:
+def _finish(config: ScoreConfig, plan: ResumePlan, collector: _Collector, elapsed: float) -> Result[ScoringSummary, ScoringError]:
     """Rewrite the output once, one line per row in input order, and sum up the run."""
     match sealed(read_rows(plan.out, id_field=ID_FIELD)):
         case Failure(corrupt):
@@ -147,20 +147,25 @@ def _finish(plan: ResumePlan, collector: _Collector, elapsed: float) -> Result[S
             elapsed_seconds=elapsed,
             resumed=plan.resumed,
             torn_tail_bytes=plan.torn_tail_bytes,
+            endpoints={policy.name: stats for policy in config.policies if (stats := policy.endpoints())},
         )
     )
 
 
 def _run(config: ScoreConfig, plan: ResumePlan, progress: ScoringProgress) -> Result[ScoringSummary, ScoringError]:
     started = time.perf_counter()
+    if isinstance(progress, ShowsLoad):
+        progress.watch({policy.name: policy.load for policy in config.policies})
     progress.started(plan)
     try:
         collector = _compute(config, plan, progress)
     finally:
         progress.finished()
-    if collector.fatal and collector.succeeded == 0:
-        return Failure(_fatal(collector.fatal))
-    return _finish(plan, collector, time.perf_counter() - started)
+    # Every replica of a policy taken out is fatal even after successes: the run cannot go on.
+    down = [(name, error) for name, error in collector.fatal if isinstance(root_cause(error), EndpointsDown)]
+    if down or (collector.fatal and collector.succeeded == 0):
+        return Failure(_fatal(down or collector.fatal))
+    return _finish(config, plan, collector, time.perf_counter() - started)
 
 
 def _score_loaded(

@@ -26,6 +26,8 @@ class FakeServerConfig:
     top_logprobs: bool = True
     noise: float = 0.0
     max_prompt_tokens: int | None = None
+    #: Answer 429 (with ``retry_after``) to a request arriving while this many are in flight.
+    capacity: int | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -48,6 +48,16 @@ def _fingerprint(policy: OpenAICompatiblePolicy) -> dict[str, str | None]:
     return {"model": policy.model, "template": policy.template_id, "base_url": policy.base_url}
 
 
+def _load(policy: OpenAICompatiblePolicy) -> str:
+    """The in-flight limit now (AIMD lowers it below the ceiling under 429/503), and the
+    replicas still in when there are several."""
+    stats = policy.endpoint_stats()
+    limit = f"limit {sum(s.limit for s in stats if not s.down)}/{sum(s.ceiling for s in stats)}"
+    if len(stats) == 1:
+        return limit
+    return f"{limit}, {sum(not s.down for s in stats)}/{len(stats)} endpoints up"
+
+
 def _diagnose(policy: OpenAICompatiblePolicy) -> Diagnosis:
     report = doctor(policy)
     unreachable = any(check.name == "reachable" and not check.passed for check in report.checks)
@@ -90,6 +100,8 @@ def _policy(name: str, options: dict[str, object]) -> Result[ConfiguredPolicy, s
             diagnose=lambda: _diagnose(policy),
             api_key_env=policy.api_key_env,
             close=policy.close,
+            endpoints=policy.endpoint_stats,
+            load=lambda: _load(policy),
         )
     )
 

@@ -44,9 +44,9 @@ from urllib.parse import urlsplit
 import attrs
 from returns.result import Failure, Result, Success
 
+from cje_fp.backends._registry import EndpointStats
 from cje_fp.backends.openai._coalescer import Coalescer, outcome_of
 from cje_fp.backends.openai._completions import Echo, EchoResult
-from cje_fp.backends.openai._router import EndpointStats
 from cje_fp.backends.openai._runtime import Runtime
 from cje_fp.backends.openai._teacher_forcing import ScoredResponse, log_prob_of, score_echo
 from cje_fp.backends.openai._templates import ChatTemplate, RenderedPrompt, resolve_template

@@ -42,9 +42,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Final, Literal, TypeAlias, final
+from typing import Final, Literal, TypeAlias
 
-import attrs
+from cje_fp.backends._registry import EndpointStats
 
 #: How a request ended, as far as its endpoint is concerned.
 OK: Final = 0
@@ -99,22 +99,6 @@ class Endpoint:
 
 Grant: TypeAlias = "tuple[Endpoint, int] | None"
 """A slot: the endpoint and the AIMD window it was granted in; ``None`` when every endpoint is down."""
-
-
-@final
-@attrs.frozen(kw_only=True)
-class EndpointStats:
-    """What one endpoint did for a policy: requests sent, failed, answered 429/503, ejections."""
-
-    endpoint: str
-    requests: int
-    failed: int
-    overloaded: int
-    ejections: int
-    limit: int
-    ceiling: int
-    peak_in_flight: int
-    down: bool
 
 
 class Router:
