@@ -144,6 +144,13 @@ class BackendFatal:
 
     def describe(self) -> str:
         """One paragraph for humans."""
+        if self.cause == "endpoints_down":
+            return (
+                f"every server of policy {self.policy!r} (its base_urls) refused, dropped or timed out "
+                "requests again and again and was taken out, so the run stopped (endpoints_down). The rows "
+                "done so far are kept: bring the servers back (`cje-fp doctor CONFIG` checks them) and run "
+                "the same command again to resume."
+            )
         return (
             f"the backend of policy {self.policy!r} is unreachable or refuses us ({self.cause}); "
             "nothing more was scored. Check base_url, model and the API key variable, or run "
