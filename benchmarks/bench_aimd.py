@@ -145,7 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"(429 + Retry-After: 1 above it), {args.latency * 1000:.0f} ms latency, max_in_flight {args.ceiling} "
         f"per policy, retries as cje-fp score; load average {one:.2f}, {five:.2f}, {fifteen:.2f}"
     )
-    print(f"{'':<16} {'seconds':>8} {'ok cells':>9} {'failed':>7} {'429s':>6} {'retries':>8} {'server peak':>12}  limits at the end")
+    header = f"{'':<16} {'seconds':>8} {'ok cells':>9} {'failed':>7} {'429s':>6} {'retries':>8} {'server peak':>12}"
+    print(header + "  limits at the end")
     for o in outcomes:
         print(
             f"{o.label:<16} {o.seconds:>8.1f} {o.succeeded:>9} {o.failed:>7} {o.turned_away:>6} {o.retries:>8} "
