@@ -28,6 +28,8 @@ class FakeServerConfig:
     max_prompt_tokens: int | None = None
     #: Answer 429 (with ``retry_after``) to a request arriving while this many are in flight.
     capacity: int | None = None
+    single_prompt: bool = False
+    """Answer a request carrying a list of several prompts with a 500, as llama.cpp's server does."""
 
 
 @attrs.frozen(kw_only=True)
