@@ -16,9 +16,11 @@ request and never stored, logged or shown.
 each request goes to the replica with the fewest in flight, and one that
 fails again and again is taken out for a while (see ``_router``). At most
 ``max_in_flight`` requests are in flight per policy and endpoint, whatever the
-loop; with ``adaptive_concurrency`` that is a ceiling, lowered while the
-endpoint answers 429/503 and raised again as it succeeds (AIMD). Policies
-talking to the same server on one event loop share one connection pool.
+loop; with ``adaptive_concurrency`` that is a ceiling: once a server answers
+429/503, every adaptive policy of the process talking to it shares one
+in-flight window for it, halved at each overload and grown back as requests
+succeed (AIMD). Policies talking to the same server on one event loop share
+one connection pool.
 
 Close the policy when done (``close()``, ``await aclose()``, or use it as a
 context manager); connections opened inside ``asyncio.run`` are closed when that

@@ -4,10 +4,15 @@ A policy may name several replicas of one model (``base_urls``). Each request
 holds a slot on one endpoint: the available endpoint with the fewest requests
 in flight (one that just failed comes last). Per endpoint:
 
-- adaptive concurrency (AIMD): ``max_in_flight`` is a ceiling; the endpoint's
-  limit halves when it answers 429 or 503 (once per window of requests sent
-  at the old limit) and grows by about one per limit's worth of successes; a
-  ``Retry-After`` holds new requests to it back for that long;
+- a ceiling: at most ``max_in_flight`` of the policy's requests in flight;
+- adaptive concurrency (AIMD), per server and shared by every policy of the
+  process that talks to it (``ServerWindow``): unlimited until the server
+  first answers 429 or 503; then the window halves (once per window of
+  requests sent at the old size) and grows by about one per window's worth
+  of successes while at least half of it is used. A refused request waits
+  its ``Retry-After`` (the retries honour it); when even one request at a
+  time is refused, the ``Retry-After`` holds every new request to that
+  server back for that long;
 - ejection (with two endpoints or more): one that refuses connections or
   times out ``eject_after`` times in a row is taken out for ``cooldown``
   seconds (doubling at each ejection, up to ``max_cooldown``), then let
@@ -19,7 +24,7 @@ by any number of threads and event loops (a released slot goes straight to
 the longest waiter, on that waiter's loop).
 
 >>> import asyncio
->>> router = Router(("http://a/v1", "http://b/v1"), ceiling=2)
+>>> router = Router(("http://a.example/v1", "http://b.example/v1"), ceiling=2)
 >>> async def hold(seconds: float) -> str:
 ...     grant = await router.acquire()
 ...     assert grant is not None
@@ -29,7 +34,7 @@ the longest waiter, on that waiter's loop).
 >>> async def main() -> list[str]:
 ...     return sorted(await asyncio.gather(*(hold(0.01) for _ in range(6))))
 >>> asyncio.run(main())
-['http://a/v1', 'http://a/v1', 'http://a/v1', 'http://b/v1', 'http://b/v1', 'http://b/v1']
+['http://a.example/v1', 'http://a.example/v1', 'http://a.example/v1', 'http://b.example/v1', 'http://b.example/v1', 'http://b.example/v1']
 >>> [(stats.requests, stats.peak_in_flight) for stats in router.stats()]
 [(3, 2), (3, 2)]
 """
@@ -38,11 +43,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Final, Literal, TypeAlias
+from urllib.parse import urlsplit
 
 from cje_fp.backends._registry import EndpointStats
 
@@ -53,8 +61,41 @@ UNREACHABLE: Final = 2  # refused, dropped or timed out
 Outcome: TypeAlias = int
 
 
+class ServerWindow:
+    """The AIMD window of one server, shared by the policies of this process that talk to it."""
+
+    __slots__ = ("__weakref__", "epoch", "held", "limit", "lock", "out_until")
+
+    def __init__(self) -> None:
+        self.limit = math.inf  # no limit until the server first says it is overloaded
+        self.held = 0
+        self.epoch = 0  # advances at each decrease: answers to older requests do not decrease again
+        self.out_until = 0.0  # Retry-After: no new request before this (monotonic seconds)
+        self.lock = threading.Lock()
+
+    def full(self, now: float) -> bool:
+        """Whether no new request may go to the server now."""
+        return self.held + 1 > self.limit or (self.out_until != 0.0 and now < self.out_until)
+
+
+_WINDOWS: Final[weakref.WeakValueDictionary[str, ServerWindow]] = weakref.WeakValueDictionary()
+_WINDOWS_LOCK: Final = threading.Lock()
+
+
+def server_window(url: str) -> ServerWindow:
+    """The process's window of ``url``'s server (``scheme://host:port``)."""
+    parts = urlsplit(url)
+    key = f"{parts.scheme}://{parts.netloc}"
+    with _WINDOWS_LOCK:
+        window = _WINDOWS.get(key)
+        if window is None:
+            window = ServerWindow()
+            _WINDOWS[key] = window
+        return window
+
+
 class Endpoint:
-    """One replica's routing state (mutated under the router's lock only)."""
+    """One replica's routing state for one policy (mutated under the router's lock only)."""
 
     __slots__ = (
         "ceiling",
@@ -64,41 +105,52 @@ class Endpoint:
         "failures_in_row",
         "held",
         "index",
-        "limit",
         "name",
         "out_until",
         "overloaded",
         "peak",
         "probing",
         "requests",
-        "window",
+        "server",
     )
 
-    def __init__(self, index: int, name: str, ceiling: int) -> None:
+    def __init__(self, index: int, name: str, ceiling: int, server: ServerWindow | None) -> None:
         self.index = index
         self.name = name
         self.ceiling = ceiling
-        self.limit = float(ceiling)
+        self.server = server  # None: a fixed limit, the ceiling
         self.held = 0
         self.peak = 0
-        self.window = 0  # advances at each decrease: answers to older requests do not decrease again
         self.failures_in_row = 0
-        self.out_until = 0.0  # no new request before this (monotonic seconds)
-        self.ejected = False  # ``out_until`` is an ejection, not a Retry-After
+        self.out_until = 0.0  # taken out until then (monotonic seconds)
+        self.ejected = False
         self.ejections = 0
         self.probing = False
         self.requests = 0
         self.failed = 0
         self.overloaded = 0
 
-    def room(self) -> int:
-        """Requests that may still start here (ignoring ``out_until``)."""
-        cap = 1 if self.probing else int(self.limit)
-        return cap - self.held
+    @property
+    def limit(self) -> int:
+        """The most requests that may be in flight here now: the ceiling, or less under AIMD."""
+        server = self.server
+        if server is None or server.limit >= self.ceiling:
+            return self.ceiling
+        return max(1, int(server.limit))
+
+    def free(self, now: float) -> bool:
+        """Whether one more request may start here now (ignoring ejection)."""
+        if self.held >= (1 if self.probing else self.ceiling):
+            return False
+        server = self.server
+        return server is None or not server.full(now)
 
 
 Grant: TypeAlias = "tuple[Endpoint, int] | None"
-"""A slot: the endpoint and the AIMD window it was granted in; ``None`` when every endpoint is down."""
+"""A slot: the endpoint and its server's AIMD epoch when granted; ``None`` when every endpoint is down."""
+
+#: How often waiters held back by a server's window (which other policies release) look again.
+_WINDOW_POLL: Final = 0.005
 
 
 class Router:
@@ -115,14 +167,15 @@ class Router:
         max_cooldown: float = 60.0,
         max_pause: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        windows: Callable[[str], ServerWindow] = server_window,
     ) -> None:
         if ceiling < 1:
             raise ValueError(f"ceiling must be at least 1, got {ceiling}")
         if not names:
             raise ValueError("a router needs at least one endpoint")
-        self.endpoints: tuple[Endpoint, ...] = tuple(Endpoint(i, name, ceiling) for i, name in enumerate(names))
-        self._single = self.endpoints[0] if len(self.endpoints) == 1 else None
-        self._adaptive = adaptive
+        self.endpoints: tuple[Endpoint, ...] = tuple(
+            Endpoint(i, name, ceiling, windows(name) if adaptive else None) for i, name in enumerate(names)
+        )
         self._eject_after = eject_after if len(self.endpoints) > 1 else 0
         self._cooldown = cooldown
         self._max_cooldown = max_cooldown
@@ -148,7 +201,7 @@ class Router:
     def limit(self) -> int:
         """The current in-flight limits, summed over the endpoints that are in."""
         now = self._clock()
-        return sum(int(e.limit) for e in self.endpoints if not (e.ejected and now < e.out_until))
+        return sum(e.limit for e in self.endpoints if not (e.ejected and now < e.out_until))
 
     def all_down(self) -> bool:
         """Whether every endpoint is taken out now."""
@@ -162,7 +215,7 @@ class Router:
             return tuple(
                 EndpointStats(
                     endpoint=e.name, requests=e.requests, failed=e.failed, overloaded=e.overloaded,
-                    ejections=e.ejections, limit=int(e.limit), ceiling=e.ceiling, peak_in_flight=e.peak,
+                    ejections=e.ejections, limit=e.limit, ceiling=e.ceiling, peak_in_flight=e.peak,
                     down=e.ejected and now < e.out_until,
                 )
                 for e in self.endpoints
@@ -171,42 +224,38 @@ class Router:
     # Slots --------------------------------------------------------------------
 
     def _pick(self) -> Grant | Endpoint | Literal[False]:
-        """A slot now (held on the caller's behalf), ``None`` if all are down; else no slot: the
-        endpoint that comes back first if one is out, ``False`` if all are busy. Call under the lock."""
-        single = self._single
-        if (
-            single is not None
-            and single.held + 1 <= single.limit
-            and (single.out_until == 0.0 or self._clock() >= single.out_until)
-        ):
-            single.held += 1
-            single.requests += 1
-            if single.held > single.peak:
-                single.peak = single.held
-            return single, single.window
+        """A slot now (held on the caller's behalf), ``None`` if all are down; else no slot: an
+        endpoint to look at again later (out for a while, or its server's window full), ``False``
+        if all are busy with this policy's own requests. Call under the lock."""
         now = self._clock()
         best: Endpoint | None = None
-        soonest: Endpoint | None = None
+        later: Endpoint | None = None
         down = True
         for endpoint in self.endpoints:
-            if now < endpoint.out_until:
-                if soonest is None or endpoint.out_until < soonest.out_until:
-                    soonest = endpoint
+            if endpoint.out_until != 0.0 and now < endpoint.out_until:
+                if later is None or endpoint.out_until < later.out_until:
+                    later = endpoint
                 down = down and endpoint.ejected
                 continue
             down = False
-            if endpoint.room() > 0 and (
-                best is None
-                or (endpoint.failures_in_row > 0, endpoint.held) < (best.failures_in_row > 0, best.held)
-            ):
+            if not endpoint.free(now):
+                if endpoint.server is not None and endpoint.held < endpoint.ceiling and later is None:
+                    later = endpoint  # held back by the server's window: others may free it
+                continue
+            if best is None or (endpoint.failures_in_row > 0, endpoint.held) < (best.failures_in_row > 0, best.held):
                 best = endpoint
         if best is None:
-            return None if down else (soonest if soonest is not None else False)
+            return None if down else (later if later is not None else False)
         best.held += 1
         best.requests += 1
         if best.held > best.peak:
             best.peak = best.held
-        return best, best.window
+        server = best.server
+        if server is None:
+            return best, 0
+        with server.lock:
+            server.held += 1
+            return best, server.epoch
 
     def try_acquire(self) -> Grant | Literal[False]:
         """A slot if one is free and nobody waits; ``None`` if every endpoint is down; else ``False``."""
@@ -223,7 +272,7 @@ class Router:
             if picked is False or isinstance(picked, Endpoint):
                 self._waiters.append((loop, granted))
                 if isinstance(picked, Endpoint):
-                    self._arm_wake(loop, picked.out_until)
+                    self._arm_wake(loop, self._back_at(picked))
                 return
         loop.call_soon(granted, picked)
 
@@ -248,33 +297,48 @@ class Router:
     def release(self, grant: tuple[Endpoint, int], outcome: Outcome, *, retry_after: float | None = None,
                 count: bool = True) -> None:
         """Give a slot back, saying how its request ended; wake waiters the endpoints can now take."""
-        endpoint, window = grant
+        endpoint, epoch = grant
+        now = self._clock()
         with self._lock:
             endpoint.held -= 1
+            server = endpoint.server
+            if server is not None:
+                with server.lock:
+                    self._adapt(server, epoch, outcome if count else None, retry_after, now)
             if not count:
                 endpoint.requests -= 1
             elif outcome == OK:
                 if endpoint.failures_in_row or endpoint.probing or endpoint.ejected:
                     endpoint.failures_in_row = 0
                     endpoint.probing = endpoint.ejected = False
-                if endpoint.limit < endpoint.ceiling:
-                    endpoint.limit = min(float(endpoint.ceiling), endpoint.limit + 1.0 / endpoint.limit)
             else:
-                self._record_failure(endpoint, window, outcome, retry_after)
+                self._record_failure(endpoint, outcome, now)
             if self._waiters:
                 self._dispatch()
 
-    def _record_failure(self, endpoint: Endpoint, window: int, outcome: Outcome, retry_after: float | None) -> None:
+    def _adapt(self, server: ServerWindow, epoch: int, outcome: Outcome | None, retry_after: float | None,
+               now: float) -> None:
+        """AIMD on the server's window. Call under the server's lock."""
+        in_flight = server.held
+        server.held -= 1
+        if outcome == OK:
+            if 2 * in_flight >= server.limit:  # grow a window that is used (at least half), not an idle one
+                server.limit += 1.0 / server.limit
+        elif outcome == OVERLOADED and epoch == server.epoch:
+            # The first 429/503 of a window halves it (answers to requests sent before then say
+            # nothing new). The refused request waits its Retry-After (the retries honour it);
+            # the whole server is paused for it only when one request at a time is refused
+            # too: then the limit is one of time, which fewer requests in flight cannot meet.
+            if retry_after and server.limit <= 1.0:
+                server.out_until = max(server.out_until, now + min(retry_after, self._max_pause))
+            server.limit = max(1.0, min(server.limit, float(in_flight)) / 2.0)
+            server.epoch += 1
+
+    def _record_failure(self, endpoint: Endpoint, outcome: Outcome, now: float) -> None:
         endpoint.failed += 1
-        now = self._clock()
         if outcome == OVERLOADED:
             endpoint.overloaded += 1
             endpoint.failures_in_row = 0
-            if self._adaptive and window == endpoint.window:
-                endpoint.limit = max(1.0, endpoint.limit / 2.0)
-                endpoint.window += 1
-            if retry_after:
-                endpoint.out_until = max(endpoint.out_until, now + min(retry_after, self._max_pause))
             return
         endpoint.failures_in_row += 1
         if self._eject_after and endpoint.failures_in_row >= self._eject_after and not (
@@ -292,7 +356,7 @@ class Router:
             picked = self._pick()
             if picked is False or isinstance(picked, Endpoint):
                 if isinstance(picked, Endpoint):
-                    self._arm_wake(waiters[0][0], picked.out_until)
+                    self._arm_wake(waiters[0][0], self._back_at(picked))
                 return
             loop, granted = waiters.popleft()
             try:
@@ -301,6 +365,17 @@ class Router:
                 if picked is not None:
                     picked[0].held -= 1
                     picked[0].requests -= 1
+
+    def _back_at(self, endpoint: Endpoint) -> float:
+        """When to look at ``endpoint`` again: when it is back in, or soon if its server's window
+        (which other policies' requests may hold) or a Retry-After holds it back."""
+        now = self._clock()
+        if endpoint.out_until != 0.0 and now < endpoint.out_until:
+            return endpoint.out_until
+        server = endpoint.server
+        if server is not None and server.out_until != 0.0 and now < server.out_until:
+            return server.out_until
+        return now + _WINDOW_POLL
 
     def _arm_wake(self, loop: asyncio.AbstractEventLoop, at: float) -> None:
         """Look at the waiters again when an endpoint comes back (nothing in flight may release)."""

@@ -67,9 +67,10 @@ def test_aimd_converges_near_the_capacity_and_turns_fewer_requests_away(
             for model in MODELS:
                 expected = expected_log_prob(sample.context, sample.response, model=model)
                 assert result.log_probs[model] == Success(expected)
-    # Two policies share the server: their limits together settle around its capacity, far
-    # under their ceilings; a fixed limit stays at the ceiling and is turned away far more.
-    assert sum(adaptive.limits) <= 3 * CAPACITY < 2 * CEILING == sum(fixed.limits)
+    # Two policies share the server, and its window: it settles near the capacity, far under
+    # their ceilings; a fixed limit stays at the ceiling and is turned away far more.
+    assert all(CAPACITY // 2 <= limit <= 2 * CAPACITY for limit in adaptive.limits)
+    assert fixed.limits == (CEILING, CEILING)
     assert adaptive.turned_away < fixed.turned_away / 2
     assert adaptive.batch.retries_used < fixed.batch.retries_used
     assert CANARY not in caplog.text

@@ -11,8 +11,13 @@ from returns.result import Failure, Success
 
 from cje_fp.backends.openai._coalescer import Coalescer, SendBatch
 from cje_fp.backends.openai._completions import Echo, EchoResult
-from cje_fp.backends.openai._router import OK, OVERLOADED, UNREACHABLE, Endpoint, Router
+from cje_fp.backends.openai._router import OK, OVERLOADED, UNREACHABLE, Endpoint, Router, ServerWindow
 from cje_fp.errors._log_prob import BadRequest, ConnectionFailed, EndpointsDown, RateLimited, ServerError
+
+
+def own_window(url: str) -> ServerWindow:
+    """A window of this test's own (the process's windows are shared by server)."""
+    return ServerWindow()
 
 
 class Clock:
@@ -84,22 +89,54 @@ def test_requests_go_to_the_endpoint_with_the_fewest_in_flight() -> None:
     assert seventh and seventh[0].name == "http://b/v1"
 
 
+def _all_slots(router: Router) -> list[tuple[Endpoint, int]]:
+    grants: list[tuple[Endpoint, int]] = []
+    while grant := router.try_acquire():
+        grants.append(grant)
+    return grants
+
+
 def test_aimd_halves_once_per_window_and_grows_back_additively() -> None:
-    router = Router(("http://a/v1",), ceiling=16)
-    grants = [router.try_acquire() for _ in range(16)]
-    for grant in grants:  # a burst of 429s answering requests sent at the old limit
-        assert grant
-        router.release(grant, OVERLOADED)
+    router = Router(("http://a/v1",), ceiling=16, windows=own_window)
+    for held in _all_slots(router):  # a burst of 429s answering requests sent at the old limit
+        router.release(held, OVERLOADED)
     assert router.limit == 8  # halved once, not sixteen times
-    for _ in range(200):
-        grant = router.try_acquire()
-        assert grant
-        router.release(grant, OK)
+    assert len(_all_slots_released(router)) == 8
+    for _ in range(100):  # busy rounds: every slot the window allows, then every answer fine
+        _all_slots_released(router)
     assert router.limit == 16  # back at the ceiling, never above it
 
 
+def _all_slots_released(router: Router) -> list[tuple[Endpoint, int]]:
+    grants = _all_slots(router)
+    for grant in grants:
+        router.release(grant, OK)
+    return grants
+
+
+def test_an_idle_window_does_not_grow() -> None:
+    router = Router(("http://a/v1",), ceiling=16, windows=own_window)
+    for held in _all_slots(router):
+        router.release(held, OVERLOADED)
+    for _ in range(100):  # one request at a time: the window of 8 is not what holds anything back
+        grant = router.try_acquire()
+        assert grant
+        router.release(grant, OK)
+    assert router.limit == 8
+
+
+def test_policies_on_one_server_share_its_window() -> None:
+    window = ServerWindow()
+    first, second = (Router(("http://a/v1",), ceiling=16, windows=lambda url: window) for _ in range(2))
+    for grant in _all_slots(first):
+        first.release(grant, OVERLOADED)
+    assert first.limit == second.limit == 8  # the server is overloaded for both
+    assert len(_all_slots(first)) == 8
+    assert second.try_acquire() is False  # the other policy's requests fill the server's window
+
+
 def test_aimd_never_goes_below_one_and_a_fixed_limit_does_not_move() -> None:
-    adaptive = Router(("http://a/v1",), ceiling=4)
+    adaptive = Router(("http://a/v1",), ceiling=4, windows=own_window)
     fixed = Router(("http://a/v1",), ceiling=4, adaptive=False)
     for router in (adaptive, fixed):
         for _ in range(10):
@@ -109,24 +146,32 @@ def test_aimd_never_goes_below_one_and_a_fixed_limit_does_not_move() -> None:
     assert (adaptive.limit, fixed.limit) == (1, 4)
 
 
-def test_retry_after_holds_new_requests_back() -> None:
+def test_retry_after_holds_new_requests_back_once_one_at_a_time_is_refused() -> None:
     clock = Clock()
-    router = Router(("http://a/v1",), ceiling=4, clock=clock)
+    router = Router(("http://a/v1",), ceiling=4, clock=clock, windows=own_window)
+    for held in _all_slots(router):  # at 4 in flight: halve, no pause (fewer may do)
+        router.release(held, OVERLOADED, retry_after=2.0)
+    assert router.limit == 2 and router.try_acquire()
+    router = Router(("http://a/v1",), ceiling=1, clock=clock, windows=own_window)
     grant = router.try_acquire()
     assert grant
-    router.release(grant, OVERLOADED, retry_after=2.0)
+    router.release(grant, OVERLOADED, retry_after=2.0)  # window 1 -> 1
+    grant = router.try_acquire()
+    assert grant
+    router.release(grant, OVERLOADED, retry_after=2.0)  # refused at one in flight: pause
     assert router.try_acquire() is False
     clock.now += 2.5
     assert router.try_acquire()
 
 
 def test_a_waiter_is_woken_when_retry_after_ends() -> None:
-    router = Router(("http://a/v1",), ceiling=4)
+    router = Router(("http://a/v1",), ceiling=1, windows=own_window)
 
     async def main() -> float:
-        grant = await router.acquire()
-        assert grant is not None
-        router.release(grant, OVERLOADED, retry_after=0.05)
+        for _ in range(2):  # the second refusal is at one in flight: the server is paused
+            grant = await router.acquire()
+            assert grant is not None
+            router.release(grant, OVERLOADED, retry_after=0.05)
         loop = asyncio.get_running_loop()
         started = loop.time()
         again = await asyncio.wait_for(router.acquire(), timeout=5.0)
@@ -279,7 +324,7 @@ def test_with_every_endpoint_down_a_prompt_fails_with_endpoints_down() -> None:
 
 
 def test_a_429_answer_is_overload_not_an_outage() -> None:
-    router = Router(("http://a/v1", "http://b/v1"), ceiling=8, eject_after=1)
+    router = Router(("http://a/v1", "http://b/v1"), ceiling=8, eject_after=1, windows=own_window)
 
     async def send(endpoint: Endpoint, prompts: Sequence[str]) -> list[EchoResult]:
         return [Failure(RateLimited(retry_after=None))] * len(prompts)
