@@ -43,55 +43,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import threading
 import time
-import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Final, Literal, TypeAlias
-from urllib.parse import urlsplit
 
 from cje_fp.backends._registry import EndpointStats
+from cje_fp.backends.openai._window import ServerWindow, server_window
 
 #: How a request ended, as far as its endpoint is concerned.
 OK: Final = 0
 OVERLOADED: Final = 1  # 429 or 503: slow down
 UNREACHABLE: Final = 2  # refused, dropped or timed out
 Outcome: TypeAlias = int
-
-
-class ServerWindow:
-    """The AIMD window of one server, shared by the policies of this process that talk to it."""
-
-    __slots__ = ("__weakref__", "epoch", "held", "limit", "lock", "out_until")
-
-    def __init__(self) -> None:
-        self.limit = math.inf  # no limit until the server first says it is overloaded
-        self.held = 0
-        self.epoch = 0  # advances at each decrease: answers to older requests do not decrease again
-        self.out_until = 0.0  # Retry-After: no new request before this (monotonic seconds)
-        self.lock = threading.Lock()
-
-    def full(self, now: float) -> bool:
-        """Whether no new request may go to the server now."""
-        return self.held + 1 > self.limit or (self.out_until != 0.0 and now < self.out_until)
-
-
-_WINDOWS: Final[weakref.WeakValueDictionary[str, ServerWindow]] = weakref.WeakValueDictionary()
-_WINDOWS_LOCK: Final = threading.Lock()
-
-
-def server_window(url: str) -> ServerWindow:
-    """The process's window of ``url``'s server (``scheme://host:port``)."""
-    parts = urlsplit(url)
-    key = f"{parts.scheme}://{parts.netloc}"
-    with _WINDOWS_LOCK:
-        window = _WINDOWS.get(key)
-        if window is None:
-            window = ServerWindow()
-            _WINDOWS[key] = window
-        return window
 
 
 class Endpoint:

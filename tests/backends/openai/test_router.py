@@ -11,7 +11,8 @@ from returns.result import Failure, Success
 
 from cje_fp.backends.openai._coalescer import Coalescer, SendBatch
 from cje_fp.backends.openai._completions import Echo, EchoResult
-from cje_fp.backends.openai._router import OK, OVERLOADED, UNREACHABLE, Endpoint, Router, ServerWindow
+from cje_fp.backends.openai._router import OK, OVERLOADED, UNREACHABLE, Endpoint, Router
+from cje_fp.backends.openai._window import ServerWindow
 from cje_fp.errors._log_prob import BadRequest, ConnectionFailed, EndpointsDown, RateLimited, ServerError
 
 
