@@ -328,8 +328,12 @@ class Router:
                 loop.call_soon_threadsafe(granted, picked)
             except RuntimeError:  # the waiter's loop is closed: take the slot back
                 if picked is not None:
-                    picked[0].held -= 1
-                    picked[0].requests -= 1
+                    endpoint = picked[0]
+                    endpoint.held -= 1
+                    endpoint.requests -= 1
+                    if endpoint.server is not None:
+                        with endpoint.server.lock:
+                            endpoint.server.held -= 1
 
     def _back_at(self, endpoint: Endpoint) -> float:
         """When to look at ``endpoint`` again: when it is back in, or soon if its server's window

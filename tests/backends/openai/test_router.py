@@ -336,3 +336,15 @@ def test_a_429_answer_is_overload_not_an_outage() -> None:
 
     assert all(r == Failure(RateLimited(retry_after=None)) for r in asyncio.run(main()))
     assert not router.all_down() and router.limit < 16
+
+
+def test_a_slot_granted_to_a_waiter_whose_loop_closed_is_taken_back() -> None:
+    window = ServerWindow()
+    router = Router(("http://a/v1",), ceiling=1, windows=lambda url: window)
+    first = router.try_acquire()
+    assert first
+    closed = asyncio.new_event_loop()
+    closed.close()
+    router.wait_for_slot(closed, lambda grant: None)  # its loop is gone before the slot frees
+    router.release(first, OK)
+    assert router.held == 0 and window.held == 0 and router.stats()[0].requests == 1
