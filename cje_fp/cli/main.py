@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, cast
 from rich.console import Console
 
 from cje_fp._plugins import estimator_names
-from cje_fp.cli.logs import configure_logging
+from cje_fp.cli.logs import configure_logging, restored_logging
 from cje_fp.cli.outcome import ExitCode, report
 
 if TYPE_CHECKING:
@@ -138,6 +138,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="scored JSONL (appended, resumable); a .parquet SCORED is written at the end from a JSONL journal beside it",
     )
     score.add_argument("--retry-failed", action="store_true", help="recompute cells that failed in earlier runs")
+    score.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="score on Ray (the ray extra): a cluster's ADDRESS (auto, host:6379), or without one RAY_ADDRESS "
+        "or a local instance started for this run",
+    )
+    score.add_argument("--ray-workers", type=int, metavar="N", help="scoring actors on Ray (default: one per CPU)")
+    score.add_argument(
+        "--ray-batch-rows", type=int, default=64, metavar="N", help="rows per call of a Ray scoring actor (default 64)"
+    )
 
     doctor = commands.add_parser("doctor", parents=[common], help="probe the configured endpoints")
     doctor.add_argument("config", type=Path, metavar="CONFIG")
@@ -165,7 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (130 with one line when interrupted by Ctrl-C)."""
     try:
-        return _main(argv)
+        with restored_logging():
+            return _main(argv)
     except KeyboardInterrupt:
         # ``score`` handles Ctrl-C itself (saying how to resume); this is every other moment
         sys.stderr.write("interrupted (Ctrl-C); re-run the command (cje-fp score resumes where it stopped)\n")
@@ -251,7 +265,15 @@ def _score(arguments: argparse.Namespace, *, console: Console, errors: Console, 
     if (missing := parquet_missing(arguments.out)) is not None:
         return report(missing, errors, verbose=verbose)
     journal = journal_for(arguments.out)
-    options = ScoreOptions(config=arguments.config, data=arguments.data, out=journal, retry_failed=arguments.retry_failed)
+    options = ScoreOptions(
+        config=arguments.config,
+        data=arguments.data,
+        out=journal,
+        retry_failed=arguments.retry_failed,
+        ray=arguments.ray,
+        ray_workers=arguments.ray_workers,
+        ray_batch_rows=arguments.ray_batch_rows,
+    )
     scored = run_score(options, console=console, errors=errors, verbose=verbose)
     if scored != ExitCode.OK or journal == arguments.out:
         return scored

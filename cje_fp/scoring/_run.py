@@ -34,7 +34,9 @@ import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeAlias
 
 import filelock
 from returns.result import Failure, Result, Success
@@ -150,6 +152,10 @@ def _compute(config: ScoreConfig, plan: ResumePlan, collector: _Collector) -> No
             sampler.process_batch(batch, known=known_by_cell, on_cell=collector)
 
 
+Compute: TypeAlias = Callable[[ScoreConfig, ResumePlan, "_Collector"], None]
+"""How the pending cells are computed into the collector: ``_compute`` here, on Ray elsewhere."""
+
+
 def _compacted(plan: ResumePlan, config: ScoreConfig, leave_out: frozenset[str]) -> Result[int, ScoringError]:
     """Rewrite the output: one line per row whose every cell stands, in input order, every field
     but the cells from the current input; the number of rows written."""
@@ -194,13 +200,15 @@ def _summary(config: ScoreConfig, plan: ResumePlan, collector: _Collector, elaps
     )
 
 
-def _journaled(config: ScoreConfig, plan: ResumePlan, progress: ScoringProgress) -> tuple[_Collector, bool]:
+def _journaled(
+    config: ScoreConfig, plan: ResumePlan, progress: ScoringProgress, compute: Compute = _compute
+) -> tuple[_Collector, bool]:
     """Compute into the journal; the collector, and whether the run was interrupted (Ctrl-C)."""
     journal = RowJournal.open(plan.out, id_field="prompt_id", keep_bytes=plan.complete_bytes)
     collector = _Collector(plan, config, journal, progress)
     interrupted = False
     try:
-        _compute(config, plan, collector)
+        compute(config, plan, collector)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -212,13 +220,15 @@ def _journaled(config: ScoreConfig, plan: ResumePlan, progress: ScoringProgress)
     return collector, interrupted
 
 
-def _run(config: ScoreConfig, plan: ResumePlan, progress: ScoringProgress) -> Result[ScoringSummary, ScoringError]:
+def _run(
+    config: ScoreConfig, plan: ResumePlan, progress: ScoringProgress, compute: Compute = _compute
+) -> Result[ScoringSummary, ScoringError]:
     started = time.perf_counter()
     if isinstance(progress, ShowsLoad):
         progress.watch({policy.name: policy.load for policy in config.policies})
     progress.started(plan)
     try:
-        collector, interrupted = _journaled(config, plan, progress)
+        collector, interrupted = _journaled(config, plan, progress, compute)
     except OSError as error:
         return Failure(OutputNotWritable(out=str(plan.out), reason=_reason(error)))
     finally:
@@ -240,7 +250,7 @@ def _run(config: ScoreConfig, plan: ResumePlan, progress: ScoringProgress) -> Re
 
 
 def _locked(
-    config: ScoreConfig, data: Path, out: Path, *, retry_failed: bool, progress: ScoringProgress
+    config: ScoreConfig, data: Path, out: Path, *, retry_failed: bool, progress: ScoringProgress, compute: Compute
 ) -> Result[ScoringSummary, ScoringError]:
     """Plan and run while holding the output's lock (``OUT.lock``, left in place); refuse when another run holds it."""
     lock = filelock.FileLock(out.with_name(out.name + ".lock"))
@@ -251,18 +261,24 @@ def _locked(
     except OSError as error:
         return Failure(OutputNotWritable(out=str(out), reason=_reason(error)))
     try:
-        return plan_run(config, data, out, retry_failed=retry_failed).bind(lambda plan: _run(config, plan, progress))
+        return plan_run(config, data, out, retry_failed=retry_failed).bind(lambda plan: _run(config, plan, progress, compute))
     finally:
         lock.release()
 
 
 def _score_loaded(
-    config: ScoreConfig, data: Path, out: Path, *, retry_failed: bool, progress: ScoringProgress
+    config: ScoreConfig,
+    data: Path,
+    out: Path,
+    *,
+    retry_failed: bool,
+    progress: ScoringProgress,
+    compute: Compute = _compute,
 ) -> Result[ScoringSummary, ScoringError]:
     missing = missing_api_keys(config)
     if missing is not None:
         return Failure(missing)
-    return _locked(config, data, out, retry_failed=retry_failed, progress=progress)
+    return _locked(config, data, out, retry_failed=retry_failed, progress=progress, compute=compute)
 
 
 def score_file(

@@ -121,7 +121,7 @@ def test_a_replica_dying_mid_run_loses_no_cell_and_duplicates_none(tmp_path: Pat
             context = f"<|im_start|>user\nQuestion {index}?<|im_end|>\n<|im_start|>assistant\n"
             expected = expected_log_prob(context, f"Answer number {index}, with some words.<|im_end|>", model=model)
             assert statuses[policy] == "ok" and values[policy] == pytest.approx(expected)
-        assert row["logprob_source"]["base"]["base_url"] is None  # type: ignore[index]  # JSON: no replica named
+        assert "base_url" not in row["logprob_source"]["base"]  # type: ignore[index]  # JSON: no replica named
     dead = replicas[1].base_url
     assert any(dead in line and "failed" in line for line in stdout.splitlines()), stdout  # per-endpoint counts
     assert CANARY not in out.read_text() + stdout + stderr
@@ -146,7 +146,9 @@ def test_every_replica_of_a_policy_dying_stops_the_run_with_exit_3(tmp_path: Pat
             assert (status == "ok") == (values[policy] is not None)
             kept += status in ("ok", "token_limit_exceeded")
     assert kept < N_ROWS * 3
-    assert CANARY not in (out.read_text() if out.exists() else "") + stdout + stderr
+    written = out.read_text() if out.exists() else ""
+    assert CANARY not in written + stdout + stderr
+    assert all(replica.base_url.removesuffix("/v1").split("//")[1] not in written for replica in replicas)
 
     # The servers are back (elsewhere: replicas' scores name no server): the same command
     # computes exactly the cells the outage failed, and nothing twice.

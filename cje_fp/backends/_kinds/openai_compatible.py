@@ -11,8 +11,8 @@ listed here), with ``template`` given by name, plus ``template_file`` and
 
 or, for replicas of one model, ``base_urls = ["http://a:8000/v1", "http://b:8000/v1"]``
 (a policy's own ``base_urls`` hides the ``base_url`` of ``[defaults]``, and the
-other way round). The scores' fingerprint names the server of a single-server
-policy, and no server for replicas: which replica answered does not change it.
+other way round). The scores' fingerprint names no server: which replica
+answered does not change it.
 
 >>> sorted(BACKEND.required), "template_file" in BACKEND.fields, "name" in BACKEND.fields
 (['model'], True, False)
@@ -44,8 +44,7 @@ _FIELDS, _REQUIRED = fields_of(
 
 
 def _fingerprint(policy: OpenAICompatiblePolicy) -> dict[str, str | None]:
-    # Replicas serve one model: the fingerprint does not depend on which of them answered.
-    return {"model": policy.model, "template": policy.template_id, "base_url": policy.base_url}
+    return {"model": policy.model, "template": policy.template_id}
 
 
 def _load(policy: OpenAICompatiblePolicy) -> str:

@@ -67,8 +67,8 @@ class Runtime:
         max_tokens, wires, router, name = policy.max_tokens, self.wires, self.router, policy.name
 
         def down() -> LogProbError:
-            names = ", ".join(endpoint.name for endpoint in router.endpoints)
-            reason = f"every endpoint failed repeatedly (refused, dropped or timed out) and is taken out: {names}"
+            # Kept in output rows: the count, not the addresses (the summary names them).
+            reason = f"all {len(urls)} endpoints failed repeatedly (refused, dropped or timed out) and are taken out"
             return EndpointsDown(policy=name, endpoints=len(urls), reason=reason)
 
         self.down = down
