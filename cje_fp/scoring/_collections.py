@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from typing import Final
 
 #: Young-generation threshold inside the block (CPython's default is 700 allocations).
-YOUNG_THRESHOLD: Final = 20_000
+YOUNG_THRESHOLD: Final = 100_000
 
 _lock = threading.Lock()
 _active = [0]
