@@ -7,10 +7,12 @@
 [{'policy': 't', 'kind': 'timeout', 'count': 1}]
 >>> summary.to_dict()["schema_version"], summary.cells_per_second
 (1, 6.0)
->>> replicas = {"base": (EndpointStats(endpoint="http://a/v1", requests=9, failed=1, overloaded=0, ejections=1,
-...                                    limit=64, ceiling=64, peak_in_flight=8, down=True),)}
->>> attrs.evolve(summary, endpoints=replicas).endpoint_lines()
-['base: http://a/v1: 9 requests, 1 failed, 0 answered 429/503, taken out 1x, limit 64/64, down at the end']
+>>> def replica(url: str, failed: int) -> EndpointStats:
+...     return EndpointStats(endpoint=url, requests=9, failed=failed, overloaded=0, ejections=failed // 3,
+...                          limit=64, ceiling=64, peak_in_flight=8, down=failed > 0)
+>>> replicas = {"base": (replica("http://a/v1", 3), replica("http://b/v1", 0))}
+>>> attrs.evolve(summary, endpoints=replicas).endpoint_lines()[0]
+'base: http://a/v1: 9 requests, 3 failed, 0 answered 429/503, taken out 1x, limit 64/64, down at the end'
 """
 
 from __future__ import annotations
@@ -71,10 +73,13 @@ class ScoringSummary:
         }
 
     def endpoint_lines(self) -> list[str]:
-        """One line per policy and server: requests, failures, 429/503 answers, ejections, limit."""
+        """For each policy with several servers (replicas), one line per server: requests, failures,
+        429/503 answers, ejections, limit. (A single server is not named: its address stays out of
+        what a run prints.)"""
         return [
             f"{policy}: {e.endpoint}: {e.requests} requests, {e.failed} failed, {e.overloaded} answered 429/503, "
             f"taken out {e.ejections}x, limit {e.limit}/{e.ceiling}" + (", down at the end" if e.down else "")
             for policy, endpoints in self.endpoints.items()
+            if len(endpoints) > 1
             for e in endpoints
         ]

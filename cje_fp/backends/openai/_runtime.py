@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import aiohttp
 import attrs
@@ -19,16 +18,10 @@ from cje_fp.backends.openai._loops import BackgroundLoop, PerLoop
 from cje_fp.backends.openai._pool import POOL
 from cje_fp.backends.openai._router import Endpoint, Router
 from cje_fp.backends.openai._wire import CompletionsWire
-from cje_fp.errors import EndpointsDown, LogProbError
+from cje_fp.errors import EndpointsDown, LogProbError, redact_url
 
 if TYPE_CHECKING:
     from cje_fp.backends.openai._policy import OpenAICompatiblePolicy
-
-
-def _shown(url: str) -> str:
-    """An endpoint as shown in stats: no query string, no fragment."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
 @attrs.frozen(kw_only=True)
@@ -49,7 +42,7 @@ class Runtime:
     def __init__(self, policy: OpenAICompatiblePolicy) -> None:
         urls = policy.endpoints
         self.router = Router(
-            tuple(_shown(url) for url in urls), ceiling=policy.max_in_flight, adaptive=policy.adaptive_concurrency
+            tuple(redact_url(url) for url in urls), ceiling=policy.max_in_flight, adaptive=policy.adaptive_concurrency
         )
         self.background = BackgroundLoop(name=policy.name)
         self.wires = tuple(
