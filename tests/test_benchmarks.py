@@ -33,19 +33,28 @@ def run(script: str, *arguments: str | Path, timeout: float = 180) -> str:
 
 
 def test_bench_http_prints_every_design_and_the_verdict() -> None:
-    output = run("bench_http.py", "--samples", "24", "--latency", "0.01")
+    output = run("bench_http.py", "--samples", "24", "--latency", "0.01", "--rounds", "2", "--threaded")
     for label in (
         "threaded (10 threads",
-        "ours, unbatched, 64 in flight",
-        "ours, unbatched, 256 in flight",
-        "ours, batched 8/request",
-        "reference: bare aiohttp, 256 in flight",
-        "reference: bare aiohttp, batched 8",
+        "[1] ours, unbatched, 256 in flight",
+        "[1] bare aiohttp, unbatched, 256 in flight",
+        "[2] ours, batched 8, <=64/policy, 2048 cells",
+        "[2] bare aiohttp, batched 8, 256 in flight",
     ):
         assert label in output
-    assert re.search(r"targets, same run: unbatched >= 15x \(\d+\.\dx: (met|MISSED)\)", output)
+    for mode, target in (("unbatched", 90), ("batched", 80)):
+        verdict = rf"{mode}: ours/bare = [\d.]+% \(median of rounds \d+%, \d+%\); target >= {target}%: (met|MISSED)"
+        assert re.search(verdict, output), output
+    assert re.search(r"targets, same run: (all met|MISSED)", output) and "load average" in output
     # 24 samples x 5 policies unbatched: 120 requests reached the server in every unbatched row.
-    assert re.search(r"ours, unbatched, 256 in flight\s+[\d.]+\s+[\d.]+x\s+120\s", output)
+    assert re.search(r"\[1\] ours, unbatched, 256 in flight\s+[\d.]+\s+120\s", output)
+
+
+def test_bench_aimd_prints_both_limits_with_retries_and_time() -> None:
+    output = run("bench_aimd.py", "--samples", "20", "--capacity", "4", "--ceiling", "8", "--latency", "0.01")
+    for label in ("adaptive (AIMD)", "fixed limit"):
+        assert re.search(rf"^{re.escape(label)}\s+[\d.]+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\[", output, re.MULTILINE), output
+    assert re.search(r"AIMD: [\d.]+x fewer retries, [\d.]+x the speed", output)
 
 
 def test_bench_clients_measures_aiohttp_and_names_what_is_missing() -> None:

@@ -47,8 +47,35 @@ class Diagnosis:
     noise_floor: float | None = None
 
 
+@final
+@attrs.frozen(kw_only=True)
+class EndpointStats:
+    """What one endpoint (server) did for a policy: requests sent, failed, answered 429/503,
+    times taken out, and its in-flight limit now (AIMD) under its ceiling."""
+
+    endpoint: str
+    requests: int
+    failed: int
+    overloaded: int
+    ejections: int
+    limit: int
+    ceiling: int
+    peak_in_flight: int
+    down: bool
+
+
 def _nothing_to_close() -> None:
     """A backend without connections."""
+
+
+def _no_endpoints() -> tuple[EndpointStats, ...]:
+    """A backend that sends no requests."""
+    return ()
+
+
+def _no_load() -> str | None:
+    """A backend with nothing to say about its load."""
+    return None
 
 
 @final
@@ -58,6 +85,8 @@ class ConfiguredPolicy:
 
     ``fingerprint`` says what produced a cell (for instance model and template):
     a stored cell whose fingerprint differs from the policy's is computed again.
+    ``endpoints`` counts what each server did so far; ``load`` is a few words for a
+    progress bar (the current in-flight limit), or ``None``.
     """
 
     policy: Policy | AsyncPolicy
@@ -66,6 +95,8 @@ class ConfiguredPolicy:
     diagnose: Callable[[], Diagnosis]
     api_key_env: str | None = None
     close: Callable[[], None] = _nothing_to_close
+    endpoints: Callable[[], tuple[EndpointStats, ...]] = _no_endpoints
+    load: Callable[[], str | None] = _no_load
 
     @property
     def name(self) -> str:

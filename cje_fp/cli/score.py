@@ -79,6 +79,8 @@ def _print_summary(summary: ScoringSummary, console: Console) -> None:
         f"scored {summary.computed} cells in {summary.elapsed_seconds:.1f}s ({summary.cells_per_second:.1f} cells/s), "
         f"{summary.retries} retries; {summary.skipped} cells skipped as already done; wrote {summary.out}"
     )
+    for line in summary.endpoint_lines():
+        console.print(line, style="dim")
     if summary.failed:
         failures = ", ".join(f"{policy}/{kind}={count}" for (policy, kind), count in sorted(summary.failed.items()))
         console.print(f"failed cells (kept as failures, null log probs): {failures}")

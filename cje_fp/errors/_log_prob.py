@@ -12,7 +12,7 @@ case is ``@final``: the algebra is closed.
     ├── transient: RateLimited, Timeout,         ├── BaseFailed(error: LogProbError)
     │   ConnectionFailed, ServerError            └── TargetFailed(error: LogProbError)
     ├── permanent: InvalidInput, Unauthorized,
-    │   ModelNotFound, BadRequest, TokenLimitExceeded, TokenBoundaryError,
+    │   ModelNotFound, EndpointsDown, BadRequest, TokenLimitExceeded, TokenBoundaryError,
     │   MalformedResponse, InvalidLogProb, PolicyCrashed
     └── RetriesExhausted(attempts, last: LogProbError)
 
@@ -109,6 +109,19 @@ class ConnectionFailed(_Base):
     transient: ClassVar[bool] = True
     reason: str = ""
     request_hash: str = ""
+
+
+@final
+@attrs.frozen(kw_only=True)
+class EndpointsDown(_Base):
+    """Every endpoint of a policy with several was taken out after failing again and again
+    (refused, dropped, timed out): nothing was sent."""
+
+    kind: ClassVar[str] = "endpoints_down"
+    transient: ClassVar[bool] = False
+    policy: str
+    endpoints: int
+    reason: str = ""
 
 
 @final
@@ -230,6 +243,7 @@ LogProbError: TypeAlias = (
     | RateLimited
     | Timeout
     | ConnectionFailed
+    | EndpointsDown
     | ServerError
     | Unauthorized
     | ModelNotFound
@@ -248,6 +262,7 @@ LOG_PROB_ERROR_TYPES: Final = (
     RateLimited,
     Timeout,
     ConnectionFailed,
+    EndpointsDown,
     ServerError,
     Unauthorized,
     ModelNotFound,

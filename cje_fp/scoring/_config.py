@@ -69,6 +69,8 @@ from cje_fp.scoring._errors import ApiKeysMissing, ConfigInvalid
 
 _TOP_KEYS: Final = {"base_policy", "defaults", "retry", "run", "policies"}
 _KIND: Final = "kind"
+#: A policy's own key hides these keys of ``[defaults]`` (one server, or replicas).
+_HIDES: Final = {"base_urls": "base_url", "base_url": "base_urls"}
 
 
 @attrs.frozen(kw_only=True)
@@ -145,9 +147,10 @@ def _policy(
 ) -> Result[ConfiguredPolicy, ConfigInvalid]:
     """Check ``own`` against the kind's fields, add the defaults it knows, and build the policy."""
     allowed = {**backend.fields, _KIND: str}
-    inherited = {key: value for key, value in defaults.items() if key in backend.fields}
 
     def build(checked: dict[str, Any]) -> Result[ConfiguredPolicy, ConfigInvalid]:
+        hidden = {_HIDES[key] for key in checked if key in _HIDES}
+        inherited = {key: value for key, value in defaults.items() if key in backend.fields and key not in hidden}
         options = {key: value for key, value in {**inherited, **checked}.items() if key != _KIND}
         missing = sorted(backend.required - set(options))
         if missing:

@@ -140,6 +140,7 @@ _ADVICE: Final = {
     "timeout": "check that the server answers, or raise timeout",
     "rate_limited": "lower max_in_flight or raise [retry] deadline",
     "bad_request": "the server rejects every request: run `cje-fp doctor CONFIG`",
+    "endpoints_down": "check that the servers of base_urls are running (`cje-fp doctor CONFIG` asks each)",
 }
 
 

@@ -14,7 +14,8 @@ cells per second, time left) on a ``rich`` console.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from cje_fp.scoring._resume import ResumePlan
 
@@ -34,6 +35,14 @@ class ScoringProgress(Protocol):
 
     def finished(self) -> None:
         """The run is over (also after an early stop)."""
+
+
+@runtime_checkable
+class ShowsLoad(Protocol):
+    """A progress that can also show each policy's load (its current in-flight limit)."""
+
+    def watch(self, loads: Mapping[str, Callable[[], str | None]]) -> None:
+        """Read ``loads[policy]()`` whenever the policy's progress is drawn."""
 
 
 class NoProgress:
@@ -58,6 +67,11 @@ class RichProgress:
         self._plan_console = plan_console if plan_console is not None else console
         self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
+        self._loads: Mapping[str, Callable[[], str | None]] = {}
+
+    def watch(self, loads: Mapping[str, Callable[[], str | None]]) -> None:
+        """Show ``loads[policy]()`` (e.g. the current in-flight limit) beside each bar."""
+        self._loads = loads
 
     def started(self, plan: ResumePlan) -> None:
         """Print the plan and start the bars."""
@@ -78,9 +92,20 @@ class RichProgress:
             def render(self, task: Task) -> Text:
                 return Text("" if task.speed is None else f"{task.speed:6.1f}/s")
 
+        loads = self._loads
+
+        class Load(ProgressColumn):
+            """The policy's load now: its in-flight limit (AIMD), endpoints up."""
+
+            def render(self, task: Task) -> Text:
+                load = loads.get(task.description.strip())
+                shown = load() if load is not None else None
+                return Text(shown or "", style="dim")
+
         self._plan_console.print(plan.describe())
         self._progress = Progress(
             TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(), Rate(), TimeRemainingColumn(),
+            Load(),
             console=self._console,
         )
         self._progress.start()

@@ -52,7 +52,7 @@ from cje_fp.scoring._errors import (
     OutputNotWritable,
     ScoringError,
 )
-from cje_fp.scoring._progress import NoProgress, ScoringProgress
+from cje_fp.scoring._progress import NoProgress, ScoringProgress, ShowsLoad
 from cje_fp.scoring._resume import ResumePlan, plan_run, read_output
 from cje_fp.scoring._sample import CellOutcome, Sample
 from cje_fp.scoring._sampler import MultiTargetSampler
@@ -183,7 +183,7 @@ def _fatal(stopped: Stopped, out: Path, collector: _Collector) -> BackendFatal:
     return BackendFatal(policy=stopped.policy, cause=stopped.cause, seen=stopped.seen, out=str(out), details=details)
 
 
-def _summary(plan: ResumePlan, collector: _Collector, elapsed: float) -> ScoringSummary:
+def _summary(config: ScoreConfig, plan: ResumePlan, collector: _Collector, elapsed: float) -> ScoringSummary:
     return ScoringSummary(
         out=str(plan.out),
         n_rows=len(plan.rows),
@@ -196,6 +196,7 @@ def _summary(plan: ResumePlan, collector: _Collector, elapsed: float) -> Scoring
         elapsed_seconds=elapsed,
         resumed=plan.resumed,
         torn_tail_bytes=plan.torn_tail_bytes,
+        endpoints={policy.name: stats for policy in config.policies if (stats := policy.endpoints())},
     )
 
 
@@ -223,6 +224,8 @@ def _run(
     config: ScoreConfig, plan: ResumePlan, progress: ScoringProgress, compute: Compute = _compute
 ) -> Result[ScoringSummary, ScoringError]:
     started = time.perf_counter()
+    if isinstance(progress, ShowsLoad):
+        progress.watch({policy.name: policy.load for policy in config.policies})
     progress.started(plan)
     try:
         collector, interrupted = _journaled(config, plan, progress, compute)
@@ -243,7 +246,7 @@ def _run(
         case Success(_) if stopped is not None:
             return Failure(_fatal(stopped, plan.out, collector))
         case Success(_):
-            return Success(_summary(plan, collector, time.perf_counter() - started))
+            return Success(_summary(config, plan, collector, time.perf_counter() - started))
 
 
 def _locked(

@@ -42,6 +42,7 @@ from returns.result import Success
 
 from cje_fp.policy import AsyncPolicy, LogProbResult, Policy
 from cje_fp.scoring._batch import BatchResult, check_identity
+from cje_fp.scoring._collections import fewer_collections
 from cje_fp.scoring._interpreters import AnyPolicy, Caller, CellCallback, Grid, run_in_tasks, run_in_threads
 from cje_fp.scoring._sample import Cell, SampleLike, SampleResult, as_sample
 
@@ -130,11 +131,12 @@ class MultiTargetSampler:
         workers = max_concurrency or self.max_concurrency
         started = self.clock()
         blocking = all(caller.sync is not None for caller in grid.callers)
-        if blocking and (workers == 1 or not self.uses_asyncio):
-            cells = run_in_threads(grid, workers)
-        else:
-            cells = asyncio.run(run_in_tasks(grid, workers))
-        return self._batch(grid, cells, self.clock() - started)
+        with fewer_collections():
+            if blocking and (workers == 1 or not self.uses_asyncio):
+                cells = run_in_threads(grid, workers)
+            else:
+                cells = asyncio.run(run_in_tasks(grid, workers))
+            return self._batch(grid, cells, self.clock() - started)
 
     async def process_batch_async(
         self,
@@ -146,8 +148,9 @@ class MultiTargetSampler:
         """``process_batch`` for callers already inside an event loop."""
         grid = self._grid(samples, on_cell, known)
         started = self.clock()
-        cells = await run_in_tasks(grid, self.max_concurrency)
-        return self._batch(grid, cells, self.clock() - started)
+        with fewer_collections():
+            cells = await run_in_tasks(grid, self.max_concurrency)
+            return self._batch(grid, cells, self.clock() - started)
 
     def _grid(
         self,

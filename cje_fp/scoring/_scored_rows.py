@@ -33,6 +33,7 @@ from returns.result import Failure, Result, Success
 
 from cje_fp.errors import (
     ConnectionFailed,
+    EndpointsDown,
     ModelNotFound,
     Unauthorized,
     root_cause,
@@ -54,7 +55,7 @@ ID_FIELD: Final = "prompt_id"
 #: A digest of the prompt and response the row's cells scored.
 TEXT_FIELD: Final = "scored_text"
 #: Root causes that say the backend is down or refuses us (about the run, not the row).
-FATAL_CAUSES: Final = (Unauthorized, ModelNotFound, ConnectionFailed)
+FATAL_CAUSES: Final = (Unauthorized, ModelNotFound, ConnectionFailed, EndpointsDown)
 
 
 def text_key(row: InputRow) -> str:

@@ -3,7 +3,8 @@
 A run stops (the CLI exits 3) when
 
 - a cell's root failure says the backend refuses us whatever the row
-  (``unauthorized``, ``model_not_found``);
+  (``unauthorized``, ``model_not_found``), or that every server of a policy
+  with several (``base_urls``) was taken out (``endpoints_down``);
 - a policy fails ``STREAK`` cells in a row, in the order they complete, with
   failures about the backend rather than the row (connection, timeout, server
   error, rate limit after every retry, a 400, a malformed answer, a crash);
@@ -42,6 +43,7 @@ from returns.result import Failure
 
 from cje_fp.errors import (
     ConnectionFailed,
+    EndpointsDown,
     InvalidInput,
     InvalidLogProb,
     LogProbError,
@@ -68,8 +70,8 @@ from cje_fp.policy import (
 STREAK: Final = 10
 #: Root causes that are properties of the row: they never stop a run.
 ROW_CAUSES: Final = (InvalidInput, TokenLimitExceeded, TokenBoundaryError, InvalidLogProb)
-#: Root causes that say the backend refuses us whatever the row: one stops the run.
-REFUSING_CAUSES: Final = (Unauthorized, ModelNotFound)
+#: Root causes that say the backend refuses us whatever the row, or is gone: one stops the run.
+REFUSING_CAUSES: Final = (Unauthorized, ModelNotFound, EndpointsDown)
 #: Root causes that say nothing was reached.
 UNREACHABLE_CAUSES: Final = (ConnectionFailed, Timeout)
 
@@ -160,6 +162,9 @@ class FatalWatch:
                 return None
 
     def _verdict(self, policy: str, cause: LogProbError, streak: list[tuple[str, str]]) -> Stopped | None:
+        if isinstance(cause, EndpointsDown):
+            seen = f"lost every server: all {cause.endpoints} were taken out after failing again and again ({cause.kind})"
+            return Stopped(policy=policy, cause=cause.kind, seen=seen)
         if isinstance(cause, REFUSING_CAUSES):
             return Stopped(policy=policy, cause=cause.kind, seen=f"refuses us ({cause.kind})")
         if len(streak) >= STREAK:

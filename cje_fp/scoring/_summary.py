@@ -7,6 +7,12 @@
 [{'policy': 't', 'kind': 'timeout', 'count': 1}]
 >>> summary.to_dict()["schema_version"], summary.cells_per_second
 (1, 6.0)
+>>> def replica(url: str, failed: int) -> EndpointStats:
+...     return EndpointStats(endpoint=url, requests=9, failed=failed, overloaded=0, ejections=failed // 3,
+...                          limit=64, ceiling=64, peak_in_flight=8, down=failed > 0)
+>>> replicas = {"base": (replica("http://a/v1", 3), replica("http://b/v1", 0))}
+>>> attrs.evolve(summary, endpoints=replicas).endpoint_lines()[0]
+'base: http://a/v1: 9 requests, 3 failed, 0 answered 429/503, taken out 1x, limit 64/64, down at the end'
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 
 import attrs
+
+from cje_fp.backends import EndpointStats
 
 #: The version of ``ScoringSummary.to_dict``'s layout.
 SUMMARY_SCHEMA_VERSION: Final = 1
@@ -38,6 +46,8 @@ class ScoringSummary:
     elapsed_seconds: float
     resumed: bool
     torn_tail_bytes: int
+    endpoints: Mapping[str, tuple[EndpointStats, ...]] = attrs.field(factory=dict)
+    """Policy -> what each of its servers did (backends that send requests only)."""
 
     @property
     def cells_per_second(self) -> float:
@@ -51,10 +61,25 @@ class ScoringSummary:
             **{
                 field.name: getattr(self, field.name)
                 for field in attrs.fields(type(self))
-                if field.name not in ("failed", "policies")
+                if field.name not in ("failed", "policies", "endpoints")
             },
             "policies": list(self.policies),
             "failed": [
                 {"policy": policy, "kind": kind, "count": count} for (policy, kind), count in sorted(self.failed.items())
             ],
+            "endpoints": {
+                policy: [attrs.asdict(stats) for stats in endpoints] for policy, endpoints in self.endpoints.items()
+            },
         }
+
+    def endpoint_lines(self) -> list[str]:
+        """For each policy with several servers (replicas), one line per server: requests, failures,
+        429/503 answers, ejections, limit. (A single server is not named: its address stays out of
+        what a run prints.)"""
+        return [
+            f"{policy}: {e.endpoint}: {e.requests} requests, {e.failed} failed, {e.overloaded} answered 429/503, "
+            f"taken out {e.ejections}x, limit {e.limit}/{e.ceiling}" + (", down at the end" if e.down else "")
+            for policy, endpoints in self.endpoints.items()
+            if len(endpoints) > 1
+            for e in endpoints
+        ]

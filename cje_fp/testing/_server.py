@@ -35,7 +35,9 @@ gives 5% of prompts the ``nan`` quirk, chosen by a hash of each prompt's text (a
 client process.
 
 Server-wide: a required API key (a wrong one gets a 401 whose body quotes it,
-as some servers do), served models (others get 404), latency, and
+as some servers do), served models (others get 404), latency, a capacity
+(a request arriving while ``capacity`` are in flight gets 429 with
+``Retry-After``, as an overloaded server answers), and
 ``generated_only`` (log probs only for generated tokens: llama.cpp's
 behaviour), ``single_prompt`` (a list of prompts gets a 500, as from
 llama.cpp). The server counts requests, prompts, and requests in flight.
@@ -108,10 +110,18 @@ async def _request_fault(
 
 async def _completions(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
+    capacity = state.config.capacity
     with state.lock:
         state.requests += 1
-        state.in_flight += 1
-        state.max_in_flight = max(state.max_in_flight, state.in_flight)
+        if capacity is not None and state.in_flight >= capacity:
+            state.statuses[429] += 1
+            full = True
+        else:
+            full = False
+            state.in_flight += 1
+            state.max_in_flight = max(state.max_in_flight, state.in_flight)
+    if full:
+        return _error(429, "Server at capacity; retry later", **{"Retry-After": state.config.retry_after})
     try:
         answer = await _answer(state, request)
     finally:
@@ -285,6 +295,8 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--generated-only", action="store_true", help="llama.cpp-style logprobs")
     parser.add_argument("--no-text-offset", action="store_true", help="omit text_offset")
     parser.add_argument("--no-top-logprobs", action="store_true", help="omit top_logprobs")
+    parser.add_argument("--capacity", type=int, help="answer 429 to requests beyond this many in flight")
+    parser.add_argument("--retry-after", default="1", help="the Retry-After of 429 answers (seconds)")
     parser.add_argument(
         "--content-fault",
         action="append",
@@ -312,6 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         generated_only=args.generated_only,
         text_offset=not args.no_text_offset,
         top_logprobs=not args.no_top_logprobs,
+        capacity=args.capacity,
+        retry_after=args.retry_after,
         content_faults={spec: float(share) for spec, _, share in (item.partition("=") for item in args.content_fault)},
         fault_seed=args.fault_seed,
     )

@@ -43,6 +43,8 @@ class FakeServerConfig:
     top_logprobs: bool = True
     noise: float = 0.0
     max_prompt_tokens: int | None = None
+    #: Answer 429 (with ``retry_after``) to a request arriving while this many are in flight.
+    capacity: int | None = None
     single_prompt: bool = False
     """Answer a request carrying a list of several prompts with a 500, as llama.cpp's server does."""
     content_faults: tuple[tuple[str, float], ...] = attrs.field(default=(), converter=_rates)

@@ -26,7 +26,7 @@ TRANSIENT_KINDS = {"rate_limited", "timeout", "connection_failed", "server_error
 
 def test_kinds_are_unique_and_stable() -> None:
     kinds = [error_type.kind for error_type in LOG_PROB_ERROR_TYPES]
-    assert len(set(kinds)) == len(kinds) == 14
+    assert len(set(kinds)) == len(kinds) == 15
 
 
 def test_only_network_blips_are_transient() -> None:
@@ -79,6 +79,8 @@ def _label(error: LogProbError) -> str:
             return "network"
         case errors.Unauthorized() | errors.ModelNotFound() | errors.BadRequest():
             return "config"
+        case errors.EndpointsDown():
+            return "deployment"
         case errors.TokenLimitExceeded() | errors.TokenBoundaryError():
             return "tokens"
         case errors.MalformedResponse() | errors.InvalidLogProb():

@@ -44,6 +44,17 @@ def test_each_policy_takes_the_defaults_its_kind_knows(tmp_path: Path) -> None:
         config.close()
 
 
+def test_a_policys_replicas_hide_the_default_server(tmp_path: Path) -> None:
+    text = _MIXED.replace('model = "m"', 'model = "m"\nbase_urls = ["http://127.0.0.1:8001/v1", "http://127.0.0.1:8002/v1"]')
+    config = value_of(load_config(_config(tmp_path, text)))
+    try:
+        base = config.policies[0].policy
+        assert isinstance(base, OpenAICompatiblePolicy) and base.base_url is None
+        assert base.endpoints == ("http://127.0.0.1:8001/v1", "http://127.0.0.1:8002/v1")
+    finally:
+        config.close()
+
+
 @pytest.mark.parametrize(
     ("edit", "reason"),
     [

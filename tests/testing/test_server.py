@@ -102,6 +102,19 @@ def test_rate_limit_sends_retry_after(server: FakeServer) -> None:
     assert status == 429 and headers["Retry-After"] == "1"
 
 
+def test_a_server_at_capacity_answers_429_with_retry_after() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    config = FakeServerConfig(models=("m",), latency=0.5, capacity=2, retry_after="3")
+    with FakeServer(config) as server, ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda _: post(server, completion("x")), range(6)))
+        stats = server.stats()
+    statuses = sorted(status for status, _, _ in answers)
+    assert statuses.count(200) >= 2 and statuses.count(429) >= 1 and stats.max_in_flight <= 2
+    assert all(headers["Retry-After"] == "3" for status, headers, _ in answers if status == 429)
+    assert stats.statuses.get(429, 0) == statuses.count(429)
+
+
 def test_request_faults_answer_with_their_status(server: FakeServer) -> None:
     expected = {"context_length": 400, "bad_request": 400, "unprocessable": 422, "unavailable": 503}
     for kind, status in expected.items():

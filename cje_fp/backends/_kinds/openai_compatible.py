@@ -9,8 +9,15 @@ listed here), with ``template`` given by name, plus ``template_file`` and
     model = "llama-3-8b-instruct"
     template = "llama3"
 
+or, for replicas of one model, ``base_urls = ["http://a:8000/v1", "http://b:8000/v1"]``
+(a policy's own ``base_urls`` hides the ``base_url`` of ``[defaults]``, and the
+other way round). The scores' fingerprint names no server: which replica
+answered does not change it.
+
 >>> sorted(BACKEND.required), "template_file" in BACKEND.fields, "name" in BACKEND.fields
-(['base_url', 'model'], True, False)
+(['model'], True, False)
+>>> OpenAICompatiblePolicy(name="p", base_urls=["http://a:1/v1", "http://b:1/v1"], model="m").endpoints
+('http://a:1/v1', 'http://b:1/v1')
 """
 
 from __future__ import annotations
@@ -38,6 +45,16 @@ _FIELDS, _REQUIRED = fields_of(
 
 def _fingerprint(policy: OpenAICompatiblePolicy) -> dict[str, str | None]:
     return {"model": policy.model, "template": policy.template_id}
+
+
+def _load(policy: OpenAICompatiblePolicy) -> str:
+    """The in-flight limit now (AIMD lowers it below the ceiling under 429/503), and the
+    replicas still in when there are several."""
+    stats = policy.endpoint_stats()
+    limit = f"limit {sum(s.limit for s in stats if not s.down)}/{sum(s.ceiling for s in stats)}"
+    if len(stats) == 1:
+        return limit
+    return f"{limit}, {sum(not s.down for s in stats)}/{len(stats)} endpoints up"
 
 
 def _diagnose(policy: OpenAICompatiblePolicy) -> Diagnosis:
@@ -82,6 +99,8 @@ def _policy(name: str, options: dict[str, object]) -> Result[ConfiguredPolicy, s
             diagnose=lambda: _diagnose(policy),
             api_key_env=policy.api_key_env,
             close=policy.close,
+            endpoints=policy.endpoint_stats,
+            load=lambda: _load(policy),
         )
     )
 

@@ -2,7 +2,9 @@
 
 Each call still gets its own ``Result``. Calls made in the same loop iteration
 are sent together, up to ``batch_size`` prompts per request, and a request
-starts only when the shared ``SlotLimiter`` grants it a slot. When a server
+starts only when the policy's ``Router`` grants it a slot on one of its
+endpoints. A request its endpoint did not answer (refused, dropped, timed
+out) is sent again at once to another endpoint, if the policy has one. When a server
 rejects a whole batch as a bad request (for example one prompt is too long),
 each prompt is sent again on its own, so only the bad one fails. When a server
 fails a whole batch with a server error or an answer that does not fit it
@@ -14,11 +16,11 @@ batching is off for that endpoint.
 >>> from returns.result import Success
 >>> from cje_fp.backends.openai._completions import Echo
 >>> sent: list[list[str]] = []
->>> async def send(prompts):
+>>> async def send(endpoint, prompts):
 ...     sent.append(list(prompts))
 ...     return [Success(Echo(text=p, tokens=(p,), log_probs=(None,), text_offset=None)) for p in prompts]
 >>> async def main():
-...     coalescer = Coalescer(send=send, batch_size=4, limiter=SlotLimiter(limit=8))
+...     coalescer = Coalescer(send=send, batch_size=4, router=Router(("http://a/v1",), ceiling=8))
 ...     return await asyncio.gather(*(coalescer.echo(str(i)) for i in range(6)))
 >>> [echo.map(lambda e: e.text) for echo in asyncio.run(main())][:2], sent
 ([<Success: 0>, <Success: 1>], [['0', '1', '2', '3'], ['4', '5']])
@@ -32,16 +34,27 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Final, TypeAlias
 
-from returns.result import Failure
+from returns.result import Failure, Success
 
 from cje_fp.backends.openai._completions import EchoResult
-from cje_fp.backends.openai._limiter import SlotLimiter
-from cje_fp.errors import BadRequest, MalformedResponse, ServerError, TokenLimitExceeded, crashed, sealed
+from cje_fp.backends.openai._router import OK, OVERLOADED, UNREACHABLE, Endpoint, Grant, Outcome, Router
+from cje_fp.errors import (
+    BadRequest,
+    ConnectionFailed,
+    LogProbError,
+    MalformedResponse,
+    RateLimited,
+    ServerError,
+    Timeout,
+    TokenLimitExceeded,
+    crashed,
+    sealed,
+)
 
 logger: Final = logging.getLogger("cje_fp.backends.openai")
 
-SendBatch: TypeAlias = Callable[[Sequence[str]], Awaitable[list[EchoResult]]]
-"""Send one request for these prompts; one result per prompt, in order."""
+SendBatch: TypeAlias = Callable[[Endpoint, Sequence[str]], Awaitable[list[EchoResult]]]
+"""Send one request for these prompts to this endpoint; one result per prompt, in order."""
 
 
 _Waiter: TypeAlias = "asyncio.Future[EchoResult]"
@@ -70,25 +83,54 @@ def _batch_unsupported(results: Sequence[EchoResult]) -> bool:
     return True
 
 
+def outcome_of(results: Sequence[EchoResult]) -> tuple[Outcome, float | None]:
+    """How a request ended for its endpoint (and the Retry-After it asked for): a request that
+    failed as a whole with 429/503 says slow down, with a refused, dropped or timed-out
+    connection says the endpoint may be gone; anything the server answered is fine."""
+    first = results[0]
+    if isinstance(first, Success):
+        return OK, None
+    match sealed(first):
+        case Failure(RateLimited(retry_after=retry_after)):
+            return OVERLOADED, retry_after
+        case Failure(ServerError(status=503)):
+            return OVERLOADED, None
+        case Failure(ConnectionFailed() | Timeout()):
+            return UNREACHABLE, None
+        case _:
+            return OK, None
+
+
 class Coalescer:
     """Batches ``echo`` calls made on one event loop (create it inside that loop).
 
     A partial batch waits at most ``wait`` seconds for more prompts (0: only
     the calls of the current loop iteration); a full one leaves at once.
+    ``down`` is the error of a prompt that cannot be sent because every
+    endpoint is taken out.
     """
 
     def __init__(
-        self, *, send: SendBatch, batch_size: int, limiter: SlotLimiter, wait: float = 0.0
+        self,
+        *,
+        send: SendBatch,
+        batch_size: int,
+        router: Router,
+        wait: float = 0.0,
+        down: Callable[[], LogProbError] | None = None,
     ) -> None:
         self._send = send
         self._batch_size = batch_size
-        self._limiter = limiter
+        self._router = router
+        self._failovers = len(router.endpoints) - 1
         self._wait = wait
+        self._down = down if down is not None else _no_endpoint
         self._loop = asyncio.get_running_loop() if batch_size > 1 else None
         # Pending prompts and their callers' futures, side by side (no object per call).
         self._prompts: deque[str] = deque()
         self._futures: deque[_Waiter] = deque()
         self._solo: set[_Waiter] = set()  # to be sent alone (their batch was rejected)
+        self._moved: dict[_Waiter, int] = {}  # how often a prompt was sent to another endpoint
         self._timer: asyncio.TimerHandle | asyncio.Handle | None = None
         self._waiting = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -116,13 +158,27 @@ class Coalescer:
         return future
 
     async def _echo_alone(self, prompt: str) -> EchoResult:
-        limiter = self._limiter
-        if not limiter.try_acquire():
-            await limiter.acquire()
-        try:
-            return (await self._send((prompt,)))[0]
-        finally:
-            limiter.release()
+        router = self._router
+        moves = 0
+        while True:
+            grant = router.try_acquire()
+            if grant is False:
+                grant = await router.acquire()
+            if grant is None:
+                return Failure(self._down())
+            try:
+                results = await self._send(grant[0], (prompt,))
+            except BaseException:
+                router.release(grant, OK)
+                raise
+            if isinstance(results[0], Success):
+                router.release(grant, OK)
+                return results[0]
+            outcome, retry_after = outcome_of(results)
+            router.release(grant, outcome, retry_after=retry_after)
+            if outcome != UNREACHABLE or moves >= self._failovers:
+                return results[0]
+            moves += 1
 
     def _arm_timer(self) -> None:
         if self._timer is None and self._futures and not self._waiting:
@@ -141,18 +197,19 @@ class Coalescer:
         while not self._waiting and (
             len(self._futures) >= self._batch_size or (flush and self._futures)
         ):
-            if self._limiter.try_acquire():
-                self._launch()
-            else:
+            grant = self._router.try_acquire()
+            if grant is False:
                 assert self._loop is not None
                 self._waiting = True
-                self._limiter.wait_for_slot(self._loop, self._granted)
+                self._router.wait_for_slot(self._loop, self._granted)
+            else:
+                self._launch(grant)
         self._arm_timer()
 
-    def _granted(self) -> None:
+    def _granted(self, grant: Grant) -> None:
         # The pending prompts have waited for a slot: send them, full or not.
         self._waiting = False
-        self._launch()
+        self._launch(grant)
         self._dispatch(flush=False)
 
     def _take(self) -> tuple[list[str], list[_Waiter]]:
@@ -165,6 +222,7 @@ class Coalescer:
                 pending.popleft()
                 waiting.popleft()
                 solo.discard(future)
+                self._moved.pop(future, None)
                 continue
             alone = future in solo
             if alone and futures:
@@ -176,35 +234,83 @@ class Coalescer:
                 break
         return prompts, futures
 
-    def _launch(self) -> None:
-        """Start one request with the slot just acquired (or give the slot back)."""
+    def _launch(self, grant: Grant) -> None:
+        """Start one request with the slot just granted (or give the slot back); with no slot
+        because every endpoint is down, fail every pending prompt."""
+        if grant is None:
+            error = self._down()
+            while self._futures:
+                _, futures = self._take()
+                self._settle(futures, [Failure(error)] * len(futures))
+            return
         prompts, futures = self._take()
         if not futures:
-            self._limiter.release()
+            self._router.release(grant, OK, count=False)
             return
         assert self._loop is not None
-        task = self._loop.create_task(self._run(prompts, futures))
+        task = self._loop.create_task(self._run(grant, prompts, futures))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, prompts: list[str], futures: list[_Waiter]) -> None:
+    def _requeue(self, prompts: list[str], futures: list[_Waiter], *, solo: bool) -> None:
+        """Put prompts back at the head of the queue, in order, and send them again."""
+        for prompt, future in zip(reversed(prompts), reversed(futures), strict=True):
+            self._prompts.appendleft(prompt)
+            self._futures.appendleft(future)
+            if solo:
+                self._solo.add(future)
+        self._dispatch(flush=True)
+
+    def _settle(self, futures: list[_Waiter], results: Sequence[EchoResult]) -> None:
+        moved = self._moved
+        for future, result in zip(futures, results, strict=True):
+            if moved:
+                moved.pop(future, None)
+            if not future.done():
+                future.set_result(result)
+
+    async def _run(self, grant: tuple[Endpoint, int], prompts: list[str], futures: list[_Waiter]) -> None:
+        outcome: Outcome = OK
+        retry_after: float | None = None
         try:
-            results = await self._send(prompts)
+            results = await self._send(grant[0], prompts)
+            if not isinstance(results[0], Success):
+                outcome, retry_after = outcome_of(results)
         except Exception as error:
             results = [Failure(crashed(error))] * len(futures)
         finally:
-            self._limiter.release()
+            self._router.release(grant, outcome, retry_after=retry_after)
+        if outcome == UNREACHABLE and self._failovers:
+            self._move(prompts, futures, results)
+            return
         if len(futures) > 1 and _batch_unsupported(results):
             if self._batch_size > 1:
                 logger.warning("a batch of %d prompts failed as a whole: sending one prompt per request", len(futures))
             self._batch_size = 1
         if len(futures) > 1 and (self._batch_size == 1 or _rejected_whole(results)):
-            for prompt, future in zip(reversed(prompts), reversed(futures), strict=True):
-                self._prompts.appendleft(prompt)
-                self._futures.appendleft(future)
-                self._solo.add(future)
-            self._dispatch(flush=True)
+            self._requeue(prompts, futures, solo=True)
             return
-        for future, result in zip(futures, results, strict=True):
-            if not future.done():
-                future.set_result(result)
+        self._settle(futures, results)
+
+    def _move(self, prompts: list[str], futures: list[_Waiter], results: Sequence[EchoResult]) -> None:
+        """Send a batch its endpoint did not answer to another endpoint (each prompt at most once
+        per other endpoint; a prompt moved that often keeps its error)."""
+        moved = self._moved
+        again: tuple[list[str], list[_Waiter]] = ([], [])
+        done: tuple[list[_Waiter], list[EchoResult]] = ([], [])
+        for prompt, future, result in zip(prompts, futures, results, strict=True):
+            count = moved.get(future, 0)
+            if count < self._failovers:
+                moved[future] = count + 1
+                again[0].append(prompt)
+                again[1].append(future)
+            else:
+                done[0].append(future)
+                done[1].append(result)
+        self._settle(*done)
+        if again[1]:
+            self._requeue(*again, solo=False)
+
+
+def _no_endpoint() -> LogProbError:
+    return ConnectionFailed(reason="no endpoint can take the request")

@@ -135,22 +135,18 @@ def parse_completions(body: bytes, *, n_prompts: int, request_hash: str) -> list
         if ordered is None:
             return [Failure(_malformed("choice indices are not 0..n-1", request_hash))] * n_prompts
         choices = ordered
-    results = [_typed_choice(choice, request_hash) for choice in choices]
     usage = typed.usage
-    if n_prompts == 1 and usage is not None and isinstance(results[0], Success):
+    if n_prompts == 1 and usage is not None:
         # Counts are per answer: they describe the prompt only when it is alone.
-        results = [results[0].map(lambda echo: _with_usage(echo, usage.prompt_tokens, usage.completion_tokens))]
-    return results
+        return [_typed_choice(choices[0], request_hash, usage)]
+    return [_typed_choice(choice, request_hash) for choice in choices]
 
 
 def _with_usage(echo: Echo, prompt_tokens: object, completion_tokens: object) -> Echo:
-    def count(value: object) -> int | None:
-        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-    return attrs.evolve(echo, prompt_tokens=count(prompt_tokens), completion_tokens=count(completion_tokens))
+    return attrs.evolve(echo, prompt_tokens=_count(prompt_tokens), completion_tokens=_count(completion_tokens))
 
 
-def _typed_choice(choice: _ChoiceWire, request_hash: str) -> EchoResult:
+def _typed_choice(choice: _ChoiceWire, request_hash: str, usage: _UsageWire | None = None) -> EchoResult:
     logprobs = choice.logprobs
     if logprobs is None:
         return Failure(_malformed("missing logprobs", request_hash))
@@ -160,6 +156,16 @@ def _typed_choice(choice: _ChoiceWire, request_hash: str) -> EchoResult:
         return Failure(_malformed(reason, request_hash))
     if offsets is not None and len(offsets) != len(tokens):
         return Failure(_malformed("text_offset is not one int per token", request_hash))
+    if usage is None:
+        return Success(
+            Echo(
+                text=choice.text,
+                tokens=tokens,
+                log_probs=values,
+                text_offset=offsets,
+                finish_reason=choice.finish_reason,
+            )
+        )
     return Success(
         Echo(
             text=choice.text,
@@ -167,8 +173,14 @@ def _typed_choice(choice: _ChoiceWire, request_hash: str) -> EchoResult:
             log_probs=values,
             text_offset=offsets,
             finish_reason=choice.finish_reason,
+            prompt_tokens=_count(usage.prompt_tokens),
+            completion_tokens=_count(usage.completion_tokens),
         )
     )
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _parse_generic(body: bytes, *, n_prompts: int, request_hash: str) -> list[EchoResult]:

@@ -101,7 +101,7 @@ def _report(
     temperature_semantics: TemperatureSemantics | None = None,
 ) -> DoctorReport:
     return DoctorReport(
-        base_url=policy.base_url,
+        base_url=", ".join(policy.endpoints),
         model=policy.model,
         template_id=policy.template_id,
         checks=tuple(checks),

@@ -8,10 +8,19 @@ echoed tokens' log probs (see ``teacher_forcing``). Both calling conventions:
 ``compute_log_prob`` (blocking; runs on a background event loop owned by the
 policy) and ``compute_log_prob_async``. Concurrent calls on one loop are
 coalesced into requests of up to ``batch_size`` prompts (a partial batch waits
-at most ``batch_wait`` seconds for more); at most
-``max_in_flight`` requests are in flight per policy, whatever the loop. Every
-request has a ``timeout``. The API key is read from the environment variable
-named ``api_key_env`` at each request and never stored, logged or shown.
+at most ``batch_wait`` seconds for more). Every request has a ``timeout``. The
+API key is read from the environment variable named ``api_key_env`` at each
+request and never stored, logged or shown.
+
+``base_urls`` names several replicas of the model instead of one ``base_url``:
+each request goes to the replica with the fewest in flight, and one that
+fails again and again is taken out for a while (see ``_router``). At most
+``max_in_flight`` requests are in flight per policy and endpoint, whatever the
+loop; with ``adaptive_concurrency`` that is a ceiling: once a server answers
+429/503, every adaptive policy of the process talking to it shares one
+in-flight window for it, halved at each overload and grown back as requests
+succeed (AIMD). Policies talking to the same server on one event loop share
+one connection pool.
 
 Close the policy when done (``close()``, ``await aclose()``, or use it as a
 context manager); connections opened inside ``asyncio.run`` are closed when that
@@ -19,8 +28,8 @@ loop ends.
 
 >>> policy = OpenAICompatiblePolicy(
 ...     name="base", base_url="http://127.0.0.1:8000/v1", model="m", template="chatml")
->>> policy.model, policy.template.name, policy.batch_size, policy.max_in_flight
-('m', 'chatml', 1, 64)
+>>> policy.model, policy.template.name, policy.batch_size, policy.max_in_flight, policy.endpoints
+('m', 'chatml', 1, 64, ('http://127.0.0.1:8000/v1',))
 >>> policy.template_id
 'chatml@1e75e822ee87'
 >>> policy.close()
@@ -28,31 +37,29 @@ loop ends.
 
 from __future__ import annotations
 
-import functools
 import weakref
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Literal, final
 from urllib.parse import urlsplit
 
-import aiohttp
 import attrs
-import yarl
 from returns.result import Failure, Result, Success
 
-from cje_fp.backends.openai._coalescer import Coalescer
+from cje_fp.backends._registry import EndpointStats
+from cje_fp.backends.openai._coalescer import Coalescer, outcome_of
 from cje_fp.backends.openai._completions import Echo, EchoResult
-from cje_fp.backends.openai._limiter import SlotLimiter
-from cje_fp.backends.openai._loops import BackgroundLoop, PerLoop
+from cje_fp.backends.openai._runtime import Runtime
 from cje_fp.backends.openai._teacher_forcing import ScoredResponse, log_prob_of, score_echo
 from cje_fp.backends.openai._templates import ChatTemplate, RenderedPrompt, resolve_template
 from cje_fp.backends.openai._two_request import score_two_request
-from cje_fp.backends.openai._wire import CompletionsWire
 from cje_fp.errors import LogProbError, TokenBoundaryError, crashed, redact, sealed
 from cje_fp.policy import LogProbResult, input_problem
 
 
-def _check_url(instance: object, attribute: object, url: str) -> None:
+def _check_url(instance: object, attribute: object, url: str | None) -> None:
+    if url is None:
+        return
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"base_url must be an http(s) URL, got {redact(url)!r}")
@@ -66,55 +73,17 @@ def _check_url(instance: object, attribute: object, url: str) -> None:
         )
 
 
-@attrs.frozen(kw_only=True)
-class _Client:
-    """What one event loop uses: its session and its coalescer."""
-
-    session: aiohttp.ClientSession
-    coalescer: Coalescer
-
-
-async def _close_client(client: _Client) -> None:
-    await client.session.close()
+def _check_urls(instance: OpenAICompatiblePolicy, attribute: object, urls: tuple[str, ...]) -> None:
+    for url in urls:
+        _check_url(instance, attribute, url)
+    if (instance.base_url is None) == (not urls):
+        raise ValueError("give either base_url (one server) or base_urls (replicas of one model), not both")
+    if len(set(urls)) != len(urls):
+        raise ValueError("base_urls lists a server twice")
 
 
-class _Runtime:
-    """The mutable part of a policy: connections per loop, the limiter, the background loop.
-
-    Nothing here refers back to the policy, so an unclosed policy can still be
-    collected (and its finalizer close the background loop).
-    """
-
-    def __init__(self, policy: OpenAICompatiblePolicy) -> None:
-        self.limiter = SlotLimiter(limit=policy.max_in_flight)
-        self.background = BackgroundLoop(name=policy.name)
-        self.wire = CompletionsWire(
-            name=policy.name,
-            url=yarl.URL(policy.base_url.rstrip("/") + "/completions"),
-            model=policy.model,
-            temperature=policy.temperature,
-            api_key_env=policy.api_key_env,
-            timeout=policy.timeout,
-        )
-        batch_size, wait = policy.batch_size, policy.batch_wait
-        max_tokens, wire, limiter = policy.max_tokens, self.wire, self.limiter
-        timeout = aiohttp.ClientTimeout(total=policy.timeout)
-        max_in_flight = policy.max_in_flight
-
-        def create() -> _Client:
-            session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=max_in_flight, limit_per_host=0),
-                timeout=timeout,
-                cookie_jar=aiohttp.DummyCookieJar(),
-            )
-            send = functools.partial(wire.send, session, max_tokens=max_tokens)
-            coalescer = Coalescer(send=send, batch_size=batch_size, limiter=limiter, wait=wait)
-            return _Client(session=session, coalescer=coalescer)
-
-        self.clients: PerLoop[_Client] = PerLoop(create=create, close=_close_client)
-
-    def close(self) -> None:
-        self.background.close()
+def _url_tuple(urls: Sequence[str]) -> tuple[str, ...]:
+    return (urls,) if isinstance(urls, str) else tuple(urls)
 
 
 def _scored(echo: EchoResult, context: str, scored: str) -> ScoredResponse | LogProbError:
@@ -148,7 +117,8 @@ class OpenAICompatiblePolicy:
     """
 
     name: str
-    base_url: str = attrs.field(validator=_check_url)
+    base_url: str | None = attrs.field(default=None, validator=_check_url)
+    base_urls: tuple[str, ...] = attrs.field(default=(), converter=_url_tuple, validator=_check_urls)
     model: str
     api_key_env: str | None = None
     timeout: float = attrs.field(default=60.0, validator=attrs.validators.gt(0.0))
@@ -159,12 +129,13 @@ class OpenAICompatiblePolicy:
     max_tokens: Literal[0, 1] = attrs.field(default=0, validator=attrs.validators.in_((0, 1)))
     two_request_fallback: bool = False
     max_in_flight: int = attrs.field(default=64, validator=attrs.validators.ge(1))
+    adaptive_concurrency: bool = True
     batch_size: int = attrs.field(default=1, validator=attrs.validators.ge(1))
     batch_wait: float = attrs.field(default=0.005, validator=attrs.validators.ge(0.0))
-    _runtime: _Runtime = attrs.field(init=False, repr=False)
+    _runtime: Runtime = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        runtime = _Runtime(self)
+        runtime = Runtime(self)
         object.__setattr__(self, "_runtime", runtime)
         weakref.finalize(self, runtime.close)
 
@@ -176,9 +147,23 @@ class OpenAICompatiblePolicy:
         return None if self.template is None else self.template.template_id
 
     @property
+    def endpoints(self) -> tuple[str, ...]:
+        """The base URLs requests go to: ``base_urls``, or ``base_url`` alone."""
+        return self.base_urls or ((self.base_url,) if self.base_url is not None else ())
+
+    @property
     def peak_in_flight(self) -> int:
-        """The most requests this policy has had in flight at once."""
-        return self._runtime.limiter.peak
+        """The most requests this policy has had in flight at once (per endpoint, summed)."""
+        return self._runtime.router.peak
+
+    @property
+    def in_flight_limit(self) -> int:
+        """The current in-flight limit, summed over the endpoints that are in (AIMD moves it)."""
+        return self._runtime.router.limit
+
+    def endpoint_stats(self) -> tuple[EndpointStats, ...]:
+        """Per endpoint: requests sent, failed, answered 429/503, ejections, current limit."""
+        return self._runtime.router.stats()
 
     # Requests -----------------------------------------------------------------
 
@@ -193,15 +178,25 @@ class OpenAICompatiblePolicy:
         """Send ``prompts`` in one request (within the in-flight bound) and return
         each echo as parsed, without scoring it: for diagnostics. ``echo=False``
         returns the generated tokens only; ``temperature`` overrides the policy's."""
-        session = self._runtime.clients.get().session
-        async with self._runtime.limiter.slot():
-            return await self._runtime.wire.send(
-                session,
+        runtime = self._runtime
+        sessions = runtime.clients.get().sessions
+        grant = await runtime.router.acquire()
+        if grant is None:
+            return [Failure(runtime.down())] * len(prompts)
+        try:
+            results = await runtime.wires[grant[0].index].send(
+                sessions[grant[0].index],
                 prompts,
                 self.max_tokens if max_tokens is None else max_tokens,
                 echo=echo,
                 temperature=temperature,
             )
+        except BaseException:
+            runtime.router.release(grant, 0)
+            raise
+        outcome, retry_after = outcome_of(results)
+        runtime.router.release(grant, outcome, retry_after=retry_after)
+        return results
 
     # Scoring ------------------------------------------------------------------
 

@@ -301,8 +301,8 @@ def _usual_span(
     """
     if offsets[0] != 0 or not text.startswith(full) or not "".join(tokens).startswith(full):
         return None
-    starts = list(accumulate(map(len, tokens), initial=0))
-    if starts[:-1] != list(offsets):
+    starts = tuple(accumulate(map(len, tokens), initial=0))
+    if starts[:-1] != (offsets if isinstance(offsets, tuple) else tuple(offsets)):
         return None
     return _span_in_starts(starts, 0, context_end, len(full))
 

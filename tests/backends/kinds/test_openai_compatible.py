@@ -16,7 +16,26 @@ _BASE = {"base_url": "http://127.0.0.1:8000/v1", "model": "m"}
 def test_the_fields_are_every_constructor_argument_but_the_name() -> None:
     arguments = set(inspect.signature(OpenAICompatiblePolicy).parameters) - {"name"}
     assert set(BACKEND.fields) == arguments | {"template_file", "template_end_of_turn"}
-    assert BACKEND.required == {"base_url", "model"}
+    assert BACKEND.required == {"model"}  # and one of base_url, base_urls
+
+
+def test_replicas_share_one_fingerprint_that_names_no_server(tmp_path: Path) -> None:
+    fingerprints = []
+    for urls in (["http://a:8000/v1", "http://b:8000/v1"], ["http://b:8000/v1", "http://c:8000/v1", "http://a:8000/v1"]):
+        options = {"base_urls": urls, "model": "m", "template": "chatml"}
+        configured = value_of(BACKEND.build(PolicySettings(name="p", options=options, folder=tmp_path)))
+        fingerprints.append(configured.fingerprint)
+        configured.close()
+    assert fingerprints[0] == fingerprints[1] and "base_url" not in fingerprints[0]
+
+
+def test_a_policy_names_one_server_or_replicas(tmp_path: Path) -> None:
+    both = {**_BASE, "base_urls": ["http://a:8000/v1"]}
+    assert "either base_url" in error_of(BACKEND.build(PolicySettings(name="p", options=both, folder=tmp_path)))
+    neither = {"model": "m"}
+    assert "either base_url" in error_of(BACKEND.build(PolicySettings(name="p", options=neither, folder=tmp_path)))
+    twice = {"base_urls": ["http://a:8000/v1", "http://a:8000/v1"], "model": "m"}
+    assert "twice" in error_of(BACKEND.build(PolicySettings(name="p", options=twice, folder=tmp_path)))
 
 
 def test_a_built_policy_carries_its_fingerprint_and_key_variable(tmp_path: Path) -> None:
