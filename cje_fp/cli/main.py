@@ -135,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="scored JSONL (appended, resumable); a .parquet SCORED is written at the end from a JSONL journal beside it",
     )
     score.add_argument("--retry-failed", action="store_true", help="recompute cells that failed in earlier runs")
+    score.add_argument(
+        "--no-probe",
+        action="store_true",
+        help="skip the probe of each endpoint before scoring (a few requests that refuse a server giving "
+        "wrong log probs and notice another model behind the same name on resume); only for servers verified otherwise",
+    )
 
     doctor = commands.add_parser("doctor", parents=[common], help="probe the configured endpoints")
     doctor.add_argument("config", type=Path, metavar="CONFIG")
@@ -239,7 +245,13 @@ def _score(arguments: argparse.Namespace, *, console: Console, errors: Console, 
     if (missing := parquet_missing(arguments.out)) is not None:
         return report(missing, errors, verbose=verbose)
     journal = journal_for(arguments.out)
-    options = ScoreOptions(config=arguments.config, data=arguments.data, out=journal, retry_failed=arguments.retry_failed)
+    options = ScoreOptions(
+        config=arguments.config,
+        data=arguments.data,
+        out=journal,
+        retry_failed=arguments.retry_failed,
+        probe=not arguments.no_probe,
+    )
     scored = run_score(options, console=console, errors=errors, verbose=verbose)
     if scored != ExitCode.OK or journal == arguments.out:
         return scored

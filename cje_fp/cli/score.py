@@ -17,6 +17,7 @@ from cje_fp.scoring import (
     BackendFatal,
     ConfigInvalid,
     DataNotFound,
+    EndpointRefused,
     ForeignOutput,
     InputRejected,
     OutputOfOtherData,
@@ -36,6 +37,7 @@ class ScoreOptions:
     data: Path
     out: Path
     retry_failed: bool
+    probe: bool = True
 
 
 def exit_code(error: ScoringError) -> ExitCode:
@@ -45,7 +47,7 @@ def exit_code(error: ScoringError) -> ExitCode:
             return ExitCode.USAGE
         case InputRejected():
             return ExitCode.REFUSED
-        case ApiKeysMissing() | BackendFatal():
+        case ApiKeysMissing() | BackendFatal() | EndpointRefused():
             return ExitCode.BACKEND
         case _:
             assert_never(error)
@@ -61,6 +63,8 @@ def _print_summary(summary: ScoringSummary, console: Console) -> None:
         f"scored {summary.computed} cells in {summary.elapsed_seconds:.1f}s ({summary.cells_per_second:.1f} cells/s), "
         f"{summary.retries} retries; {summary.skipped} cells skipped as already done; wrote {summary.out}"
     )
+    for warning in summary.warnings:
+        console.print(f"WARNING: {warning}", style="bold red")
     if summary.failed:
         failures = ", ".join(f"{policy}/{kind}={count}" for (policy, kind), count in sorted(summary.failed.items()))
         console.print(f"failed cells (kept as failures, null log probs): {failures}")
@@ -74,6 +78,7 @@ def run_score(options: ScoreOptions, *, console: Console, errors: Console, verbo
         options.data,
         options.out,
         retry_failed=options.retry_failed,
+        probe=options.probe,
         progress=RichProgress(errors, plan_console=console),
     )
     match sealed(scored):

@@ -141,13 +141,37 @@ class BackendFatal:
     cause: str
     """The kind of the root failure (``unauthorized``, ``model_not_found``, ``connection_failed``)."""
     details: str = ""
+    first: str = ""
+    """The first such failure, described (a 404 names the path it tried)."""
 
     def describe(self) -> str:
         """One paragraph for humans."""
+        seen = f" First failure: {self.first}." if self.first else ""
         return (
             f"the backend of policy {self.policy!r} is unreachable or refuses us ({self.cause}); "
-            "nothing more was scored. Check base_url, model and the API key variable, or run "
+            f"nothing more was scored.{seen} Check base_url, model and the API key variable, or run "
             "`cje-fp doctor CONFIG`."
+        )
+
+
+@final
+@attrs.frozen(kw_only=True)
+class EndpointRefused:
+    """The probe at the start of a run found an endpoint that would give wrong log probs."""
+
+    kind: ClassVar[str] = "endpoint_refused"
+    policies: tuple[str, ...]
+    endpoint: str
+    reason: str
+    details: str = ""
+
+    def describe(self) -> str:
+        """One paragraph for humans."""
+        names = ", ".join(repr(name) for name in self.policies)
+        return (
+            f"policy {names} cannot be scored on {self.endpoint}: {self.reason}. Nothing was scored; "
+            "`cje-fp doctor CONFIG` shows every check. (`score --no-probe` skips this check: only for "
+            "a server you have verified otherwise.)"
         )
 
 
@@ -160,5 +184,6 @@ ScoringError: TypeAlias = (
     | StoredCellUnreadable
     | ApiKeysMissing
     | BackendFatal
+    | EndpointRefused
 )
 """Every reason a scoring run (or a doctor run) does not happen or stops."""

@@ -27,6 +27,7 @@ from cje_fp.scoring._errors import (
     ScoringError,
     StoredCellUnreadable,
 )
+from cje_fp.scoring._fingerprints import resume_notes
 from cje_fp.scoring._scored_rows import ID_FIELD, known_cells
 
 
@@ -40,6 +41,8 @@ class ResumePlan:
     known: Mapping[str, Mapping[str, LogProbResult]]
     resumed: bool
     torn_tail_bytes: int
+    notes: tuple[str, ...] = ()
+    """What resuming found changed (stale cells recomputed, policies dropped), one line each."""
 
     @property
     def skipped(self) -> int:
@@ -60,9 +63,12 @@ class ResumePlan:
         """One line: rows, policies, cells done and to compute."""
         to_compute = sum(self.to_compute(policy) for policy in self.policies)
         resuming = f" (resuming {self.out}; {self.torn_tail_bytes} torn bytes dropped)" if self.resumed else ""
-        return (
-            f"{len(self.rows)} rows x {len(self.policies)} policies: "
-            f"{self.skipped} cells already done, {to_compute} to compute{resuming}"
+        return "\n".join(
+            (
+                f"{len(self.rows)} rows x {len(self.policies)} policies: "
+                f"{self.skipped} cells already done, {to_compute} to compute{resuming}",
+                *self.notes,
+            )
         )
 
 
@@ -108,5 +114,6 @@ def _plan_with(
             known=known,
             resumed=bool(journal.rows),
             torn_tail_bytes=journal.torn_tail_bytes,
+            notes=resume_notes(journal.rows.values(), config, out),
         )
     )

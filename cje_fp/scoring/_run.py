@@ -32,7 +32,9 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import attrs
 from returns.result import Failure, Result, Success
 
 from cje_fp.errors import LogProbError, root_cause, sealed
@@ -40,11 +42,13 @@ from cje_fp.policy import AsyncPolicy, Policy, retrying
 from cje_fp.scoring._checkpoint import RowJournal, compact, read_rows
 from cje_fp.scoring._config import ScoreConfig, load_config, missing_api_keys
 from cje_fp.scoring._errors import BackendFatal, ForeignOutput, ScoringError
+from cje_fp.scoring._fingerprints import identical_to_base
+from cje_fp.scoring._probe import ProbedConfig, probe_endpoints
 from cje_fp.scoring._progress import NoProgress, ScoringProgress
 from cje_fp.scoring._resume import ResumePlan, plan_run
 from cje_fp.scoring._sample import CellOutcome, Sample
 from cje_fp.scoring._sampler import MultiTargetSampler
-from cje_fp.scoring._scored_rows import FATAL_CAUSES, ID_FIELD, output_row
+from cje_fp.scoring._scored_rows import FATAL_CAUSES, ID_FIELD, in_current_roles, output_row
 from cje_fp.scoring._summary import ScoringSummary
 
 
@@ -124,16 +128,20 @@ def _compute(config: ScoreConfig, plan: ResumePlan, progress: ScoringProgress) -
 def _fatal(fatal: Sequence[tuple[str, LogProbError]]) -> BackendFatal:
     policy, error = fatal[0]
     details = "\n".join(f"{name}: {problem.describe()}" for name, problem in fatal[:10])
-    return BackendFatal(policy=policy, cause=root_cause(error).kind, details=details)
+    return BackendFatal(policy=policy, cause=root_cause(error).kind, details=details, first=root_cause(error).describe())
 
 
-def _finish(plan: ResumePlan, collector: _Collector, elapsed: float) -> Result[ScoringSummary, ScoringError]:
-    """Rewrite the output once, one line per row in input order, and sum up the run."""
+def _finish(
+    config: ScoreConfig, plan: ResumePlan, collector: _Collector, elapsed: float
+) -> Result[ScoringSummary, ScoringError]:
+    """Rewrite the output once, one line per row in input order (in the config's roles), and sum up the run."""
+    final: list[dict[str, Any]] = []
     match sealed(read_rows(plan.out, id_field=ID_FIELD)):
         case Failure(corrupt):
             return Failure(ForeignOutput(path=corrupt.path, line=corrupt.line, reason=corrupt.reason))
         case Success(written):
-            compact(plan.out, [written.rows[row.row_id] for row in plan.rows if row.row_id in written.rows])
+            final = [in_current_roles(written.rows[row.row_id], config) for row in plan.rows if row.row_id in written.rows]
+    compact(plan.out, final)
     return Success(
         ScoringSummary(
             out=str(plan.out),
@@ -147,6 +155,8 @@ def _finish(plan: ResumePlan, collector: _Collector, elapsed: float) -> Result[S
             elapsed_seconds=elapsed,
             resumed=plan.resumed,
             torn_tail_bytes=plan.torn_tail_bytes,
+            notes=plan.notes,
+            warnings=identical_to_base(final, config.policies, config.base_policy),
         )
     )
 
@@ -160,16 +170,23 @@ def _run(config: ScoreConfig, plan: ResumePlan, progress: ScoringProgress) -> Re
         progress.finished()
     if collector.fatal and collector.succeeded == 0:
         return Failure(_fatal(collector.fatal))
-    return _finish(plan, collector, time.perf_counter() - started)
+    return _finish(config, plan, collector, time.perf_counter() - started)
 
 
 def _score_loaded(
-    config: ScoreConfig, data: Path, out: Path, *, retry_failed: bool, progress: ScoringProgress
+    config: ScoreConfig, data: Path, out: Path, *, retry_failed: bool, progress: ScoringProgress, probe: bool
 ) -> Result[ScoringSummary, ScoringError]:
     missing = missing_api_keys(config)
     if missing is not None:
         return Failure(missing)
-    return plan_run(config, data, out, retry_failed=retry_failed).bind(lambda plan: _run(config, plan, progress))
+
+    def planned(probed: ProbedConfig) -> Result[ScoringSummary, ScoringError]:
+        return plan_run(probed.config, data, out, retry_failed=retry_failed).bind(
+            lambda plan: _run(probed.config, attrs.evolve(plan, notes=probed.notes + plan.notes), progress)
+        )
+
+    probed: Result[ProbedConfig, ScoringError] = probe_endpoints(config, enabled=probe)
+    return probed.bind(planned)
 
 
 def score_file(
@@ -179,21 +196,24 @@ def score_file(
     *,
     retry_failed: bool = False,
     progress: ScoringProgress | None = None,
+    probe: bool = True,
 ) -> Result[ScoringSummary, ScoringError]:
     """Score every row of ``data`` under every policy of ``config`` into ``out`` (resumable).
 
     ``config`` is a loaded ``ScoreConfig`` (left open) or the path of a TOML
     config (loaded and closed here). Failed cells are results, counted in the
     summary; a ``ScoringError`` says why the run did not happen or stopped.
+    Each endpoint is probed first (``cje_fp.scoring._probe``) unless ``probe``
+    is false.
     """
     reporter = progress if progress is not None else NoProgress()
     if isinstance(config, ScoreConfig):
-        return _score_loaded(config, Path(data), Path(out), retry_failed=retry_failed, progress=reporter)
+        return _score_loaded(config, Path(data), Path(out), retry_failed=retry_failed, progress=reporter, probe=probe)
     match sealed(load_config(Path(config))):
         case Failure(invalid):
             return Failure(invalid)
         case Success(loaded):
             try:
-                return _score_loaded(loaded, Path(data), Path(out), retry_failed=retry_failed, progress=reporter)
+                return _score_loaded(loaded, Path(data), Path(out), retry_failed=retry_failed, progress=reporter, probe=probe)
             finally:
                 loaded.close()

@@ -34,6 +34,7 @@ from cje_fp.io import (
 )
 from cje_fp.policy import LogProbResult
 from cje_fp.scoring._config import ScoreConfig
+from cje_fp.scoring._fingerprints import same_source
 
 #: The row id field of a scored file.
 ID_FIELD: Final = "prompt_id"
@@ -104,10 +105,11 @@ def known_cells(
     known: dict[str, LogProbResult] = {}
     for policy in config.policies:
         name = policy.name
-        if sources.get(name) != dict(policy.fingerprint) or name not in statuses:
+        if not same_source(sources.get(name), policy.fingerprint, policy.fingerprint_tolerance) or name not in statuses:
             continue
         if statuses[name] == "ok":
-            value = row.get("base_policy_logprob") if name == config.base_policy else targets.get(name)
+            # the row's own base is the policy that is not among its targets (the config's base may have changed)
+            value = targets.get(name) if name in targets else row.get("base_policy_logprob")
             if not isinstance(value, int | float) or isinstance(value, bool):
                 return Failure(f"row {row.get(ID_FIELD)!r}: {name} is ok but has no log prob")
             known[name] = Success(float(value))
@@ -120,3 +122,39 @@ def known_cells(
                 case Failure(reason):
                     return Failure(reason)
     return Success(known)
+
+
+def in_current_roles(row: Mapping[str, Any], config: ScoreConfig) -> dict[str, Any]:
+    """``row`` with the config's base and targets (the base may have been switched) and
+    without the cells of policies the config no longer declares.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from cje_fp.scoring._config import load_config
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "config.toml"
+    ...     _ = path.write_text('base_policy = "t"\\n[defaults]\\nkind = "tabular"\\n'
+    ...                         '[policies.b]\\ntable = {}\\n[policies.t]\\ntable = {}\\n')
+    ...     config = load_config(path)
+    >>> stored = {"base_policy_logprob": -1.0, "target_policy_logprobs": {"t": -2.0, "gone": -3.0},
+    ...           "logprob_status": {"b": "ok", "t": "ok", "gone": "ok"}}
+    >>> switched = config.map(lambda loaded: in_current_roles(stored, loaded))
+    >>> switched.map(lambda row: (row["base_policy_logprob"], row["target_policy_logprobs"], row["logprob_status"]))
+    <Success: (-2.0, {'b': -1.0}, {'b': 'ok', 't': 'ok'})>
+    """
+    statuses = row.get(STATUS_FIELD)
+    targets = row.get("target_policy_logprobs")
+    if not isinstance(statuses, Mapping) or not isinstance(targets, Mapping):
+        return dict(row)
+    values = {name: targets[name] if name in targets else row.get("base_policy_logprob") for name in statuses}
+    current = [policy.name for policy in config.policies]
+    kept = dict(row)
+    for field in (STATUS_FIELD, ERRORS_FIELD, SOURCE_FIELD):
+        cells = row.get(field)
+        if isinstance(cells, Mapping):
+            kept[field] = {name: value for name, value in cells.items() if name in current}
+    kept["base_policy_logprob"] = values.get(config.base_policy)
+    kept["target_policy_logprobs"] = {
+        name: values[name] for name in current if name != config.base_policy and name in values
+    }
+    return kept

@@ -38,6 +38,10 @@ class ScoringSummary:
     elapsed_seconds: float
     resumed: bool
     torn_tail_bytes: int
+    notes: tuple[str, ...] = ()
+    """What the run found before scoring (endpoint probes, stale or dropped cells), one line each."""
+    warnings: tuple[str, ...] = ()
+    """What looks wrong in the scored file (a target scored exactly as the base on every row)."""
 
     @property
     def cells_per_second(self) -> float:
@@ -51,9 +55,11 @@ class ScoringSummary:
             **{
                 field.name: getattr(self, field.name)
                 for field in attrs.fields(type(self))
-                if field.name not in ("failed", "policies")
+                if field.name not in ("failed", "policies", "notes", "warnings")
             },
             "policies": list(self.policies),
+            "notes": list(self.notes),
+            "warnings": list(self.warnings),
             "failed": [
                 {"policy": policy, "kind": kind, "count": count} for (policy, kind), count in sorted(self.failed.items())
             ],

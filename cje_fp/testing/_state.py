@@ -26,6 +26,9 @@ class FakeServerConfig:
     top_logprobs: bool = True
     noise: float = 0.0
     max_prompt_tokens: int | None = None
+    revision: str = ""
+    """The weights' version: another revision serves the same model names with other log probs
+    (``expected_log_prob(..., model=name + revision)`` gives them)."""
 
 
 @attrs.frozen(kw_only=True)
