@@ -49,9 +49,18 @@ def _groups(policies: Sequence[ConfiguredPolicy]) -> dict[str, list[ConfiguredPo
     return groups
 
 
+async def _probe_one(policy: ConfiguredPolicy) -> EndpointProbe:
+    """The policy's probe; one that crashes measures nothing (the run itself will say what is wrong)."""
+    if policy.probe is None:
+        return EndpointProbe(measured={}, refusal=None, summary="nothing to probe")
+    try:
+        return await policy.probe()
+    except Exception as error:  # a probe's own bug must not stop the run with a traceback
+        return EndpointProbe(measured={}, refusal=None, summary=f"probe crashed ({type(error).__name__}): nothing measured")
+
+
 async def _probe_all(groups: dict[str, list[ConfiguredPolicy]]) -> list[EndpointProbe]:
-    probes = [members[0].probe for members in groups.values()]
-    return list(await asyncio.gather(*(probe() for probe in probes if probe is not None)))
+    return list(await asyncio.gather(*(_probe_one(members[0]) for members in groups.values())))
 
 
 def _measured(policy: ConfiguredPolicy, found: EndpointProbe) -> ConfiguredPolicy:
