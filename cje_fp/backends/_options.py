@@ -35,7 +35,7 @@ NonNegativeSeconds: TypeAlias = Annotated[
 ]
 PositiveInt: TypeAlias = Annotated[int, msgspec.Meta(ge=1, description="a whole number >= 1")]
 Temperature: TypeAlias = Annotated[
-    float, msgspec.Meta(gt=0, le=100, description="a finite number > 0 (the temperature the policy samples at)")
+    float, msgspec.Meta(ge=0, le=100, description="a finite number >= 0 (the temperature the policy samples at)")
 ]
 MaxTokens: TypeAlias = Annotated[
     Literal[0, 1], msgspec.Meta(description="0 or 1 (the tokens generated after the echoed prompt)")

@@ -99,7 +99,7 @@ model = "m"
         ("timeout = inf", "policies.unhelpful.timeout must be a finite number of seconds > 0 (at most 86400), got inf"),
         ("timeout = nan", "policies.unhelpful.timeout must be a finite number of seconds > 0 (at most 86400), got nan"),
         ("timeout = -1", "policies.unhelpful.timeout must be a finite number of seconds > 0 (at most 86400), got -1"),
-        ("temperature = 0", "policies.unhelpful.temperature must be a finite number > 0"),
+        ("temperature = -0.5", "policies.unhelpful.temperature must be a finite number >= 0"),
         ("max_tokens = 5", "policies.unhelpful.max_tokens must be 0 or 1 (the tokens generated after the echoed prompt), got 5"),
         ("batch_size = 0", "policies.unhelpful.batch_size must be a whole number >= 1, got 0"),
         ('api_key_env = ""', "policies.unhelpful.api_key_env is empty: it must be the name of the environment variable"),
