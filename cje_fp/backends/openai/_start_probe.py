@@ -24,7 +24,7 @@ import attrs
 from returns.result import Failure, Success
 
 from cje_fp.backends.openai._completions import Echo
-from cje_fp.backends.openai._doctor_probes import TemperatureSemantics, alignment_check, temperature_check
+from cje_fp.backends.openai._doctor_probes import TemperatureSemantics, alignment_verdict, temperature_check
 from cje_fp.backends.openai._two_request import prompt_token_count
 from cje_fp.errors import ConnectionFailed, ModelNotFound, Unauthorized, root_cause, sealed
 
@@ -102,9 +102,9 @@ async def start_probe(policy: OpenAICompatiblePolicy) -> StartProbe:
     if not answered:
         # Down, refusing us, or failing every time: the run's first row says why.
         return StartProbe(log_prob=None, temperature_semantics=None, refusal=None, summary=seen + ": nothing checked")
-    aligned = await alignment_check(policy)
-    refusal = aligned.detail if aligned.required and not aligned.passed else None
     _, semantics = await temperature_check(policy, PROBE_TEXT)
+    aligned = await alignment_verdict(policy, semantics)
+    refusal = aligned.detail if aligned.required and not aligned.passed else None
     refusal = refusal or _temperature_refusal(policy, semantics)
     summary = f"{seen}; temperature semantics {semantics or 'unknown'}; aligned: {aligned.detail}"
     return StartProbe(log_prob=log_prob, temperature_semantics=semantics, refusal=refusal, summary=summary)
