@@ -1,6 +1,7 @@
-"""``cje-fp``: argument parsing and dispatch. Exit codes: 0 the command did its job (refusals
-are results, listed), 1 invalid data or a refusal under ``--fail-on-refusal``, 2 usage or
-configuration error, 3 backend unreachable or unauthorized."""
+"""``cje-fp``: argument parsing and dispatch. Exit codes (every command; ``ExitCode``): 0 the
+command did its job (refusals and failed cells are results, listed), 1 invalid data or a refusal
+under ``--fail-on-refusal``, 2 usage or configuration error or an output file that is not ours
+(in use, not writable), 3 fatal backend, 130 interrupted (Ctrl-C)."""
 
 from __future__ import annotations
 
@@ -53,8 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cje-fp",
         description="Causal judge evaluation where a failure is never a number.",
-        epilog="Exit codes: 0 success, 1 data or estimation refusal, 2 usage error, "
-        "3 backend unreachable or unauthorized.",
+        epilog="Exit codes: 0 the command did its job (refusals and failed cells are results), 1 invalid "
+        "data or a refusal under --fail-on-refusal, 2 usage or configuration error or an output file that "
+        "is not ours, 3 fatal backend (unreachable, refusing us, without the model, or failing cell after "
+        "cell), 130 interrupted.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -166,7 +169,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code (130 with one line when interrupted by Ctrl-C)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # ``score`` handles Ctrl-C itself (saying how to resume); this is every other moment
+        sys.stderr.write("interrupted (Ctrl-C); re-run the command (cje-fp score resumes where it stopped)\n")
+        return int(ExitCode.INTERRUPTED)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     arguments = build_parser().parse_args(argv)
     configure_logging(verbose=arguments.verbose, quiet=arguments.quiet)
     console = Console(

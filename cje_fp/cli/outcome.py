@@ -13,14 +13,19 @@ from rich.console import Console
 
 
 class ExitCode(IntEnum):
-    """What ``cje-fp`` returns to the shell."""
+    """What ``cje-fp`` returns to the shell: one table for every command (README, "Exit codes")."""
 
     OK = 0
+    """The command did its job; refusals and failed cells are results, listed plainly."""
     REFUSED = 1
     """Invalid data (with line and field), or a refusal under ``--fail-on-refusal``."""
     USAGE = 2
+    """A usage or configuration error, or an output file that is not ours, in use or not writable."""
     BACKEND = 3
-    """The scoring endpoint is unreachable or refuses our credentials."""
+    """A fatal backend: some policy's endpoint unreachable, refusing us or without the model, or
+    failing cell after cell (a batch a one-prompt-per-request server rejects is not fatal)."""
+    INTERRUPTED = 130
+    """Interrupted (Ctrl-C); the message says how to resume."""
 
 
 @attrs.frozen(kw_only=True)

@@ -20,6 +20,9 @@ from cje_fp.scoring import (
     EndpointRefused,
     ForeignOutput,
     InputRejected,
+    Interrupted,
+    OutputInUse,
+    OutputNotWritable,
     OutputOfOtherData,
     RichProgress,
     ScoringError,
@@ -45,6 +48,10 @@ def exit_code(error: ScoringError) -> ExitCode:
     match error:
         case ConfigInvalid() | DataNotFound() | ForeignOutput() | OutputOfOtherData() | StoredCellUnreadable():
             return ExitCode.USAGE
+        case OutputInUse() | OutputNotWritable():
+            return ExitCode.USAGE
+        case Interrupted():
+            return ExitCode.INTERRUPTED
         case InputRejected():
             return ExitCode.REFUSED
         case ApiKeysMissing() | BackendFatal() | EndpointRefused():
@@ -72,7 +79,7 @@ def _print_summary(summary: ScoringSummary, console: Console) -> None:
 
 
 def run_score(options: ScoreOptions, *, console: Console, errors: Console, verbose: bool) -> int:
-    """Score, resume, or retry failed cells; exit 0, or 1/2/3 with one paragraph."""
+    """Score, resume, or retry failed cells; exit 0, or 1/2/3/130 with one paragraph."""
     scored = score_file(
         options.config,
         options.data,

@@ -3,7 +3,9 @@
 Rows are appended as they complete: each is handed to the OS at once (so a
 killed process loses none), and made durable with fsync in small groups (so a
 machine crash loses at most a group). Reading keeps the last line per row id, so a row rescored later
-supersedes the earlier one, and drops a torn final line left by a crash.
+supersedes the earlier one, and leaves out a torn final line left by a crash (cut off
+when the journal is next opened for appending). Reading never writes: a file is
+only written once every complete line of it was read as a row.
 ``compact`` rewrites the file atomically with one line per row, in a given
 order, once a run has finished.
 
@@ -23,21 +25,24 @@ order, once a run has finished.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Final
+from typing import Any, Final
 
 import attrs
 import msgspec
 from returns.result import Failure, Result, Success
 
-#: Rows are made durable at least this often...
+from cje_fp.errors import sealed
+
 logger: Final = logging.getLogger(__name__)
 
+#: Rows are made durable at least this often...
 FSYNC_EVERY_ROWS: Final = 32
 #: ...and at least this often (seconds), whichever comes first.
 FSYNC_EVERY_SECONDS: Final = 1.0
@@ -54,6 +59,8 @@ class ReadRows:
     rows: dict[str, dict[str, Any]]
     superseded: int
     torn_tail_bytes: int
+    complete_bytes: int
+    """Where the last complete line ends (a torn line starts there)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -66,28 +73,14 @@ class CorruptJournal:
 
     def describe(self) -> str:
         """One line for humans."""
-        return f"{self.path}: line {self.line}: {self.reason}"
+        where = f"line {self.line}: " if self.line else ""
+        return f"{self.path}: {where}{self.reason}"
 
 
-def read_rows(path: str | os.PathLike[str], *, id_field: str) -> Result[ReadRows, CorruptJournal]:
-    """The latest line per ``id_field`` value; a torn last line is cut off the file.
-
-    Only the final line can be torn by a crash; a bad line anywhere else is
-    a ``CorruptJournal`` failure rather than a guess.
-    """
-    file = Path(path)
-    if not file.exists():
-        return Success(ReadRows(rows={}, superseded=0, torn_tail_bytes=0))
-    data = file.read_bytes()
-    complete_end = data.rfind(b"\n") + 1
-    torn = len(data) - complete_end
-    if torn:
-        with file.open("r+b") as handle:
-            handle.truncate(complete_end)
-            handle.flush()
-            os.fsync(handle.fileno())
+def _parse(data: bytes, file: Path, id_field: str, marker: str | None) -> Result[ReadRows, CorruptJournal]:
     rows: dict[str, dict[str, Any]] = {}
     superseded = 0
+    complete_end = data.rfind(b"\n") + 1
     for number, line in enumerate(data[:complete_end].splitlines(), start=1):
         if not line.strip():
             continue
@@ -97,56 +90,117 @@ def read_rows(path: str | os.PathLike[str], *, id_field: str) -> Result[ReadRows
             return Failure(CorruptJournal(path=str(file), line=number, reason=f"not JSON ({error})"))
         if not isinstance(row, dict) or not isinstance(row.get(id_field), str):
             return Failure(CorruptJournal(path=str(file), line=number, reason=f"no string {id_field!r}"))
+        if marker is not None and not isinstance(row.get(marker), dict):
+            return Failure(CorruptJournal(path=str(file), line=number, reason=f"no {marker!r} object"))
         superseded += row[id_field] in rows
         rows[row[id_field]] = row
-    if rows or torn:
-        logger.info(
-            "resuming %s: %d rows already written (%d superseded lines, %d torn bytes cut off)",
-            file,
-            len(rows),
-            superseded,
-            torn,
-        )
-    return Success(ReadRows(rows=rows, superseded=superseded, torn_tail_bytes=torn))
+    torn = len(data) - complete_end
+    if torn and not rows:
+        reason = f"{torn} bytes without a complete line"
+        return Failure(CorruptJournal(path=str(file), line=1, reason=reason))
+    return Success(ReadRows(rows=rows, superseded=superseded, torn_tail_bytes=torn, complete_bytes=complete_end))
+
+
+def read_rows(
+    path: str | os.PathLike[str], *, id_field: str, marker: str | None = None
+) -> Result[ReadRows, CorruptJournal]:
+    """The latest line per ``id_field`` value, and where a torn last line starts; the file is
+    only read (``RowJournal.open`` cuts the torn line once the caller knows the file is ours).
+
+    Only the final line can be torn by a crash; a bad line anywhere else, a line
+    without ``marker`` (an object every line of the journal holds), or a torn
+    line with no complete line before it is a ``CorruptJournal`` failure rather
+    than a guess.
+    """
+    file = Path(path)
+    if not file.exists():
+        return Success(ReadRows(rows={}, superseded=0, torn_tail_bytes=0, complete_bytes=0))
+    if not file.is_file():
+        return Failure(CorruptJournal(path=str(file), line=0, reason="not a regular file"))
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        return Failure(CorruptJournal(path=str(file), line=0, reason=f"cannot be read ({error.strerror or error})"))
+    read = _parse(data, file, id_field, marker)
+    match sealed(read):
+        case Success(journal) if journal.rows:
+            logger.info(
+                "resuming %s: %d rows already written (%d superseded lines, %d torn bytes to cut off)",
+                file,
+                len(journal.rows),
+                journal.superseded,
+                journal.torn_tail_bytes,
+            )
+        case _:
+            pass
+    return read
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` (``os.write`` may write part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 @attrs.define
 class RowJournal:
-    """Appends rows to a JSONL file, fsyncing in small groups; use as a context manager."""
+    """Appends rows to a JSONL file, fsyncing in small groups; use as a context manager.
 
-    _handle: IO[bytes]
+    A row that cannot be written whole (disk full, interrupted) is cut off again,
+    so the file holds only complete lines; the ``OSError`` is raised to the caller.
+    """
+
+    _fd: int
     id_field: str
+    _size: int
     _pending: int = 0
     _last_sync: float = attrs.field(factory=time.monotonic)
+    _closed: bool = False
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, id_field: str) -> RowJournal:
-        """Open ``path`` for appending (created if missing)."""
-        return cls(open(path, "ab"), id_field)
+    def open(cls, path: str | os.PathLike[str], *, id_field: str, keep_bytes: int | None = None) -> RowJournal:
+        """Open ``path`` for appending (created if missing), first cutting it to ``keep_bytes``
+        (the end of its last complete line, from ``read_rows``) when it is longer."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+        size = os.fstat(fd).st_size
+        if keep_bytes is not None and size > keep_bytes:
+            os.ftruncate(fd, keep_bytes)
+            size = keep_bytes
+        return cls(fd, id_field, size)
 
     def append(self, row: Row) -> None:
-        """Write and flush one row; fsync the group when it is due."""
+        """Write one row; fsync the group when it is due."""
         if not isinstance(row.get(self.id_field), str):
             raise ValueError(f"row has no string {self.id_field!r}")
-        self._handle.write(_ENCODER.encode(row) + b"\n")
-        self._handle.flush()
+        line = _ENCODER.encode(row) + b"\n"
+        try:
+            _write_all(self._fd, line)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, self._size)
+            raise
+        self._size += len(line)
         self._pending += 1
         now = time.monotonic()
         if self._pending >= FSYNC_EVERY_ROWS or now - self._last_sync >= FSYNC_EVERY_SECONDS:
             self.sync()
 
     def sync(self) -> None:
-        """Flush and fsync what was appended."""
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
+        """Fsync what was appended."""
+        os.fsync(self._fd)
         self._pending = 0
         self._last_sync = time.monotonic()
 
     def close(self) -> None:
-        """Make everything durable and close the file."""
-        if not self._handle.closed:
-            self.sync()
-            self._handle.close()
+        """Make everything durable and close the file (closed even when the fsync fails)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            os.fsync(self._fd)
+        finally:
+            os.close(self._fd)
 
     def __enter__(self) -> RowJournal:
         return self
@@ -161,15 +215,26 @@ class RowJournal:
 
 
 def compact(path: str | os.PathLike[str], rows: Iterable[Row]) -> None:
-    """Replace ``path`` atomically by exactly ``rows`` (write, fsync, rename)."""
+    """Replace ``path`` atomically by exactly ``rows`` (write, fsync, rename); nothing is
+    written when it holds exactly those lines already. On any failure (disk full,
+    interrupted) the temporary file is removed and ``path`` is left as it was."""
     file = Path(path)
+    content = b"".join(_ENCODER.encode(row) + b"\n" for row in rows)
+    if file.exists() and file.stat().st_size == len(content) and file.read_bytes() == content:
+        return
     temporary = file.with_name(file.name + ".compacting")
-    with temporary.open("wb") as handle:
-        for row in rows:
-            handle.write(_ENCODER.encode(row) + b"\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, file)
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            _write_all(fd, content)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, file)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
     directory = os.open(file.parent, os.O_RDONLY)
     try:
         os.fsync(directory)

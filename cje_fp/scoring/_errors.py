@@ -10,7 +10,7 @@ maps each to its exit code); a failed *cell* is not here: it is a result.
 
 from __future__ import annotations
 
-from typing import ClassVar, TypeAlias, final
+from typing import ClassVar, Final, TypeAlias, final
 
 import attrs
 
@@ -69,7 +69,8 @@ class InputRejected:
 @final
 @attrs.frozen(kw_only=True)
 class ForeignOutput:
-    """The output file holds a line that ``score`` would not have written: it is not ours."""
+    """The output is not a file ``score`` wrote (a line it would not write, the input itself, a
+    directory): it is refused before anything is written to it. ``line`` 0: the file as a whole."""
 
     kind: ClassVar[str] = "foreign_output"
     path: str
@@ -79,7 +80,8 @@ class ForeignOutput:
 
     def describe(self) -> str:
         """One paragraph for humans."""
-        return f"{self.path}: line {self.line}: {self.reason}: not a file cje-fp score wrote; choose another output"
+        where = f"line {self.line}: " if self.line else ""
+        return f"{self.path}: {where}{self.reason}: not a file cje-fp score wrote; choose another output"
 
 
 @final
@@ -131,26 +133,92 @@ class ApiKeysMissing:
         return f"the API key environment variable is not set: {', '.join(self.variables)}"
 
 
+_ADVICE: Final = {
+    "unauthorized": "check the API key variable (api_key_env) and that the key may use this model",
+    "model_not_found": "check the model name, and that base_url ends with the API root (e.g. /v1)",
+    "connection_failed": "check base_url and that the server is running",
+    "timeout": "check that the server answers, or raise timeout",
+    "rate_limited": "lower max_in_flight or raise [retry] deadline",
+    "bad_request": "the server rejects every request: run `cje-fp doctor CONFIG`",
+}
+
+
 @final
 @attrs.frozen(kw_only=True)
 class BackendFatal:
-    """The first cells showed a backend unreachable or refusing us; nothing more was scored."""
+    """A backend refused us, could not be reached, or failed cell after cell: the run stopped early."""
 
     kind: ClassVar[str] = "backend_fatal"
     policy: str
     cause: str
-    """The kind of the root failure (``unauthorized``, ``model_not_found``, ``connection_failed``)."""
+    """The kind of the root failure (``unauthorized``, ``model_not_found``, ``connection_failed``, ...)."""
+    seen: str = "is unreachable or refuses us"
+    """What was seen, as a clause after the policy (``refuses us (unauthorized)``)."""
+    out: str = ""
     details: str = ""
-    first: str = ""
-    """The first such failure, described (a 404 names the path it tried)."""
 
     def describe(self) -> str:
         """One paragraph for humans."""
-        seen = f" First failure: {self.first}." if self.first else ""
+        advice = _ADVICE.get(self.cause, "run `cje-fp doctor CONFIG` to see what the endpoint answers")
+        kept = f" The rows finished so far are kept in {self.out};" if self.out else ""
         return (
-            f"the backend of policy {self.policy!r} is unreachable or refuses us ({self.cause}); "
-            f"nothing more was scored.{seen} Check base_url, model and the API key variable, or run "
-            "`cje-fp doctor CONFIG`."
+            f"scoring stopped: the backend of policy {self.policy!r} {self.seen}; {advice}.{kept} "
+            "re-run the same command to resume (a failure that was about the backend is computed again)."
+        )
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Interrupted:
+    """The run was interrupted (Ctrl-C); every row finished before is in the output."""
+
+    kind: ClassVar[str] = "interrupted"
+    out: str
+    rows_done: int
+    n_rows: int
+    details: str = ""
+
+    def describe(self) -> str:
+        """One paragraph for humans."""
+        return (
+            f"interrupted: {self.rows_done} of {self.n_rows} rows are scored in {self.out}; re-run the same "
+            "command to resume (finished cells are not computed again)."
+        )
+
+
+@final
+@attrs.frozen(kw_only=True)
+class OutputInUse:
+    """Another ``score`` run holds the output's lock."""
+
+    kind: ClassVar[str] = "output_in_use"
+    out: str
+    lock: str
+    details: str = ""
+
+    def describe(self) -> str:
+        """One paragraph for humans."""
+        return (
+            f"{self.out} is being written by another cje-fp score run (it holds {self.lock}); wait for it "
+            "to finish, or choose another output."
+        )
+
+
+@final
+@attrs.frozen(kw_only=True)
+class OutputNotWritable:
+    """The output could not be written (disk full, permissions); what was written before is kept."""
+
+    kind: ClassVar[str] = "output_not_writable"
+    out: str
+    reason: str
+    details: str = ""
+
+    def describe(self) -> str:
+        """One paragraph for humans."""
+        return (
+            f"cannot write {self.out}: {self.reason}. The rows written before are kept (complete lines only); "
+            "free space or fix the permissions, then re-run the same command to resume."
         )
 
 
@@ -184,6 +252,9 @@ ScoringError: TypeAlias = (
     | StoredCellUnreadable
     | ApiKeysMissing
     | BackendFatal
+    | Interrupted
+    | OutputInUse
+    | OutputNotWritable
     | EndpointRefused
 )
 """Every reason a scoring run (or a doctor run) does not happen or stops."""

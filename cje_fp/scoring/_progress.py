@@ -8,7 +8,8 @@ cells per second, time left) on a ``rich`` console.
 >>> from pathlib import Path
 >>> from cje_fp.scoring._resume import ResumePlan
 >>> progress: ScoringProgress = NoProgress()
->>> progress.started(ResumePlan(out=Path("o"), policies=("base",), rows=(), known={}, resumed=False, torn_tail_bytes=0))
+>>> progress.started(ResumePlan(out=Path("o"), policies=("base",), rows=(), known={}, resumed=False, torn_tail_bytes=0,
+...                              complete_bytes=0))
 """
 
 from __future__ import annotations

@@ -2,8 +2,10 @@
 
 ``plan_run`` reads the input through ``cje_fp.io.read_input`` and the output
 through the journal (``cje_fp.scoring._checkpoint``), and keeps the stored cells
-that still stand (``cje_fp.scoring._scored_rows.known_cells``). An output file
-that is not ours, or holds rows of other data, is refused rather than touched.
+that still stand: those whose key is the current row's text under the policy's
+current fingerprint (``cje_fp.scoring._scored_rows.stored_cells``). Nothing is
+written here: an output file that is not ours (a line without a status, the input
+itself), or that holds rows of other data, is refused before it is touched.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import attrs
 from returns.result import Failure, Result, Success
 
 from cje_fp.errors import sealed
-from cje_fp.io import InputRow, read_input
+from cje_fp.io import STATUS_FIELD, InputRow, read_input
 from cje_fp.policy import LogProbResult
-from cje_fp.scoring._checkpoint import ReadRows, read_rows
+from cje_fp.scoring._checkpoint import CorruptJournal, ReadRows, read_rows
 from cje_fp.scoring._config import ScoreConfig
 from cje_fp.scoring._errors import (
     DataNotFound,
@@ -28,7 +30,7 @@ from cje_fp.scoring._errors import (
     StoredCellUnreadable,
 )
 from cje_fp.scoring._fingerprints import resume_notes
-from cje_fp.scoring._scored_rows import ID_FIELD, known_cells
+from cje_fp.scoring._scored_rows import ID_FIELD, resumable, stored_cells
 
 
 @attrs.frozen(kw_only=True)
@@ -41,6 +43,8 @@ class ResumePlan:
     known: Mapping[str, Mapping[str, LogProbResult]]
     resumed: bool
     torn_tail_bytes: int
+    complete_bytes: int
+    """Where the output's complete lines end: a torn line after it is cut before appending."""
     notes: tuple[str, ...] = ()
     """What resuming found changed (stale cells recomputed, policies dropped), one line each."""
 
@@ -76,6 +80,8 @@ def plan_run(config: ScoreConfig, data: Path, out: Path, *, retry_failed: bool) 
     """Read DATA and what OUT already holds; decide which cells stand."""
     if not data.is_file():
         return Failure(DataNotFound(path=str(data)))
+    if out.exists() and out.resolve() == data.resolve():
+        return Failure(ForeignOutput(path=str(out), line=1, reason="it is the input DATA itself"))
     match sealed(read_input(data)):
         case Failure(errors):
             return Failure(InputRejected(errors=errors))
@@ -86,11 +92,20 @@ def plan_run(config: ScoreConfig, data: Path, out: Path, *, retry_failed: bool) 
 def _plan_from(
     config: ScoreConfig, data: Path, out: Path, rows: tuple[InputRow, ...], *, retry_failed: bool
 ) -> Result[ResumePlan, ScoringError]:
-    match sealed(read_rows(out, id_field=ID_FIELD)):
-        case Failure(corrupt):
-            return Failure(ForeignOutput(path=corrupt.path, line=corrupt.line, reason=corrupt.reason))
+    match sealed(read_output(out)):
+        case Failure(foreign):
+            return Failure(foreign)
         case Success(journal):
             return _plan_with(config, data, out, rows, journal, retry_failed=retry_failed)
+
+
+def read_output(out: Path) -> Result[ReadRows, ForeignOutput]:
+    """What a scored output holds, or why it is not a file ``score`` wrote (nothing is written)."""
+    return read_rows(out, id_field=ID_FIELD, marker=STATUS_FIELD).alt(_foreign)
+
+
+def _foreign(corrupt: CorruptJournal) -> ForeignOutput:
+    return ForeignOutput(path=corrupt.path, line=corrupt.line, reason=corrupt.reason)
 
 
 def _plan_with(
@@ -100,10 +115,13 @@ def _plan_with(
     if stale:
         return Failure(OutputOfOtherData(out=str(out), data=str(data), n_rows=len(stale), first_id=stale[0]))
     known: dict[str, Mapping[str, LogProbResult]] = {}
-    for row_id, stored in journal.rows.items():
-        match sealed(known_cells(stored, config, retry_failed=retry_failed)):
+    for row in rows:
+        stored = journal.rows.get(row.row_id)
+        if stored is None:
+            continue
+        match sealed(stored_cells(stored, row, config)):
             case Success(cells):
-                known[row_id] = cells
+                known[row.row_id] = resumable(cells, retry_failed=retry_failed)
             case Failure(reason):
                 return Failure(StoredCellUnreadable(out=str(out), reason=reason))
     return Success(
@@ -114,6 +132,7 @@ def _plan_with(
             known=known,
             resumed=bool(journal.rows),
             torn_tail_bytes=journal.torn_tail_bytes,
+            complete_bytes=journal.complete_bytes,
             notes=resume_notes(journal.rows.values(), config, out),
         )
     )

@@ -31,7 +31,8 @@ carrying that prompt). Request faults fail the whole request; prompt faults
 Server-wide: a required API key (a wrong one gets a 401 whose body quotes it,
 as some servers do), served models (others get 404), latency, and
 ``generated_only`` (log probs only for generated tokens: llama.cpp's
-behaviour). The server counts requests, prompts, and requests in flight.
+behaviour), ``single_prompt`` (a list of prompts gets a 500, as from
+llama.cpp). The server counts requests, prompts, and requests in flight.
 
 >>> with FakeServer(FakeServerConfig(models=("m",))) as server:
 ...     server.base_url.startswith("http://127.0.0.1:")
@@ -136,6 +137,8 @@ def _parsed(
     prompts = [prompt] if isinstance(prompt, str) else prompt
     if not isinstance(prompts, list) or not prompts or not all(isinstance(p, str) for p in prompts):
         return _error(400, "prompt must be a string or a list of strings")
+    if config.single_prompt and len(prompts) > 1:
+        return _error(500, "this server takes one prompt per request")
     return body, model, prompts
 
 

@@ -26,6 +26,8 @@ class FakeServerConfig:
     top_logprobs: bool = True
     noise: float = 0.0
     max_prompt_tokens: int | None = None
+    single_prompt: bool = False
+    """Answer a request carrying a list of several prompts with a 500, as llama.cpp's server does."""
     revision: str = ""
     """The weights' version: another revision serves the same model names with other log probs
     (``expected_log_prob(..., model=name + revision)`` gives them)."""

@@ -39,3 +39,31 @@ def test_the_estimator_choices_match_the_library() -> None:
     from cje_fp.estimation import ESTIMATORS
 
     assert ESTIMATOR_CHOICES == ESTIMATORS
+
+
+def test_the_readme_and_help_list_every_exit_code_once() -> None:
+    import re
+
+    from cje_fp.cli.main import build_parser
+    from cje_fp.cli.outcome import ExitCode
+    from tests.helpers.optional import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("Exit codes, the same for every command") :].split("\n\n")[1]
+    table = re.findall(r"^\| (\d+) \| ", section, flags=re.M)
+    assert sorted(map(int, table)) == sorted(code.value for code in ExitCode)
+    epilog = build_parser().epilog or ""
+    assert all(f"{code.value} " in epilog for code in ExitCode)
+
+
+def test_ctrl_c_in_any_command_exits_130_with_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib
+
+    cli = importlib.import_module("cje_fp.cli.main")
+
+    def interrupted(argv: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_main", interrupted)
+    assert cli.main(["validate", "x.jsonl"]) == 130
+    assert capsys.readouterr().err.startswith("interrupted (Ctrl-C)")

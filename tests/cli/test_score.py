@@ -253,3 +253,32 @@ def test_an_unknown_backend_kind_is_a_config_error_naming_the_known_ones(tmp_pat
     assert result.returncode == 2, result.stderr
     assert "unknown backend kind 'carrier-pigeon'; known: openai-compatible, tabular" in result.stderr
 
+
+
+def test_ctrl_c_exits_130_saying_how_to_resume_and_the_resumed_file_is_a_clean_run(tmp_path: Path) -> None:
+    with FakeServer(FakeServerConfig(models=MODELS, api_key=CANARY, latency=0.15)) as slow:
+        config, data = write_inputs(tmp_path, slow)
+        out = tmp_path / "scored.jsonl"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cje_fp.cli", "score", str(config), str(data), "--out", str(out)],
+            cwd=ROOT,
+            env=environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 120
+        while (not out.exists() or len(out.read_bytes().splitlines()) < 5) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 130, stderr
+        assert "interrupted" in stderr and "re-run the same command to resume" in stderr
+        assert "Traceback" not in stderr
+        ids = _row_ids(out)
+        assert 5 <= len(ids) < N_ROWS and len(set(ids)) == len(ids)
+        assert not list(tmp_path.glob("*.compacting"))
+        assert _score(config, data, "--out", out).returncode == 0
+        reference = tmp_path / "reference.jsonl"
+        assert _score(config, data, "--out", reference).returncode == 0
+    assert _cells(out) == _cells(reference) and _row_ids(out) == _row_ids(reference)

@@ -167,4 +167,4 @@ def test_a_base_url_without_v1_names_the_path_it_tried(tmp_path: Path, server: F
     result = _score(_config(tmp_path, server.base_url.removesuffix("/v1")), _data(tmp_path), tmp_path / "scored.jsonl")
     assert result.returncode == 3, result.stdout + result.stderr
     message = " ".join(result.stderr.split())
-    assert "POST /completions answered 404" in message and "base_url to end in /v1" in message
+    assert "POST /completions answered 404" in message and "base_url ends with the API root (e.g. /v1)" in message

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+from collections.abc import Callable
 from pathlib import Path
 
+import filelock
 import pytest
 
+from cje_fp.cli.main import main
 from cje_fp.scoring import (
     ApiKeysMissing,
     BackendFatal,
     DataNotFound,
     ForeignOutput,
     InputRejected,
+    OutputInUse,
+    OutputNotWritable,
     OutputOfOtherData,
     ResumePlan,
+    _checkpoint,
     load_config,
     score_file,
 )
@@ -100,10 +108,10 @@ def test_an_output_file_that_is_not_ours_is_refused_and_left_as_it_was(inputs: t
     assert isinstance(refused, ForeignOutput) and refused.line == 1
     assert foreign.read_text() == "my notes, not JSON\n"
     other = tmp_path / "other.jsonl"
-    other.write_text('{"prompt_id": "someone-else"}\n')
+    other.write_text('{"prompt_id": "someone-else", "logprob_status": {}}\n')
     stale = error_of(score_file(config, data, other))
     assert isinstance(stale, OutputOfOtherData) and stale.first_id == "someone-else"
-    assert other.read_text() == '{"prompt_id": "someone-else"}\n'
+    assert other.read_text() == '{"prompt_id": "someone-else", "logprob_status": {}}\n'
 
 
 def _http_config(folder: Path, base_url: str, key_env: str | None) -> Path:
@@ -129,3 +137,125 @@ def test_an_unreachable_backend_stops_after_the_first_row(inputs: tuple[Path, Pa
     fatal = error_of(score_file(config, inputs[1], out))
     assert isinstance(fatal, BackendFatal) and fatal.cause == "connection_failed"
     assert len(out.read_text().splitlines()) <= 1  # at most the first row, journaled as failed
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"prompt": "q0", "response": "a", "prompt_id": "r0"}\n{"prompt": "q1", "response": "b", "prompt_id": "r1"}',
+        b'{"prompt": "q0", "response": "a", "prompt_id": "r0"}',  # one line, no newline
+        b'{"prompt_id": "r0", "logprob_status": {"base": "ok"}, "torn',  # a fragment only
+        b'{"prompt_id": "r0"}\n{"prompt_id": "r1"}\n',  # ids of the input, but no scores
+        None,  # a directory
+    ],
+)
+def test_a_file_not_written_by_score_is_refused_byte_for_byte_unchanged(
+    inputs: tuple[Path, Path], tmp_path: Path, content: bytes | None
+) -> None:
+    config, data = inputs
+    foreign = tmp_path / "foreign.jsonl"
+    if content is None:
+        foreign.mkdir()
+    else:
+        foreign.write_bytes(content)
+    refused = error_of(score_file(config, data, foreign))
+    assert isinstance(refused, ForeignOutput), refused
+    assert "not a file cje-fp score wrote" in refused.describe()
+    assert foreign.is_dir() if content is None else foreign.read_bytes() == content
+
+
+def test_the_input_file_itself_is_never_the_output(inputs: tuple[Path, Path]) -> None:
+    config, data = inputs
+    before = data.read_bytes()
+    refused = error_of(score_file(config, data, data))
+    assert isinstance(refused, ForeignOutput) and data.read_bytes() == before
+
+
+def _no_space(fail_when: Callable[[int], bool]) -> Callable[[int, bytes], None]:
+    """A ``_write_all`` that writes part of the data, then fails as a full disk, for the file descriptors chosen."""
+    real = _checkpoint._write_all
+
+    def write_all(fd: int, data: bytes) -> None:
+        if not fail_when(fd):
+            return real(fd, data)
+        os.write(fd, data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    return write_all
+
+
+def _lines_are_rows(path: Path) -> list[str]:
+    ids = [json.loads(line)["prompt_id"] for line in path.read_bytes().splitlines()]
+    assert path.read_bytes().endswith(b"\n") and len(ids) == len(set(ids))
+    return ids
+
+
+def _rescore_with_new_judge_scores(data: Path) -> None:
+    rows = [json.loads(line) for line in data.read_text().splitlines()]
+    write_rows(data, [{**row, "judge_score": 0.5} for row in rows])
+
+
+def test_a_full_disk_mid_run_stops_with_a_paragraph_and_the_next_run_resumes(
+    inputs: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, data = inputs
+    out = tmp_path / "out.jsonl"
+    calls = iter(range(100))
+    monkeypatch.setattr(_checkpoint, "_write_all", _no_space(lambda fd: next(calls) >= 3))
+    full = error_of(score_file(config, data, out))
+    assert isinstance(full, OutputNotWritable) and "No space left on device" in full.describe()
+    assert "re-run the same command to resume" in full.describe()
+    assert len(_lines_are_rows(out)) == 3  # the torn fourth row was cut off again
+    assert not list(tmp_path.glob("*.compacting"))
+    monkeypatch.undo()
+    assert value_of(score_file(config, data, out)).skipped == 6
+    clean = tmp_path / "clean.jsonl"
+    value_of(score_file(config, data, clean))
+    assert out.read_bytes() == clean.read_bytes()
+
+
+def test_a_full_disk_at_compaction_leaves_the_journal_and_no_temporary_file(
+    inputs: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, data = inputs
+    out = tmp_path / "out.jsonl"
+    value_of(score_file(config, data, out))
+    _rescore_with_new_judge_scores(data)  # the output must be rewritten with them
+    before = out.read_bytes()
+    monkeypatch.setattr(_checkpoint, "_write_all", _no_space(lambda fd: os.readlink(f"/proc/self/fd/{fd}").endswith(".compacting")))
+    full = error_of(score_file(config, data, out))
+    assert isinstance(full, OutputNotWritable) and out.read_bytes() == before
+    assert not list(tmp_path.glob("*.compacting"))
+    monkeypatch.undo()
+    value_of(score_file(config, data, out))
+    clean = tmp_path / "clean.jsonl"
+    value_of(score_file(config, data, clean))
+    assert out.read_bytes() == clean.read_bytes()
+
+
+def test_a_full_disk_exits_2_with_one_paragraph_and_no_traceback(
+    inputs: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, data = inputs
+    monkeypatch.setattr(_checkpoint, "_write_all", _no_space(lambda fd: True))
+    assert main(["score", str(config), str(data), "--out", str(tmp_path / "out.jsonl")]) == 2
+    error = capsys.readouterr().err
+    assert "No space left on device" in error and "Traceback" not in error
+
+
+def test_a_second_run_on_the_same_output_is_refused_while_the_first_holds_it(
+    inputs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, data = inputs
+    out = tmp_path / "out.jsonl"
+    value_of(score_file(config, data, out))
+    before = out.read_bytes()
+    _rescore_with_new_judge_scores(data)
+    with filelock.FileLock(tmp_path / "out.jsonl.lock"):  # what a running score holds
+        busy = error_of(score_file(config, data, out))
+        assert isinstance(busy, OutputInUse) and "being written by another cje-fp score run" in busy.describe()
+        assert main(["score", str(config), str(data), "--out", str(out)]) == 2
+        assert "wait for it to finish, or choose another output" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    value_of(score_file(config, data, out))
+    assert out.read_bytes() != before
