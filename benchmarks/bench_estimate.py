@@ -8,7 +8,9 @@ Fresh draws: for each size, one draw per prompt and target (``fresh_draws_<rows>
 responses of ~1,100 characters), then a separate measured run of the fresh-draw
 pipeline (load logs and draws, reward model, direct and stacked-dr with audits),
 printed beside the IPS-only run; with ``--compare`` also cje-eval 0.3's
-``dr-cpo`` and ``stacked-dr`` on the 100k file. The judge here is the quality
+``dr-cpo`` and ``stacked-dr`` beside ours on a smaller file (``--incumbent-dr-rows``,
+default 10k rows with their draws: on the 100k file it was killed after 28 minutes),
+stopped after ``--incumbent-timeout`` seconds (the output says so). The judge here is the quality
 plus noise, so ``E[Y | S]`` depends on each policy's quality distribution:
 direct is slightly biased for tilted targets (calibration does not fully
 transport; there is no probe slice in this benchmark to catch it).
@@ -35,6 +37,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -164,7 +167,7 @@ def run_ours_fresh(path: str, fresh_dir: str) -> None:
     from returns.result import Failure, Success
 
     from cje_fp.errors._sealed import sealed
-    from cje_fp.estimation import FreshData, estimate_fresh_all
+    from cje_fp.estimation import Estimate, ExtraInputs, FreshData, FreshDiagnostics, FreshInputs, estimate_all
     from cje_fp.io import load_draw_directory
 
     started = time.perf_counter()
@@ -178,17 +181,22 @@ def run_ours_fresh(path: str, fresh_dir: str) -> None:
             pass
     fresh = FreshData(draws=draws)
     loaded = time.perf_counter()
-    results = estimate_fresh_all(data, fresh, targets=data.target_names, estimators=("direct", "stacked-dr"))
+    table = estimate_all(
+        data, estimators=("direct", "stacked-dr"), targets=data.target_names,
+        extra=ExtraInputs(fresh=FreshInputs(data=fresh)),
+    )
     finished = time.perf_counter()
     estimates: dict[str, dict[str, Any]] = {}
-    for (target, estimator), result in results.items():
+    for target, estimator, result in table:
         match sealed(result):
-            case Success(estimate):
+            case Success(Estimate(fresh=FreshDiagnostics() as found) as estimate):
                 estimates[f"{target} {estimator}"] = {
                     "estimate": [round(estimate.value, 4), round(estimate.ci[0], 4), round(estimate.ci[1], 4)],
-                    "gate": "ok", "reasons": list(estimate.warnings), "ess": "-", "simcal": "-",
-                    "stack": dict(estimate.stack_weights),
+                    "gate": "ok", "reasons": list(estimate.diagnostics.gates.warnings), "ess": "-", "simcal": "-",
+                    "stack": dict(found.stack_weights),
                 }
+            case Success(estimate):
+                estimates[f"{target} {estimator}"] = {"gate": "ok", "reasons": ["not a fresh-draw estimate"]}
             case Failure(error):
                 estimates[f"{target} {estimator}"] = {"gate": "refused", "reasons": [error.describe()]}
     print(json.dumps({"load_s": loaded - started, "estimate_s": finished - loaded, "estimates": estimates}))
@@ -289,13 +297,21 @@ print(json.dumps({"seconds": time.perf_counter() - started, "estimates": {
 """
 
 
-def measured(command: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MB and stdout of a child process."""
+def measured(command: list[str], timeout: float | None = None) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MB and stdout of a child process (killed after ``timeout`` seconds:
+    ``TimeoutError``)."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert process.stdout is not None
+    timer = threading.Timer(timeout, process.kill) if timeout is not None else None
+    if timer is not None:
+        timer.start()
     output = process.stdout.read().decode()
-    _, status, usage = os.wait4(process.pid, 0)
+    _, status, usage = os.wait4(process.pid, 0)  # reaps the child: its own peak RSS
+    if timer is not None:
+        timer.cancel()
+        if not timer.is_alive() and time.perf_counter() - started >= timeout:
+            raise TimeoutError(f"{command[0]} still running after {timeout:.0f}s: killed")
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"{command[0]} failed with exit code {process.returncode}")
@@ -321,6 +337,10 @@ def main() -> None:
     parser.add_argument("--run-ours", help=argparse.SUPPRESS)
     parser.add_argument("--run-ours-fresh", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--no-fresh", action="store_true", help="skip the fresh-draw (direct, stacked-dr) runs")
+    parser.add_argument("--incumbent-dr-rows", type=int, default=10_000,
+                        help="rows (and draws per target) of the file cje-eval 0.3's DR runs on with --compare")
+    parser.add_argument("--incumbent-timeout", type=float, default=1800.0,
+                        help="seconds before cje-eval 0.3's DR run is stopped (--compare)")
     args = parser.parse_args()
     if args.run_ours:
         run_ours(args.run_ours)
@@ -374,14 +394,35 @@ def main() -> None:
             f"peak RSS {fresh_rss:6.0f} MB (IPS-only: {seconds:.1f}s, {rss:.0f} MB)"
         )
         print("\n".join(describe_estimates(fresh_summary["estimates"])))
-        if args.compare and rows == 100_000:
-            python = incumbent_python(args.venv)
-            script = workdir / "incumbent_dr.py"
-            script.write_text(INCUMBENT_DR)
-            their_seconds, their_rss, their_output = measured([str(python), str(script), str(path), str(fresh_dir)])
-            print(f"cje-eval 0.3 {rows:>6,} rows + draws, dr-cpo and stacked-dr: {their_seconds:6.1f}s wall, "
-                  f"peak RSS {their_rss:6.0f} MB")
-            print(f"        estimates [value, low, high]: {json.loads(their_output)['estimates']}")
+    if args.compare and not args.no_fresh:
+        compare_fresh_with_incumbent(workdir, args.incumbent_dr_rows, incumbent_python(args.venv), args.incumbent_timeout)
+
+
+def compare_fresh_with_incumbent(workdir: Path, rows: int, python: Path, timeout: float) -> None:
+    """Ours (direct, stacked-dr) and cje-eval 0.3's dr-cpo and stacked-dr on the same ``rows``-row file and draws."""
+    path, fresh_dir = workdir / f"logs_{rows}.jsonl", workdir / f"fresh_draws_{rows}"
+    if not path.exists():
+        generate(path, rows)
+    if not fresh_dir.exists():
+        generate_fresh(fresh_dir, rows)
+    seconds, rss, output = measured([sys.executable, __file__, "--run-ours-fresh", str(path), str(fresh_dir)])
+    print(f"cje-fp  {rows:>9,} rows + {rows:,} draws/target, direct and stacked-dr: {seconds:6.1f}s wall, "
+          f"peak RSS {rss:6.0f} MB")
+    print("\n".join(describe_estimates(json.loads(output)["estimates"])))
+    script = workdir / "incumbent_dr.py"
+    script.write_text(INCUMBENT_DR)
+    try:
+        their_seconds, their_rss, their_output = measured([str(python), str(script), str(path), str(fresh_dir)], timeout)
+    except TimeoutError as stopped:
+        print(f"cje-eval 0.3 {rows:>6,} rows + draws, dr-cpo and stacked-dr: {stopped}")
+        return
+    print(f"cje-eval 0.3 {rows:>6,} rows + draws, dr-cpo and stacked-dr: {their_seconds:6.1f}s wall, "
+          f"peak RSS {their_rss:6.0f} MB ({their_seconds / seconds:.0f}x our time)")
+    for estimator, found in json.loads(their_output)["estimates"].items():
+        for target, (value, low, high) in found.items():
+            truth = true_value(TILTS[target])
+            covered = "covers" if low <= truth <= high else "MISSES"
+            print(f"        {target} {estimator}: {value} [{low}, {high}] ({covered} the truth {truth:.4f})")
 
 
 if __name__ == "__main__":

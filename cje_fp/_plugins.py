@@ -5,8 +5,8 @@ A registry is a folder: every public module (no leading underscore) of
 ``-`` for ``_``. Listing the names reads only the folder, so the command
 line's ``--help`` and argument checks do not import numpy or scipy.
 
->>> estimator_names()[:2]
-('calibrated-ips', 'clipped-ips')
+>>> estimator_names()[:3]
+('auto', 'calibrated-ips', 'clipped-ips')
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ from cje_fp.data._dataset import Dataset
 from cje_fp.errors._sealed import sealed
 from cje_fp.estimation import (
     BASE,
-    ESTIMATORS,
     Estimate,
     EstimationConfig,
     EstimatorName,
@@ -22,6 +21,7 @@ from cje_fp.estimation import (
     estimate_all,
 )
 from cje_fp.estimation._errors import InsufficientOverlap
+from cje_fp.estimation.estimators import estimators_for
 from cje_fp.io import load_dataset
 from tests.helpers.optional import arena_dir
 
@@ -50,10 +50,14 @@ def flagged(
             raise AssertionError(error.describe())
 
 
+#: Every registered estimator of the logged rows, however many (fresh-draw ones: tests/test_fresh_arena.py).
+LOGGED = estimators_for(fresh_draws=False)
+
+
 def test_unhelpful_is_refused_by_default_by_every_estimator() -> None:
     data = arena()
-    table = estimate_all(data, estimators=ESTIMATORS, targets=("unhelpful",))
-    assert len(table.results) == len(ESTIMATORS) >= 5  # every registered estimator, however many
+    table = estimate_all(data, estimators=LOGGED, targets=("unhelpful",))
+    assert len(table.results) == len(LOGGED) >= 5
     for _, _, result in table:
         match sealed(result):
             case Failure(InsufficientOverlap() as refusal):
@@ -66,7 +70,7 @@ def test_unhelpful_is_refused_by_default_by_every_estimator() -> None:
 
 
 def test_parallel_universe_prompt_is_refused_by_default_by_every_estimator() -> None:
-    table = estimate_all(arena(), estimators=ESTIMATORS, targets=("parallel_universe_prompt",))
+    table = estimate_all(arena(), estimators=LOGGED, targets=("parallel_universe_prompt",))
     for _, _, result in table:
         match sealed(result):
             case Failure(InsufficientOverlap(diagnostics=overlap, reasons=reasons)):

@@ -9,7 +9,8 @@ from rich.console import Console
 
 from cje_fp.cli.figures import draw_figures, plots_unavailable
 from cje_fp.cli.outcome import ExitCode
-from cje_fp.estimation import ESTIMATORS, estimate_all
+from cje_fp.estimation import estimate_all
+from cje_fp.estimation.estimators import estimators_for
 from cje_fp.report import estimates_table, refusal_lines, refused, successes
 from cje_fp.simulation import demo as demo_scenario
 
@@ -36,8 +37,9 @@ def run_demo(*, seed: int, n: int, plot_dir: Path | None, console: Console, erro
             highlight=False,
         )
     with console.status("estimating..."):
-        table = estimate_all(scenario.dataset, estimators=ESTIMATORS)
-        flagged = estimate_all(scenario.dataset, estimators=ESTIMATORS, allow_flagged=True)
+        logged = estimators_for(fresh_draws=False)
+        table = estimate_all(scenario.dataset, estimators=logged)
+        flagged = estimate_all(scenario.dataset, estimators=logged, allow_flagged=True)
     truth = {name: value for name, value in scenario.truth.items() if name != "base"}
     console.print()
     console.print(estimates_table(table, truth=truth, title="Estimates vs truth (95% CIs)"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
 from typing import cast
 
@@ -20,9 +19,13 @@ from rich.console import Console
 
 from cje_fp.cli.comparisons import (
     Compared,
+    Family,
     comparison_lines,
     comparisons,
     comparisons_json,
+    family_comparisons,
+    family_json,
+    family_lines,
     refused_comparisons,
 )
 from cje_fp.cli.data import data_problem, exclusion_lines, lenient_lines, load
@@ -30,30 +33,27 @@ from cje_fp.cli.figures import draw_figures, plots_unavailable
 from cje_fp.cli.fresh import (
     FRESH_DIR,
     FreshSources,
-    FreshTable,
     discover,
     found_lines,
-    fresh_json,
+    fresh_inputs,
     fresh_table,
     load_fresh,
-    refusal_lines as fresh_refusal_lines,
-    run_fresh_estimates,
 )
 from cje_fp.cli.outcome import ExitCode, Problem, report
 from cje_fp.data import DataErrors, Dataset
 from cje_fp.errors import sealed
 from cje_fp.estimation import (
-    ESTIMATORS,
-    FRESH_ESTIMATORS,
+    CalibrationCovariate,
     EstimateTable,
     EstimationConfig,
-    FreshOptions,
+    ExtraInputs,
+    FreshData,
     JsonValue,
     LabelDesign,
     estimate_all,
     variance_attribution,
 )
-from cje_fp.estimation._fresh_api import CalibrationCovariate
+from cje_fp.estimation.estimators import EstimatorInputs, lookup_estimator, resolve_estimators
 from cje_fp.io import clustered_by_field, with_label_propensity
 from cje_fp.report import (
     estimates_table,
@@ -70,7 +70,7 @@ class EstimateOptions:
 
     path: Path
     estimators: tuple[str, ...]
-    """IPS-family names, fresh-draw names (direct, dr, tmle, stacked-dr) and ``auto``."""
+    """Registered names (``auto`` and any other chooser resolved by whether fresh draws were found)."""
     targets: tuple[str, ...] | None
     level: float
     allow_flagged: bool
@@ -88,19 +88,8 @@ class EstimateOptions:
     """Cluster rows by this field (``metadata.family``, ``prompt_id``...); repeated prompt ids are then allowed."""
     fail_on_refusal: bool = False
     compare: tuple[str, str] | None = None
-
-
-def resolve_auto(requested: Sequence[str], has_fresh: bool) -> tuple[str, ...]:
-    """``auto`` is stacked-dr when fresh draws exist, else snips and calibrated-ips.
-
-    >>> resolve_auto(["auto"], True), resolve_auto(["auto", "ips"], False)
-    (('stacked-dr',), ('snips', 'calibrated-ips', 'ips'))
-    """
-    chosen: list[str] = []
-    for name in requested:
-        expanded = (("stacked-dr",) if has_fresh else ("snips", "calibrated-ips")) if name == "auto" else (name,)
-        chosen.extend(item for item in expanded if item not in chosen)
-    return tuple(chosen)
+    compare_to: str | None = None
+    """``--compare-to B``: every target minus B, Holm-adjusted (``base`` for the logging policy)."""
 
 
 def run_estimate(options: EstimateOptions, *, console: Console, errors: Console, verbose: bool) -> int:
@@ -137,43 +126,46 @@ def _usage_problem(options: EstimateOptions, dataset: Dataset) -> Problem | None
     asked = list(targets) + ([] if options.compare is None else [options.compare[0]])
     if options.compare is not None and options.compare[1] != "base":
         asked.append(options.compare[1])
+    if options.compare_to is not None and options.compare_to != "base":
+        asked.append(options.compare_to)
     unknown = sorted({name for name in asked if name not in dataset.target_names})
     if unknown:
         return Problem(
             code=ExitCode.USAGE,
             message=f"unknown target policy {unknown}; the file has {list(dataset.target_names)}"
-            + (" (and 'base' for --compare)" if options.compare is not None else ""),
+            + (" (and 'base' for --compare)" if options.compare is not None or options.compare_to else ""),
         )
     return None
 
 
 def _fresh_step(
-    options: EstimateOptions, dataset: Dataset, targets: Sequence[str], console: Console
-) -> Result[tuple[tuple[str, ...], FreshTable, FreshSources], Problem]:
-    """Find and load fresh draws, resolve ``auto``, run and print the fresh-draw estimators."""
+    options: EstimateOptions, dataset: Dataset, console: Console
+) -> Result[tuple[tuple[str, ...], ExtraInputs, FreshSources], Problem]:
+    """Find and load fresh draws, resolve ``auto`` (and any chooser), and the fresh-draw estimators' inputs."""
     sources = discover(options.path, options.fresh_dir, options.probe_dir)
-    loaded = load_fresh(dataset, sources)
-    fresh = loaded.value_or(None)
+    return load_fresh(dataset, sources).bind(lambda fresh: _chosen(options, fresh, sources, console))
+
+
+def _chosen(
+    options: EstimateOptions, fresh: FreshData | None, sources: FreshSources, console: Console
+) -> Result[tuple[tuple[str, ...], ExtraInputs, FreshSources], Problem]:
+    chosen = resolve_estimators(options.estimators, fresh_draws=fresh is not None)
     if fresh is None:
-        return loaded.map(lambda _: (resolve_auto(options.estimators, False), {}, sources)).bind(
-            partial(_needs_no_fresh, options.path)
-        )
-    for line in found_lines(fresh, sources):
-        console.print(line, highlight=False, markup=False)
-    chosen = resolve_auto(options.estimators, True)
-    fresh_names = tuple(name for name in chosen if name in FRESH_ESTIMATORS)
-    results: FreshTable = {}
-    if fresh_names:
-        fresh_options = FreshOptions(level=options.level, probe_correction=options.probe_correction,
-                                     allow_flagged=options.allow_flagged)
-        with console.status("estimating from fresh draws..."):
-            results = run_fresh_estimates(
-                dataset, fresh, targets, fresh_names, fresh_options, options.calibration_covariate
-            )
-        console.print(fresh_table(results, f"Fresh-draw estimates ({options.level:.0%} CIs)"))
-        for line in fresh_refusal_lines(results):
-            console.print(line, markup=False, style="yellow")
-    return Success((chosen, results, sources))
+        needing = [name for name in chosen if _reads(name) == "fresh-draws"]
+        if needing:
+            return Failure(Problem(code=ExitCode.USAGE, message=(
+                f"{', '.join(needing)} need fresh draws: none found beside {options.path} "
+                f"({FRESH_DIR}/) and no --fresh-draws given")))
+    else:
+        for line in found_lines(fresh, sources):
+            console.print(line, highlight=False, markup=False)
+    return Success((chosen, fresh_inputs(fresh, options.probe_correction, options.calibration_covariate), sources))
+
+
+def _reads(name: str) -> EstimatorInputs:
+    """What the registered estimator ``name`` reads (argument parsing has checked the name)."""
+    inputs: EstimatorInputs = "logged"
+    return lookup_estimator(name).map(lambda found: found.inputs).value_or(inputs)
 
 
 def _problem(result: Result[object, Problem]) -> Problem:
@@ -185,18 +177,6 @@ def _problem(result: Result[object, Problem]) -> Problem:
             return Problem(code=ExitCode.USAGE, message="internal: no problem to report")
 
 
-def _needs_no_fresh(
-    path: Path, step: tuple[tuple[str, ...], FreshTable, FreshSources]
-) -> Result[tuple[tuple[str, ...], FreshTable, FreshSources], Problem]:
-    """A usage problem when fresh-draw estimators were asked for without fresh draws."""
-    fresh_names = [name for name in step[0] if name in FRESH_ESTIMATORS]
-    if fresh_names:
-        return Failure(Problem(code=ExitCode.USAGE, message=(
-            f"{', '.join(fresh_names)} need fresh draws: none found beside {path} "
-            f"({FRESH_DIR}/) and no --fresh-draws given")))
-    return Success(step)
-
-
 def _estimate(
     options: EstimateOptions, dataset: Dataset, *, console: Console, errors: Console, verbose: bool
 ) -> int:
@@ -204,40 +184,41 @@ def _estimate(
         return report(problem, errors, verbose=verbose)
     targets = options.targets or dataset.target_names
     config = EstimationConfig()
-    stepped = _fresh_step(options, dataset, targets, console)
+    stepped = _fresh_step(options, dataset, console)
     step = stepped.value_or(None)
     if step is None:
         return report(_problem(stepped), errors, verbose=verbose)
-    chosen, fresh_results, sources = step
-    ips_names = tuple(name for name in chosen if name in ESTIMATORS)
+    chosen, extra, sources = step
     with console.status("estimating..."):
         table = estimate_all(
             dataset,
-            estimators=ips_names,
+            estimators=chosen,
             targets=targets,
             level=options.level,
             allow_flagged=options.allow_flagged,
             config=config,
+            extra=extra,
             label_design=options.label_design,
         )
-    _print_table(options, dataset, table, targets, ips_names, console=console)
-    pair_results = _compared(options, dataset, config, ips_names, console=console)
+    _print_table(options, dataset, table, targets, chosen, console=console)
+    pair_results = _compared(options, dataset, config, chosen, extra, console=console)
+    family = _family(options, dataset, config, chosen, extra, targets, console=console)
     if options.json_out is not None:
         fresh_section = {
-            "estimates": fresh_json(fresh_results),
             "estimator_choice": {"requested": list(options.estimators), "used": list(chosen)},
             "sources": sources.to_dict(),
             "probe_correction": options.probe_correction,
             "calibration_covariate": options.calibration_covariate,
         }
-        _write_report(options, dataset, table, targets, config, pair_results, chosen, fresh_section, console=console)
+        compared = (pair_results, family)
+        _write_report(options, dataset, table, targets, config, compared, chosen, fresh_section, console=console)
     if options.plot_dir is not None:
         written = draw_figures(
             options.plot_dir, table=table, dataset=dataset, truth=None, console=console, errors=errors
         )
         if written != ExitCode.OK:
             return written
-    n_refused = len(refused(table)) + refused_comparisons(pair_results) + len(fresh_refusal_lines(fresh_results))
+    n_refused = len(refused(table)) + refused_comparisons(pair_results) + refused_comparisons(family)
     if n_refused and options.fail_on_refusal:
         errors.print(f"{n_refused} refusal(s) and --fail-on-refusal: exit 1", markup=False, highlight=False)
         return ExitCode.REFUSED
@@ -249,49 +230,87 @@ def _print_table(
     dataset: Dataset,
     table: EstimateTable,
     targets: Sequence[str],
-    ips_names: Sequence[str],
+    chosen: Sequence[str],
     *,
     console: Console,
 ) -> None:
-    """The estimates, the rows each policy used, the clusters, where the uncertainty comes from, refusals."""
-    if ips_names:
-        console.print(estimates_table(table, title=f"Estimates for {options.path.name} ({options.level:.0%} CIs)"))
+    """The estimates (logged-data ones, then fresh-draw ones with their audits), the rows each policy
+    used, the clusters, where the uncertainty comes from, refusals."""
+    logged = _only(table, [name for name in chosen if _reads(name) == "logged"])
+    fresh = _only(table, [name for name in chosen if _reads(name) == "fresh-draws"])
+    if logged.results:
+        console.print(estimates_table(logged, title=f"Estimates for {options.path.name} ({options.level:.0%} CIs)"))
+    if fresh.results:
+        console.print(fresh_table(fresh, f"Fresh-draw estimates ({options.level:.0%} CIs)"))
     console.print("Rows per policy:")
     for line in exclusion_lines(dataset, targets):
         console.print(line, highlight=False)
     if options.cluster_by is not None:
         n_clusters = int(dataset.clusters.max()) + 1 if dataset.n_rows else 0
         console.print(f"Rows clustered by {options.cluster_by}: {n_clusters} clusters", highlight=False)
-    _print_attribution(table, console=console)
+    _print_attribution(logged, console=console)
     for line in refusal_lines(table):
         console.print(line, markup=False, style="yellow")
     if refused(table) and not options.allow_flagged:
         console.print("(--allow-flagged reports a flagged number where only a gate refused)", style="dim")
 
 
+def _only(table: EstimateTable, names: Sequence[str]) -> EstimateTable:
+    return EstimateTable(results={key: value for key, value in table.results.items() if key[1] in names})
+
+
 def _compared(
     options: EstimateOptions,
     dataset: Dataset,
     config: EstimationConfig,
-    ips_names: Sequence[str],
+    chosen: Sequence[str],
+    extra: ExtraInputs,
     *,
     console: Console,
 ) -> Compared:
-    """``--compare A B``: the paired differences of the logged-data estimators (printed), or nothing."""
+    """``--compare A B``: the paired differences of the chosen estimators (printed), or nothing."""
     if options.compare is None:
         return []
-    # Paired contrasts use the logged-data estimators (fresh-draw contrasts are compare_fresh's,
-    # not yet on the command line): auto's logged-data choice when only fresh ones were chosen.
     found = comparisons(
         dataset,
         options.compare,
-        estimators=ips_names or ("snips", "calibrated-ips"),
+        estimators=chosen,
         level=options.level,
         allow_flagged=options.allow_flagged,
         label_design=options.label_design,
         config=config,
+        extra=extra,
     )
     for line in comparison_lines(options.compare, found):
+        console.print(line, markup=False, highlight=False)
+    return found
+
+
+def _family(
+    options: EstimateOptions,
+    dataset: Dataset,
+    config: EstimationConfig,
+    chosen: Sequence[str],
+    extra: ExtraInputs,
+    targets: Sequence[str],
+    *,
+    console: Console,
+) -> Family:
+    """``--compare-to B``: every target minus B per chosen estimator, Holm-adjusted (printed), or nothing."""
+    if options.compare_to is None:
+        return []
+    found = family_comparisons(
+        dataset,
+        [target for target in targets if target != options.compare_to],
+        options.compare_to,
+        estimators=chosen,
+        level=options.level,
+        allow_flagged=options.allow_flagged,
+        label_design=options.label_design,
+        config=config,
+        extra=extra,
+    )
+    for line in family_lines(options.compare_to, found):
         console.print(line, markup=False, highlight=False)
     return found
 
@@ -302,7 +321,7 @@ def _write_report(
     table: EstimateTable,
     targets: Sequence[str],
     config: EstimationConfig,
-    pair_results: Compared,
+    compared: tuple[Compared, Family],
     chosen: Sequence[str],
     fresh_section: dict[str, object],
     *,
@@ -325,7 +344,9 @@ def _write_report(
         options={"label_design": options.label_design, "cluster_by": options.cluster_by or "prompt_id"},
     ).to_dict()
     if options.compare is not None:
-        document["comparisons"] = [comparisons_json(options.compare, pair_results)]
+        document["comparisons"] = [comparisons_json(options.compare, compared[0])]
+    if options.compare_to is not None:
+        document["comparison_family"] = family_json(options.compare_to, compared[1])
     document["fresh"] = cast("JsonValue", fresh_section)  # JSON-able: built from to_dict()s and plain values
     options.json_out.parent.mkdir(parents=True, exist_ok=True)
     options.json_out.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")

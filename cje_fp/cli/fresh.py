@@ -1,8 +1,7 @@
-"""``cje-fp estimate`` with fresh draws: discovery beside DATA, the estimates table and the JSON section."""
+"""``cje-fp estimate`` with fresh draws: discovery beside DATA, the inputs of the fresh-draw estimators, their table."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
@@ -13,17 +12,16 @@ from cje_fp.cli.outcome import ExitCode, Problem
 from cje_fp.data import Dataset
 from cje_fp.errors import sealed
 from cje_fp.estimation import (
+    CalibrationCovariate,
+    Estimate,
+    EstimateTable,
+    ExtraInputs,
     FreshData,
-    FreshError,
-    FreshEstimate,
-    FreshEstimatorName,
+    FreshDiagnostics,
+    FreshInputs,
     FreshOptions,
     JsonObject,
-    estimate_fresh_all,
-    to_object,
 )
-from cje_fp.estimation._fresh_api import CalibrationCovariate
-from cje_fp.estimation._records import record_fields
 from cje_fp.io import DrawTable, load_draw_directory
 
 FRESH_DIR = "fresh_draws"
@@ -86,60 +84,33 @@ def found_lines(fresh: FreshData, sources: FreshSources) -> list[str]:
     return lines
 
 
-FreshTable = dict[tuple[str, FreshEstimatorName], Result[FreshEstimate, FreshError]]
-
-
-def run_fresh_estimates(
-    dataset: Dataset, fresh: FreshData, targets: Sequence[str], estimators: Sequence[FreshEstimatorName],
-    options: FreshOptions,
-    covariate: CalibrationCovariate | None = None,
-) -> FreshTable:
-    """Every (target, estimator) with fresh draws."""
-    return estimate_fresh_all(
-        dataset, fresh, targets=targets, estimators=estimators, options=options, covariate=covariate
+def fresh_inputs(
+    fresh: FreshData | None, probe_correction: bool, covariate: CalibrationCovariate | None
+) -> ExtraInputs:
+    """What the registry's fresh-draw estimators read (nothing without fresh draws)."""
+    if fresh is None:
+        return ExtraInputs()
+    return ExtraInputs(
+        fresh=FreshInputs(data=fresh, options=FreshOptions(probe_correction=probe_correction), covariate=covariate)
     )
 
 
-def fresh_table(results: FreshTable, title: str) -> Table:
-    """Estimates (or refusals) with the audits' verdicts."""
+def fresh_table(table: EstimateTable, title: str) -> Table:
+    """The fresh-draw estimates (or refusals) with the audits' verdicts."""
     grid = Table(title=title, title_justify="left")
     for column in ("policy", "estimator", "estimate", "CI", "transport", "boundary", "stack"):
         grid.add_column(column)
-    for (target, estimator), result in results.items():
+    for target, estimator, result in table:
         match sealed(result):
-            case Success(estimate):
+            case Success(Estimate(fresh=FreshDiagnostics() as found) as estimate):
                 low, high = estimate.ci
-                transport = "-" if estimate.transport is None else estimate.transport.status
-                stack = " ".join(f"{name} {weight:.2f}" for name, weight in estimate.stack_weights)
-                name = estimator + (" +probe" if estimate.probe_corrected else "")
+                transport = "-" if found.transport is None else found.transport.status
+                stack = " ".join(f"{name} {weight:.2f}" for name, weight in found.stack_weights)
+                name = estimator + (" +probe" if found.probe_corrected else "")
                 grid.add_row(target, name, f"{estimate.value:.3f}", f"{low:.3f} to {high:.3f}", transport,
-                             estimate.boundary.status, stack)
+                             found.boundary.status, stack)
+            case Success(_):
+                pass
             case Failure(error):
                 grid.add_row(target, estimator, "[red]refused[/]", "-", "-", "-", f"[red]{error.kind}[/]")
     return grid
-
-
-def refusal_lines(results: FreshTable) -> list[str]:
-    """One line per refused (target, estimator)."""
-    lines = []
-    for (target, estimator), result in results.items():
-        match sealed(result):
-            case Failure(error):
-                lines.append(f"refused {target} ({estimator}): {error.describe()}")
-            case Success(_):
-                pass
-    return lines
-
-
-def fresh_json(results: FreshTable) -> JsonObject:
-    """policy -> estimator -> entry (``status`` ok with value/se/ci/audits/diagnostics, or refused)."""
-    section: dict[str, dict[str, JsonObject]] = {}
-    for (target, estimator), result in results.items():
-        entry: JsonObject
-        match sealed(result):
-            case Success(estimate):
-                entry = {"status": "ok", **record_fields(estimate)}
-            case Failure(error):
-                entry = {"status": "refused", "kind": error.kind, "reason": error.describe(), **record_fields(error)}
-        section.setdefault(target, {})[estimator] = entry
-    return to_object(section)

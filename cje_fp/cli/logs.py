@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Final
 
 LIBRARY_LOGGER: Final = "cje_fp"
@@ -39,3 +41,28 @@ def configure_logging(*, verbose: bool, quiet: bool) -> logging.Handler:
     library.setLevel(level_for(verbose=verbose, quiet=quiet))
     library.propagate = False
     return handler
+
+
+@contextmanager
+def restored_logging() -> Iterator[None]:
+    """Give the ``cje_fp`` logger back as it was (handlers, level, propagation) when the block ends.
+
+    ``main`` runs inside it, so calling the CLI in-process (tests, notebooks) leaves no handler
+    behind and does not stop the library's records from reaching the caller's logging.
+
+    >>> library = logging.getLogger(LIBRARY_LOGGER)
+    >>> with restored_logging():
+    ...     _ = configure_logging(verbose=False, quiet=False)
+    >>> library.propagate, library.handlers
+    (True, [])
+    """
+    library = logging.getLogger(LIBRARY_LOGGER)
+    handlers, level, propagate = list(library.handlers), library.level, library.propagate
+    try:
+        yield
+    finally:
+        for handler in library.handlers:
+            if handler not in handlers:
+                library.removeHandler(handler)
+        library.setLevel(level)
+        library.propagate = propagate

@@ -14,15 +14,11 @@ from typing import TYPE_CHECKING, cast
 from rich.console import Console
 
 from cje_fp._plugins import estimator_names
-from cje_fp.cli.logs import configure_logging
+from cje_fp.cli.logs import configure_logging, restored_logging
 from cje_fp.cli.outcome import ExitCode, report
 
 if TYPE_CHECKING:
     from cje_fp.estimation import LabelDesign
-
-#: The fresh-draw estimators, spelled out (checked against ``FRESH_ESTIMATORS`` by a test) so that
-#: ``--help`` does not import them.
-FRESH_ESTIMATOR_CHOICES = ("direct", "dr", "tmle", "stacked-dr")
 
 # The registry's names, read from its folder: ``--help`` and argument errors do not import the
 # estimators (numpy, scipy).
@@ -71,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     estimate.add_argument(
         "--estimator",
         action="append",
-        choices=("auto", *ESTIMATOR_CHOICES, *FRESH_ESTIMATOR_CHOICES),
+        choices=ESTIMATOR_CHOICES,
         help="estimator to run (repeatable; default auto: stacked-dr when fresh draws exist, else snips and calibrated-ips)",
     )
     estimate.add_argument("--target", action="append", help="target policy (repeatable; default: all)")
@@ -96,7 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
         "repeated prompt ids are then clustered instead of rejected",
     )
     estimate.add_argument(
-        "--compare", nargs=2, metavar=("A", "B"), help="paired difference A - B (B may be 'base'), same gates"
+        "--compare", nargs=2, metavar=("A", "B"),
+        help="paired difference A - B for each estimator (B may be 'base'), same gates"
+    )
+    estimate.add_argument(
+        "--compare-to", metavar="B",
+        help="every target minus B for each estimator (B may be 'base'), Holm-adjusted among the targets",
     )
     estimate.add_argument(
         "--fail-on-refusal", action="store_true", help="exit 1 when any estimate or comparison is refused"
@@ -144,6 +145,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip the probe of each endpoint before scoring (a few requests that refuse a server giving "
         "wrong log probs and notice another model behind the same name on resume); only for servers verified otherwise",
     )
+    score.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="score on Ray (the ray extra): a cluster's ADDRESS (auto, host:6379), or without one RAY_ADDRESS "
+        "or a local instance started for this run",
+    )
+    score.add_argument("--ray-workers", type=int, metavar="N", help="scoring actors on Ray (default: one per CPU)")
+    score.add_argument(
+        "--ray-batch-rows", type=int, default=64, metavar="N", help="rows per call of a Ray scoring actor (default 64)"
+    )
 
     doctor = commands.add_parser("doctor", parents=[common], help="probe the configured endpoints")
     doctor.add_argument("config", type=Path, metavar="CONFIG")
@@ -171,7 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (130 with one line when interrupted by Ctrl-C)."""
     try:
-        return _main(argv)
+        with restored_logging():
+            return _main(argv)
     except KeyboardInterrupt:
         # ``score`` handles Ctrl-C itself (saying how to resume); this is every other moment
         sys.stderr.write("interrupted (Ctrl-C); re-run the command (cje-fp score resumes where it stopped)\n")
@@ -212,6 +227,7 @@ def _main(argv: Sequence[str] | None) -> int:
                 cluster_by=arguments.cluster_by,
                 fail_on_refusal=arguments.fail_on_refusal,
                 compare=None if arguments.compare is None else (arguments.compare[0], arguments.compare[1]),
+                compare_to=arguments.compare_to,
             )
             return run_estimate(estimate_options, console=console, errors=errors, verbose=verbose)
         case "estimators":
@@ -263,6 +279,9 @@ def _score(arguments: argparse.Namespace, *, console: Console, errors: Console, 
         out=journal,
         retry_failed=arguments.retry_failed,
         probe=not arguments.no_probe,
+        ray=arguments.ray,
+        ray_workers=arguments.ray_workers,
+        ray_batch_rows=arguments.ray_batch_rows,
     )
     scored = run_score(options, console=console, errors=errors, verbose=verbose)
     if scored != ExitCode.OK or journal == arguments.out:

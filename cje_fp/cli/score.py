@@ -1,8 +1,10 @@
-"""``cje-fp score``: run the library's ``score_file`` and print its summary; each ``ScoringError``
-case maps to its exit code here (``cje-fp doctor`` uses the same map)."""
+"""``cje-fp score``: run the library's ``score_file`` (``score_on_ray`` with ``--ray``) and print its
+summary; each ``ScoringError`` case maps to its exit code here (``cje-fp doctor`` uses the same map)."""
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import assert_never
 
@@ -24,11 +26,14 @@ from cje_fp.scoring import (
     OutputInUse,
     OutputNotWritable,
     OutputOfOtherData,
+    RayFailed,
+    RayMissing,
     RichProgress,
     ScoringError,
     ScoringSummary,
     StoredCellUnreadable,
     score_file,
+    score_on_ray,
 )
 
 
@@ -41,12 +46,18 @@ class ScoreOptions:
     out: Path
     retry_failed: bool
     probe: bool = True
+    ray: str | None = None
+    """None: in this process; "": on Ray (RAY_ADDRESS or a local instance); else a cluster's address."""
+    ray_workers: int | None = None
+    ray_batch_rows: int = 64
 
 
 def exit_code(error: ScoringError) -> ExitCode:
     """The exit code of each reason a run did not happen or stopped."""
     match error:
-        case ConfigInvalid() | DataNotFound() | ForeignOutput() | OutputOfOtherData() | StoredCellUnreadable():
+        case (
+            ConfigInvalid() | DataNotFound() | ForeignOutput() | OutputOfOtherData() | StoredCellUnreadable() | RayMissing()
+        ):
             return ExitCode.USAGE
         case OutputInUse() | OutputNotWritable():
             return ExitCode.USAGE
@@ -54,7 +65,7 @@ def exit_code(error: ScoringError) -> ExitCode:
             return ExitCode.INTERRUPTED
         case InputRejected():
             return ExitCode.REFUSED
-        case ApiKeysMissing() | BackendFatal() | EndpointRefused():
+        case ApiKeysMissing() | BackendFatal() | RayFailed() | EndpointRefused():
             return ExitCode.BACKEND
         case _:
             assert_never(error)
@@ -78,16 +89,38 @@ def _print_summary(summary: ScoringSummary, console: Console) -> None:
         console.print("re-run with --retry-failed to retry only those", style="dim")
 
 
+def _quiet_ray() -> None:
+    """Ray Data's own progress lines and notices off (ours is shown); ``--verbose`` keeps them."""
+    os.environ.setdefault("RAY_DATA_LOG_LEVEL", "ERROR")
+    logging.getLogger("ray").setLevel(logging.WARNING)
+    try:
+        import ray.data
+    except ImportError:
+        return  # score_on_ray says the extra is missing
+    ray.data.DataContext.get_current().enable_progress_bars = False
+
+
 def run_score(options: ScoreOptions, *, console: Console, errors: Console, verbose: bool) -> int:
     """Score, resume, or retry failed cells; exit 0, or 1/2/3/130 with one paragraph."""
-    scored = score_file(
-        options.config,
-        options.data,
-        options.out,
-        retry_failed=options.retry_failed,
-        probe=options.probe,
-        progress=RichProgress(errors, plan_console=console),
-    )
+    progress = RichProgress(errors, plan_console=console)
+    if options.ray is None:
+        scored = score_file(options.config, options.data, options.out, retry_failed=options.retry_failed, progress=progress,
+            probe=options.probe,
+        )
+    else:
+        if not verbose:
+            _quiet_ray()
+        scored = score_on_ray(
+            options.config,
+            options.data,
+            options.out,
+            address=options.ray or None,
+            workers=options.ray_workers,
+            batch_rows=options.ray_batch_rows,
+            retry_failed=options.retry_failed,
+            progress=progress,
+            probe=options.probe,
+        )
     match sealed(scored):
         case Success(summary):
             _print_summary(summary, console)

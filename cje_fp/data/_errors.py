@@ -32,6 +32,8 @@ ProblemKind: TypeAlias = Literal[
     "duplicate_draw",
     "unknown_policy",
     "missing_oracle_label",
+    "duplicate_key",
+    "invalid_text",
 ]
 """Every kind of data problem the loader reports."""
 

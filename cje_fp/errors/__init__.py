@@ -29,6 +29,7 @@ from ._log_prob import (
 from ._redaction import (
     crashed as crashed,
     redact as redact,
+    redact_url as redact_url,
 )
 from ._sealed import (
     is_failure as is_failure,
@@ -65,6 +66,7 @@ __all__ = [
     "is_failure",
     "is_success",
     "redact",
+    "redact_url",
     "root_cause",
     "sealed",
     "settled",

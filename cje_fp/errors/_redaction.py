@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 from typing import Final
+from urllib.parse import urlsplit, urlunsplit
 
 from cje_fp.errors._log_prob import PolicyCrashed, excerpt
 
@@ -50,6 +51,27 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     for pattern in _PATTERNS:
         text = pattern.sub(lambda match: (match.group(1) if match.groups() else "") + REDACTED, text)
     return text
+
+
+def redact_url(url: str) -> str:
+    """An address fit to print: no user or password, no query or fragment, known secrets redacted.
+
+    >>> redact_url("https://user:pw@api.example.com:8443/v1?api_key=abc#x")
+    'https://[REDACTED]@api.example.com:8443/v1?[REDACTED]'
+    >>> redact_url("http://127.0.0.1:8000/v1")
+    'http://127.0.0.1:8000/v1'
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = (f"{REDACTED}@" if "@" in parts.netloc else "") + host + (f":{port}" if port is not None else "")
+    tail = f"?{REDACTED}" if parts.query or parts.fragment or "?" in url or "#" in url else ""
+    return redact(urlunsplit((parts.scheme, netloc, parts.path, "", "")) + tail)
 
 
 def crashed(error: BaseException) -> PolicyCrashed:

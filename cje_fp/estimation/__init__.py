@@ -15,6 +15,7 @@ from ._audits import (
     BoundaryThresholds as BoundaryThresholds,
     CalibrationDoesNotTransport as CalibrationDoesNotTransport,
     JudgeOutOfRange as JudgeOutOfRange,
+    NoFreshDraws as NoFreshDraws,
     TransportAudit as TransportAudit,
     TransportThresholds as TransportThresholds,
 )
@@ -50,23 +51,13 @@ from ._estimate import (
 )
 from ._fresh_api import (
     CalibrationCovariate as CalibrationCovariate,
+    DrDiagnostics as DrDiagnostics,
     FreshData as FreshData,
-    FreshError as FreshError,
-    FreshEstimate as FreshEstimate,
-    NoFreshDraws as NoFreshDraws,
-    estimate_fresh as estimate_fresh,
-    estimate_fresh_all as estimate_fresh_all,
+    FreshDiagnostics as FreshDiagnostics,
+    FreshInputs as FreshInputs,
 )
-from ._fresh_compare import (
-    FreshComparison as FreshComparison,
-    FreshComparisons as FreshComparisons,
-    compare_fresh as compare_fresh,
-)
-from ._fresh_run import (
-    FRESH_ESTIMATORS as FRESH_ESTIMATORS,
-    FreshEstimatorName as FreshEstimatorName,
-    FreshOptions as FreshOptions,
-)
+from ._fresh_run import FreshOptions as FreshOptions
+from ._holm import compare_all as compare_all
 from ._label_design import (
     LABEL_DESIGNS as LABEL_DESIGNS,
     LabelDependence as LabelDependence,
@@ -98,7 +89,6 @@ from .estimators import (
 __all__ = [
     "BASE",
     "ESTIMATORS",
-    "FRESH_ESTIMATORS",
     "LABEL_DESIGNS",
     "REFUSALS",
     "SCHEMA_VERSION",
@@ -110,18 +100,16 @@ __all__ = [
     "CalibrationSummary",
     "Comparison",
     "Diagnostics",
+    "DrDiagnostics",
     "Estimate",
     "EstimateTable",
     "EstimationConfig",
     "EstimationError",
     "EstimatorName",
     "ExtraInputs",
-    "FreshComparison",
-    "FreshComparisons",
     "FreshData",
-    "FreshError",
-    "FreshEstimate",
-    "FreshEstimatorName",
+    "FreshDiagnostics",
+    "FreshInputs",
     "FreshOptions",
     "InformativeMissingness",
     "InsufficientOverlap",
@@ -148,12 +136,10 @@ __all__ = [
     "WeightUnderflow",
     "calibrate",
     "compare",
-    "compare_fresh",
+    "compare_all",
     "error_from_dict",
     "estimate",
     "estimate_all",
-    "estimate_fresh",
-    "estimate_fresh_all",
     "estimated",
     "to_data",
     "to_object",

@@ -27,12 +27,20 @@ extrapolation) with ``JudgeOutOfRange``.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal, TypeAlias
-
-import attrs
 import numpy as np
 
 from cje_fp.data import FloatArray, IntArray
+from cje_fp.estimation._audit_records import (
+    BoundaryAudit as BoundaryAudit,
+    BoundaryStatus as BoundaryStatus,
+    BoundaryThresholds as BoundaryThresholds,
+    CalibrationDoesNotTransport as CalibrationDoesNotTransport,
+    JudgeOutOfRange as JudgeOutOfRange,
+    NoFreshDraws as NoFreshDraws,
+    TransportAudit as TransportAudit,
+    TransportStatus as TransportStatus,
+    TransportThresholds as TransportThresholds,
+)
 from cje_fp.estimation._fresh_core import (
     ComponentRun,
     FreshArrays,
@@ -41,65 +49,6 @@ from cje_fp.estimation._fresh_core import (
 )
 from cje_fp.estimation._fresh_reward import RewardModel
 from cje_fp.estimation._inference import VarianceComponent, cluster_se, interval
-
-TransportStatus: TypeAlias = Literal["PASS", "INCONCLUSIVE", "FAIL"]
-BoundaryStatus: TypeAlias = Literal["PASS", "WARN", "REFUSE"]
-
-
-@attrs.frozen(kw_only=True)
-class TransportThresholds:
-    """The equivalence margin (oracle units) and the audit's confidence level."""
-
-    margin: float = attrs.field(default=0.05, validator=attrs.validators.gt(0.0))
-    level: float = 0.95
-
-
-@attrs.frozen(kw_only=True)
-class BoundaryThresholds:
-    """Shares of fresh-draw judge scores outside the labelled range that warn and refuse."""
-
-    warn_share: float = 0.05
-    refuse_share: float = 0.20
-
-
-@attrs.frozen(kw_only=True)
-class TransportAudit:
-    """The probe mean residual, its CI and the verdict."""
-
-    status: TransportStatus
-    mean_residual: float
-    se: float
-    ci: tuple[float, float]
-    df: float
-    n_probe: int
-    margin: float
-
-    def describe(self) -> str:
-        """One line for humans."""
-        low, high = self.ci
-        return (
-            f"transport {self.status}: probe mean residual {self.mean_residual:+.3f} "
-            f"[{low:+.3f}, {high:+.3f}] (n={self.n_probe}, margin {self.margin})"
-        )
-
-
-@attrs.frozen(kw_only=True)
-class BoundaryAudit:
-    """How much of the target's judge mass lies outside the labelled judge range."""
-
-    status: BoundaryStatus
-    out_of_range_share: float
-    below_share: float
-    above_share: float
-    labelled_range: tuple[float, float]
-
-    def describe(self) -> str:
-        """One line for humans."""
-        low, high = self.labelled_range
-        return (
-            f"boundary {self.status}: {self.out_of_range_share:.1%} of draws outside the labelled judge "
-            f"range [{low:.3g}, {high:.3g}] ({self.below_share:.1%} below, {self.above_share:.1%} above)"
-        )
 
 
 def transport_status(mean: float, ci: tuple[float, float], margin: float) -> TransportStatus:
@@ -160,27 +109,3 @@ def boundary_audit(
     return BoundaryAudit(
         status=status, out_of_range_share=share, below_share=below, above_share=above, labelled_range=(low, high)
     )
-
-
-@attrs.frozen(kw_only=True)
-class CalibrationDoesNotTransport:
-    """Refusal: the probe slice shows the judge -> oracle map misprices the target's responses."""
-
-    kind: ClassVar[str] = "calibration_does_not_transport"
-    target: str
-    audit: TransportAudit
-
-    def describe(self) -> str:
-        return f"{self.kind}: {self.target}: {self.audit.describe()} (--probe-correction adds it)"
-
-
-@attrs.frozen(kw_only=True)
-class JudgeOutOfRange:
-    """Refusal: too many of the target's judge scores lie outside the labelled judge range."""
-
-    kind: ClassVar[str] = "judge_out_of_range"
-    target: str
-    audit: BoundaryAudit
-
-    def describe(self) -> str:
-        return f"{self.kind}: {self.target}: {self.audit.describe()}"

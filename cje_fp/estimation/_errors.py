@@ -17,6 +17,7 @@ from typing import ClassVar, Final, TypeAlias, final
 import attrs
 from returns.result import Failure, Result
 
+from cje_fp.estimation._audit_records import CalibrationDoesNotTransport, JudgeOutOfRange, NoFreshDraws
 from cje_fp.estimation._label_design import LabelDependence
 from cje_fp.estimation._records import ErrorRecord, InvalidRecord
 from cje_fp.estimation.diagnostics import MissingnessCheck, OverlapDiagnostics
@@ -215,10 +216,15 @@ EstimationError: TypeAlias = (
     | InsufficientOverlap
     | InformativeMissingness
     | LabelsNotRandom
+    | NoFreshDraws
+    | CalibrationDoesNotTransport
+    | JudgeOutOfRange
 )
-"""Every way ``estimate`` can decline to return a number."""
+"""Every way ``estimate`` can decline to return a number (the last three: fresh-draw estimators')."""
 
-REFUSALS: tuple[type, ...] = (InsufficientOverlap, InformativeMissingness, LabelsNotRandom)
+REFUSALS: tuple[type, ...] = (
+    InsufficientOverlap, InformativeMissingness, LabelsNotRandom, CalibrationDoesNotTransport, JudgeOutOfRange
+)
 """The errors that mean "the data cannot support a number" rather than "bad input"."""
 
 _BY_KIND: Final[dict[str, type[EstimationError]]] = {
@@ -236,6 +242,9 @@ _BY_KIND: Final[dict[str, type[EstimationError]]] = {
         InsufficientOverlap,
         InformativeMissingness,
         LabelsNotRandom,
+        NoFreshDraws,
+        CalibrationDoesNotTransport,
+        JudgeOutOfRange,
     )
 }
 

@@ -37,10 +37,10 @@ from cje_fp.estimation._prepare import (
     Prepared,
     check_options,
     check_target,
-    label_refusal,
+    logged_refusal,
     prepare,
-    refusal,
     run_estimator,
+    shared_fresh,
 )
 from cje_fp.estimation._results import (
     CalibrationSummary,
@@ -61,6 +61,7 @@ from cje_fp.estimation.estimators import (
     EstimatorName,
     EstimatorRun,
     ExtraInputs,
+    OwnedRun,
     PointRun,
 )
 
@@ -108,7 +109,7 @@ def _estimate(
     extra: ExtraInputs,
     design: Design,
 ) -> Result[Estimate, EstimationError]:
-    result = check_options(level, estimator, reward).bind(
+    result = check_options(level, estimator, reward, extra).bind(
         lambda found: check_target(dataset, target)
         .bind(lambda _: prepare(dataset, target, reward, fitted, config, design=design))
         .bind(lambda prepared: _estimate_prepared(found, level, allow_flagged, config, extra, prepared))
@@ -135,20 +136,23 @@ def _estimate_prepared(
     extra: ExtraInputs,
     prepared: Prepared,
 ) -> Result[Estimate, EstimationError]:
-    gates = evaluate_gates(prepared.overlap, config.gates, estimator.normalisation)
+    gates = (
+        GateStatus()
+        if estimator.inputs == "fresh-draws"
+        else evaluate_gates(prepared.overlap, config.gates, estimator.normalisation)
+    )
 
     def run(flagged: bool) -> Result[Estimate, EstimationError]:
         return (
-            run_estimator(estimator, prepared, config, extra, passed_gates=not gates.refusals)
+            run_estimator(
+                estimator, prepared, config, extra, passed_gates=not gates.refusals, level=level,
+                allow_flagged=allow_flagged,
+            )
             .map(partial(_assemble, estimator.name, level, prepared, gates, flagged))
             .bind(finite_estimate)
         )
 
-    return (
-        refusal(prepared.target, prepared.overlap, gates, prepared.missingness, allow_flagged)
-        .bind(lambda flagged: label_refusal(prepared, flagged, allow_flagged))
-        .bind(run)
-    )
+    return logged_refusal(estimator, prepared, gates, allow_flagged).bind(run)
 
 
 def _assemble(
@@ -157,8 +161,10 @@ def _assemble(
     prepared: Prepared,
     gates: GateStatus,
     flagged: bool,
-    outcome: EstimatorRun,
+    outcome: EstimatorRun | OwnedRun,
 ) -> Estimate:
+    if isinstance(outcome, OwnedRun):
+        return _assemble_owned(estimator, level, prepared, flagged, outcome)
     run = outcome.point
     arrays = prepared.arrays
     split = uncertainty(run, arrays.clusters, level, arrays=arrays)
@@ -191,6 +197,38 @@ def _assemble(
     )
 
 
+def _assemble_owned(
+    estimator: EstimatorName, level: float, prepared: Prepared, flagged: bool, outcome: OwnedRun
+) -> Estimate:
+    """An estimator's own interval: ``se_sampling`` is its fresh-draw part's, ``se_oracle`` its labels'."""
+    result = outcome.interval
+    shares = {component.name: component.se for component in result.components}
+    return Estimate(
+        target=prepared.target,
+        estimator=estimator,
+        reward_source="calibrated",
+        value=outcome.value,
+        se=result.se,
+        ci=result.ci,
+        level=level,
+        df=result.df,
+        se_sampling=shares.get("fresh", result.se),
+        se_oracle=shares.get("labels"),
+        components=result.components,
+        n_used=outcome.n_used,
+        n_clusters=outcome.n_clusters,
+        excluded={},
+        diagnostics=Diagnostics(
+            overlap=prepared.overlap,
+            gates=GateStatus(warnings=outcome.warnings) + prepared.labels,
+            missingness=prepared.missingness,
+            final_ess_fraction=prepared.overlap.ess_fraction,
+        ),
+        flagged=flagged or outcome.flagged,
+        fresh=outcome.diagnostics,
+    )
+
+
 def _summary(rewards: Rewards, run: PointRun) -> CalibrationSummary | None:
     calibration = rewards.calibration
     if calibration is None:
@@ -219,7 +257,8 @@ def estimate_all(
     extra: ExtraInputs = ExtraInputs(),
     label_design: LabelDesign = "random",
 ) -> EstimateTable:
-    """Every (target, estimator) pair: one ``Result`` each; the calibration is fitted once.
+    """Every (target, estimator) pair: one ``Result`` each; the calibration (and the fresh draws'
+    reward model) is fitted once.
 
     When calibration fails, every pair that needs calibrated rewards carries
     that failure; pairs whose rows are all labelled use the labels and do not.
@@ -229,11 +268,20 @@ def estimate_all(
     fitted: Fitted = None
     if reward in ("auto", "calibrated") and not bool(np.all(dataset.oracle.present)):
         fitted = resolved.bind(partial(fit_calibration, dataset, config.calibration))
+    shared = shared_fresh(extra, dataset, config)
+
+    def one(target: str, estimator: EstimatorName) -> Result[Estimate, EstimationError]:
+        return resolved.bind(
+            lambda design: shared.bind(
+                lambda inputs: _estimate(
+                    dataset, target, estimator, level, reward, allow_flagged, config, fitted, inputs, design
+                )
+            )
+        )
+
     return EstimateTable(
         results={
-            (target, estimator): resolved.bind(
-                partial(_estimate, dataset, target, estimator, level, reward, allow_flagged, config, fitted, extra)
-            )
+            (target, estimator): one(target, estimator)
             for target in names
             for estimator in estimators
         }

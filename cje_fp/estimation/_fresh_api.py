@@ -1,20 +1,22 @@
-"""``estimate_fresh`` and ``compare_fresh``: fresh-draw estimates from a ``Dataset`` and its draw tables.
+"""Fresh-draw estimates from a ``Dataset`` and its draw tables, for the registry's fresh-draw estimators.
 
 The reward model is fitted once on the logged rows with an oracle label and a
 judge score, cross-fitted over the prompt-hash folds that ``calibrate`` uses
 (``EstimationConfig.calibration``: same folds, same seed). Clusters are the
 union of the logged, fresh-draw and probe prompt ids, so a prompt's logged row,
 draws and probe rows share one cluster and one fold. Each target then goes
-through ``run_fresh`` (audits, estimator, interval).
-
-Paired contrasts are in ``_fresh_compare``.
+through ``run_fresh`` (audits, estimator, interval). The estimators
+(``direct``, ``dr``, ``tmle``, ``stacked-dr``) are registry entries that call
+``fresh_estimate``; ``estimate``, ``estimate_all`` and ``compare`` run them when
+``ExtraInputs.fresh`` is given (``FreshInputs``), and the base policy's own
+draws (``base``) have weight one on every logged row, so they have a DR too.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import ClassVar, Final, Literal, TypeAlias
+from collections.abc import Mapping
+from typing import Literal, TypeAlias
 
 import attrs
 import numpy as np
@@ -22,13 +24,12 @@ from returns.result import Failure, Result, Success
 
 from cje_fp.data import Dataset, FloatArray, IntArray, hash_ids
 from cje_fp.data._folds import cluster_folds
-from cje_fp.errors import sealed
-from cje_fp.estimation._audits import BoundaryAudit, TransportAudit
+from cje_fp.estimation._audit_records import BoundaryAudit, NoFreshDraws, TransportAudit
 from cje_fp.estimation._config import EstimationConfig
 from cje_fp.estimation._errors import (
+    EstimationError,
     MissingJudgeScores,
     TooFewOracleLabels,
-    UnknownPolicy,
 )
 from cje_fp.estimation._fresh_core import FreshArrays, doubly_robust
 from cje_fp.estimation._fresh_reward import RewardModel, fit_reward_model
@@ -36,30 +37,10 @@ from cje_fp.estimation._fresh_run import (
     FreshEstimatorName,
     FreshOptions,
     FreshRun,
-    FreshRunError,
     run_fresh,
 )
 from cje_fp.estimation._inference import VarianceComponent, cluster_se, interval
 from cje_fp.io._fresh_draws import BASE_DRAWS, DrawTable
-
-#: How ``compare_fresh`` names the base policy's own draws.
-BASE_DRAWS_NAME: Final = BASE_DRAWS
-
-
-@attrs.frozen(kw_only=True)
-class NoFreshDraws:
-    """The target has no fresh draws, so no fresh-draw estimator can run."""
-
-    kind: ClassVar[str] = "no_fresh_draws"
-    target: str
-    available: tuple[str, ...]
-
-    def describe(self) -> str:
-        return f"{self.kind}: {self.target}: no fresh draws (draws exist for {list(self.available)})"
-
-
-FreshError: TypeAlias = FreshRunError | NoFreshDraws | UnknownPolicy | TooFewOracleLabels | MissingJudgeScores
-"""Every way a fresh-draw estimate can decline to give a number."""
 
 
 @attrs.frozen(kw_only=True)
@@ -85,18 +66,9 @@ class DrDiagnostics:
 
 
 @attrs.frozen(kw_only=True)
-class FreshEstimate:
-    """A fresh-draw estimate with its interval, audits and diagnostics."""
+class FreshDiagnostics:
+    """What a fresh-draw estimate reports beside its number: draws, audits, stack and DR diagnostics."""
 
-    target: str
-    estimator: FreshEstimatorName
-    value: float
-    se: float
-    ci: tuple[float, float]
-    level: float
-    df: float
-    components: tuple[VarianceComponent, ...]
-    """The influence parts' SEs and df (fresh draws, labels, probe)."""
     n_draws: int
     n_prompts: int
     n_unlogged_prompts: int
@@ -106,18 +78,8 @@ class FreshEstimate:
     correction: float
     transport: TransportAudit | None
     boundary: BoundaryAudit
-    dr: DrDiagnostics
-    warnings: tuple[str, ...]
-    flagged: bool
-
-    def describe(self) -> str:
-        """One line for humans."""
-        low, high = self.ci
-        extra = " probe-corrected" if self.probe_corrected else ""
-        return (
-            f"{self.target} [{self.estimator}{extra}] {self.value:.4f} (SE {self.se:.4f}, "
-            f"{self.level:.0%} CI [{low:.4f}, {high:.4f}], {self.n_draws} draws)"
-        )
+    dr: DrDiagnostics | None
+    """None for the base policy's own draws in a comparison (no DR decomposition reported there)."""
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -135,6 +97,34 @@ class FreshContext:
 
 CalibrationCovariate: TypeAlias = Literal["response_length"]
 """A covariate the residual cells of the reward model can be stratified by (calibration with covariates)."""
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class FreshInputs:
+    """``ExtraInputs.fresh``: the draws, the audits' options and (once fitted) the shared reward model.
+
+    ``options.level``, ``allow_flagged`` and ``gates`` are taken from the call
+    (``estimate``'s level and allow_flagged, the configuration's gates).
+    ``estimate_all`` and ``compare`` fit ``context`` once (``with_context``) so
+    that every policy shares the reward model, the clusters and their folds.
+    """
+
+    data: FreshData
+    options: FreshOptions = FreshOptions()
+    covariate: CalibrationCovariate | None = None
+    context: FreshContext | None = None
+
+
+def with_context(
+    inputs: FreshInputs, dataset: Dataset, config: EstimationConfig
+) -> Result[FreshInputs, EstimationError]:
+    """``inputs`` with the reward model fitted (as given when it already is)."""
+    if inputs.context is not None:
+        return Success(inputs)
+    fitted: Result[FreshContext, EstimationError] = fresh_context(
+        dataset, inputs.data, config, inputs.covariate
+    ).alt(_widen)
+    return fitted.map(lambda context: attrs.evolve(inputs, context=context))
 
 
 def fresh_context(
@@ -194,7 +184,7 @@ def _codes(context: FreshContext, table: DrawTable) -> IntArray:
 
 
 def fresh_arrays(dataset: Dataset, fresh: FreshData, context: FreshContext, policy: str) -> FreshArrays:
-    """One policy's arrays (log weights only for a target of the dataset)."""
+    """One policy's arrays (log weights for a target of the dataset; zero for the base policy's draws)."""
     draws = fresh.draws[policy]
     probe = fresh.probes.get(policy)
     log_weights: FloatArray | None = None
@@ -203,6 +193,8 @@ def fresh_arrays(dataset: Dataset, fresh: FreshData, context: FreshContext, poli
         usable = dataset.usable_mask(policy)[rows]
         raw = dataset.targets[policy].values[rows] - dataset.base.values[rows]
         log_weights = np.where(usable, raw, math.nan)
+    elif policy == BASE_DRAWS:
+        log_weights = np.zeros(context.label_rows.size)
     return FreshArrays(
         n_clusters=len(context.cluster_index),
         cluster_folds=context.cluster_folds,
@@ -236,58 +228,53 @@ def _dr_diagnostics(model: RewardModel, arrays: FreshArrays, options: FreshOptio
     )
 
 
-def estimate_fresh(
+def fresh_estimate(
     dataset: Dataset,
-    fresh: FreshData,
-    target: str,
-    *,
-    estimator: FreshEstimatorName = "stacked-dr",
-    options: FreshOptions = FreshOptions(),
-    config: EstimationConfig = EstimationConfig(),
-    context: FreshContext | None = None,
-) -> Result[FreshEstimate, FreshError]:
-    """The value of ``target`` from its fresh draws, or why the data cannot support one."""
-    if target not in fresh.draws:
-        return Failure(NoFreshDraws(target=target, available=tuple(sorted(fresh.draws))))
-    fitted: Result[FreshContext, FreshError] = (
-        Success(context) if context is not None else fresh_context(dataset, fresh, config).alt(_widen)
+    inputs: FreshInputs,
+    policy: str,
+    estimator: FreshEstimatorName,
+    options: FreshOptions,
+    config: EstimationConfig,
+) -> Result[tuple[FreshRun, FreshDiagnostics], EstimationError]:
+    """``policy``'s fresh-draw run and what it reports, or why the data cannot support one."""
+    if policy not in inputs.data.draws:
+        return Failure(NoFreshDraws(target=policy, available=tuple(sorted(inputs.data.draws))))
+    return with_context(inputs, dataset, config).bind(
+        lambda fitted: _estimate(dataset, fitted.data, policy, estimator, options, _fitted(fitted))
     )
-    return fitted.bind(lambda ctx: _estimate(dataset, fresh, target, estimator, options, ctx))
 
 
-def _widen(error: TooFewOracleLabels | MissingJudgeScores) -> FreshError:
+def _fitted(inputs: FreshInputs) -> FreshContext:
+    assert inputs.context is not None  # with_context fitted it
+    return inputs.context
+
+
+def _widen(error: TooFewOracleLabels | MissingJudgeScores) -> EstimationError:
     return error
 
 
 def _estimate(
     dataset: Dataset,
     fresh: FreshData,
-    target: str,
+    policy: str,
     estimator: FreshEstimatorName,
     options: FreshOptions,
     context: FreshContext,
-) -> Result[FreshEstimate, FreshError]:
-    arrays = fresh_arrays(dataset, fresh, context, target)
-    outcome: Result[FreshEstimate, FreshError] = run_fresh(
-        context.model, arrays, estimator, options, target=target
-    ).map(lambda run: _assemble(target, fresh.draws[target], context.model, arrays, run, options))
+) -> Result[tuple[FreshRun, FreshDiagnostics], EstimationError]:
+    arrays = fresh_arrays(dataset, fresh, context, policy)
+    if policy == BASE_DRAWS and not arrays.has_probe:
+        # the base policy's own draws need no probe: the calibration was learned on its responses
+        options = attrs.evolve(options, probe_correction=False)
+    outcome: Result[tuple[FreshRun, FreshDiagnostics], EstimationError] = run_fresh(
+        context.model, arrays, estimator, options, target=policy
+    ).map(lambda run: (run, _diagnostics(policy, fresh.draws[policy], context.model, arrays, run, options)))
     return outcome
 
 
-def _assemble(
-    target: str, draws: DrawTable, model: RewardModel, arrays: FreshArrays, run: FreshRun, options: FreshOptions
-) -> FreshEstimate:
-    result = run.interval
-    level = options.level
-    return FreshEstimate(
-        target=target,
-        estimator=run.estimator,
-        value=run.run.value,
-        se=result.se,
-        ci=result.ci,
-        level=level,
-        df=result.df,
-        components=result.components,
+def _diagnostics(
+    policy: str, draws: DrawTable, model: RewardModel, arrays: FreshArrays, run: FreshRun, options: FreshOptions
+) -> FreshDiagnostics:
+    return FreshDiagnostics(
         n_draws=draws.n_rows,
         n_prompts=len(set(draws.prompt_ids)),
         n_unlogged_prompts=draws.n_unlogged_prompts,
@@ -297,32 +284,5 @@ def _assemble(
         correction=run.run.correction,
         transport=run.transport,
         boundary=run.boundary,
-        dr=_dr_diagnostics(model, arrays, options),
-        warnings=run.warnings,
-        flagged=run.flagged,
+        dr=None if policy == BASE_DRAWS else _dr_diagnostics(model, arrays, options),
     )
-
-
-def estimate_fresh_all(
-    dataset: Dataset,
-    fresh: FreshData,
-    *,
-    targets: Sequence[str],
-    estimators: Sequence[FreshEstimatorName] = ("stacked-dr",),
-    options: FreshOptions = FreshOptions(),
-    config: EstimationConfig = EstimationConfig(),
-    covariate: CalibrationCovariate | None = None,
-) -> dict[tuple[str, FreshEstimatorName], Result[FreshEstimate, FreshError]]:
-    """Every (target, estimator): the reward model is fitted once and shared."""
-    fitted = fresh_context(dataset, fresh, config, covariate)
-    results: dict[tuple[str, FreshEstimatorName], Result[FreshEstimate, FreshError]] = {}
-    for target in targets:
-        for estimator in estimators:
-            match sealed(fitted):
-                case Success(context):
-                    results[(target, estimator)] = estimate_fresh(
-                        dataset, fresh, target, estimator=estimator, options=options, config=config, context=context
-                    )
-                case Failure(error):
-                    results[(target, estimator)] = Failure(error)
-    return results

@@ -15,7 +15,7 @@ call, so the simulation validates exactly the code users run. Order:
 
 from __future__ import annotations
 
-from typing import Final, Literal, TypeAlias
+from typing import Literal, TypeAlias
 
 import attrs
 from returns.result import Failure, Result, Success
@@ -48,7 +48,6 @@ from cje_fp.estimation._inference import Interval
 from cje_fp.estimation.diagnostics import GateThresholds
 
 FreshEstimatorName: TypeAlias = Literal["direct", "dr", "tmle", "stacked-dr"]
-FRESH_ESTIMATORS: Final[tuple[FreshEstimatorName, ...]] = ("direct", "dr", "tmle", "stacked-dr")
 
 FreshRunError: TypeAlias = InsufficientOverlap | CalibrationDoesNotTransport | JudgeOutOfRange | InvalidOption
 """Why ``run_fresh`` gave no number."""

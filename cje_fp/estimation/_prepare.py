@@ -34,6 +34,7 @@ from cje_fp.estimation._errors import (
     WeightOverflow,
     WeightUnderflow,
 )
+from cje_fp.estimation._fresh_api import with_context
 from cje_fp.estimation._results import RewardSource
 from cje_fp.estimation._rewards import Fitted, Rewards, rewards_for
 from cje_fp.estimation._row_arrays import compact, target_arrays
@@ -49,16 +50,22 @@ from cje_fp.estimation.estimators import (
     EstimatorContext,
     EstimatorRun,
     ExtraInputs,
+    OwnedRun,
     TargetArrays,
     lookup_estimator,
 )
 
 
-def check_options(level: float, estimator: str, reward: str) -> Result[Estimator, EstimationError]:
-    """The registered estimator named ``estimator``, if the level and reward source are valid too."""
+def check_options(
+    level: float, estimator: str, reward: str, extra: ExtraInputs = ExtraInputs()
+) -> Result[Estimator, EstimationError]:
+    """The registered estimator named ``estimator`` (``auto``: the one it chooses given ``extra``), if the
+    level and reward source are valid too."""
     if not 0.0 < level < 1.0:
         return Failure(InvalidOption(option="level", reason=f"{level} is not in (0, 1)"))
-    found: Result[Estimator, EstimationError] = lookup_estimator(estimator).alt(_widen_option)
+    found: Result[Estimator, EstimationError] = lookup_estimator(
+        estimator, fresh_draws=extra.fresh is not None
+    ).alt(_widen_option)
     if reward not in ("auto", "oracle", "calibrated", "judge"):
         return found.bind(
             lambda _: Failure(InvalidOption(option="reward", reason=f"{reward!r} is not a reward source"))
@@ -174,6 +181,19 @@ def refusal(
     return Success(bool(gates.refusals or missingness.status.refusals))
 
 
+def logged_refusal(
+    estimator: Estimator, prepared: Prepared, gates: GateStatus, allow_flagged: bool
+) -> Result[bool, EstimationError]:
+    """``refusal`` for an estimator of the logged rows; a fresh-draw estimator is not gated on them
+    (it gates its own weights and audits its draws): only the label check applies to both."""
+    checked = (
+        Success(False)
+        if estimator.inputs == "fresh-draws"
+        else refusal(prepared.target, prepared.overlap, gates, prepared.missingness, allow_flagged)
+    )
+    return checked.bind(lambda flagged: label_refusal(prepared, flagged, allow_flagged))
+
+
 def label_refusal(prepared: Prepared, flagged: bool, allow_flagged: bool) -> Result[bool, EstimationError]:
     """After ``refusal``: Success(flagged, or flagged by the label check), else ``LabelsNotRandom``."""
     check = prepared.rewards.label_check
@@ -189,9 +209,11 @@ def run_estimator(
     extra: ExtraInputs,
     *,
     passed_gates: bool,
+    level: float,
+    allow_flagged: bool,
     policy: str | None = None,
     arrays: TargetArrays | None = None,
-) -> Result[EstimatorRun, EstimationError]:
+) -> Result[EstimatorRun | OwnedRun, EstimationError]:
     """Run ``estimator`` on the prepared rows (for ``policy``'s log weights in ``arrays`` when given)."""
     name = prepared.target if policy is None else policy
     context = EstimatorContext(
@@ -202,6 +224,8 @@ def run_estimator(
         calibration=prepared.rewards.calibration,
         config=config,
         raw_weights_pass_gates=passed_gates,
+        level=level,
+        allow_flagged=allow_flagged,
         extra=extra,
     )
     return estimator.run(context).alt(lambda error: _named(error, name))
@@ -212,3 +236,10 @@ def _named(error: EstimationError, target: str) -> EstimationError:
     if isinstance(error, WeightOverflow | WeightUnderflow):
         return attrs.evolve(error, target=target)
     return error
+
+
+def shared_fresh(extra: ExtraInputs, dataset: Dataset, config: EstimationConfig) -> Result[ExtraInputs, EstimationError]:
+    """``extra`` with the fresh draws' reward model fitted once, so that every policy shares it."""
+    if extra.fresh is None:
+        return Success(extra)
+    return with_context(extra.fresh, dataset, config).map(lambda fresh: attrs.evolve(extra, fresh=fresh))

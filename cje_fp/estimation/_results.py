@@ -20,6 +20,7 @@ from returns.result import Failure, Result, Success
 
 from cje_fp.errors import sealed
 from cje_fp.estimation._errors import EstimationError, error_from_dict
+from cje_fp.estimation._fresh_api import FreshDiagnostics
 from cje_fp.estimation._inference import VarianceComponent
 from cje_fp.estimation._records import SCHEMA_VERSION, InvalidRecord, JsonObject, JsonValue, Record, versioned
 from cje_fp.estimation.diagnostics import GateStatus, MissingnessCheck, OverlapDiagnostics
@@ -112,6 +113,9 @@ class Estimate(Record):
     excluded: Mapping[str, int]
     diagnostics: Diagnostics
     flagged: bool
+    fresh: FreshDiagnostics | None = None
+    """A fresh-draw estimator's draws, audits, stack and DR diagnostics (then ``n_used`` counts
+    draws, ``n_clusters`` prompts with draws, and ``diagnostics`` describes the logged rows)."""
 
     @property
     def n_excluded(self) -> int:
@@ -162,6 +166,11 @@ class Comparison(Record):
     missingness check of the rows the comparison could not use."""
     flagged: bool
     """A gate or the missingness check would have refused."""
+    p_value: float = 1.0
+    """Two-sided p-value of "no difference" (Student's t with ``df``)."""
+    holm_p_value: float | None = None
+    """Set by ``compare_all`` with ``holm=True``: the Holm-adjusted p-value; ``ci`` and ``level`` are then
+    the family's simultaneous (Bonferroni) interval, ``1 - (1 - nominal level) / m`` for ``m`` comparisons."""
 
 
 EstimateResult: TypeAlias = Result[Estimate, EstimationError]

@@ -26,6 +26,7 @@ from typing import Any, Final
 import msgspec
 
 from cje_fp.data import ProblemKind
+from cje_fp.io._json_text import SURROGATE, TOO_DEEP, duplicate_key, surrogate_field, utf8_problem
 from cje_fp.io._problems import ProblemSink
 from cje_fp.io._prompt_ids import BadPromptId, prompt_id_of
 from cje_fp.io._schema import TOP_FIELDS, UNSET, Schema
@@ -54,6 +55,16 @@ def object_of(value: object) -> Mapping[str, object] | None:
     return None
 
 
+def python_value(value: object) -> object:
+    """A raw JSON value as Python (a number too large for a float becomes inf, as ``json`` reads it)."""
+    if not isinstance(value, msgspec.Raw):
+        return value
+    try:
+        return msgspec.json.decode(value)
+    except msgspec.ValidationError:
+        return json.loads(bytes(value))
+
+
 def raw_bytes(value: object) -> bytes:
     """The JSON text of a raw (or Python) value."""
     if isinstance(value, msgspec.Raw):
@@ -64,22 +75,53 @@ def raw_bytes(value: object) -> bytes:
 def parse_object(
     reporter: ProblemSink, number: int, line: bytes, error: Exception | None = None
 ) -> Mapping[str, object] | None:
-    """The line as an object of raw values; else a ``bad_json`` or ``not_an_object`` problem.
+    """The line (its BOM removed) as an object of raw values; else one problem and None.
 
-    ``error`` is the fast path's own complaint about the line, if it had one.
+    ``bad_json`` (also for invalid UTF-8 and nesting too deep), ``not_an_object``,
+    ``invalid_text`` (a lone surrogate) or ``duplicate_key``. ``error`` is the
+    fast path's own complaint about the line, if it had one.
     """
+    bad_text = utf8_problem(line)
+    if bad_text is not None:
+        reporter.problem(number, bad_text[0], "bad_json", bad_text[1])
+        return None
+    fields: Mapping[str, object] | None
     try:
-        fields: Mapping[str, object] = _OBJECT.decode(line)
-        return fields
+        fields = _OBJECT.decode(line)
     except (msgspec.DecodeError, msgspec.ValidationError):
-        pass
+        fields = None
+    except RecursionError:
+        reporter.problem(number, "<line>", "bad_json", TOO_DEEP)
+        return None
+    if fields is None:
+        fields = _parsed_by_json(reporter, number, line, error)
+        if fields is None:
+            return None
+    repeated = duplicate_key(line)
+    if repeated is not None:
+        reporter.problem(number, repeated[0], "duplicate_key", repeated[1])
+        return None
+    return fields
+
+
+def _parsed_by_json(
+    reporter: ProblemSink, number: int, line: bytes, error: Exception | None
+) -> Mapping[str, object] | None:
+    """What msgspec rejects but ``json`` reads (NaN, numbers beyond a float), checked for surrogates."""
     try:
         value = json.loads(line)
     except ValueError as json_error:
         reporter.problem(number, "<line>", "bad_json", str(error if error is not None else json_error))
         return None
+    except RecursionError:
+        reporter.problem(number, "<line>", "bad_json", TOO_DEEP)
+        return None
     if not isinstance(value, dict):
         reporter.problem(number, "<line>", "not_an_object", f"a JSON {type(value).__name__}, not an object")
+        return None
+    field = surrogate_field(value)
+    if field is not None:
+        reporter.problem(number, field, "invalid_text", f"{field} {SURROGATE}")
         return None
     return value
 

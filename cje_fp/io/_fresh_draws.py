@@ -29,7 +29,6 @@ line 3: prompt_id: duplicate_draw: ('a', 0) already on line 1
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Collection, Mapping
@@ -43,6 +42,10 @@ from returns.result import Failure, Result, Success
 
 from cje_fp.data import FILE_LINE, DataErrors, FloatArray, IntArray, RowProblem
 from cje_fp.errors import sealed
+from cje_fp.io._cells import parse_object, python_value
+from cje_fp.io._json_text import duplicate_key, without_bom
+from cje_fp.io._key_counts import flagged_draws
+from cje_fp.io._problems import ProblemList
 
 DrawKind: TypeAlias = Literal["fresh", "probe"]
 
@@ -55,20 +58,27 @@ BASE_DRAWS: Final = "base"
 
 _NO_RESPONSE: Final = msgspec.Raw(b"")
 _QUOTE: Final = ord('"')
+_UNSET: Final = msgspec.UNSET
 
 
 class _Row(msgspec.Struct):
+    """A draw as read; a field left out stays unset (so that the keys of a line can be counted)."""
+
     prompt_id: str | int
     judge_score: float
-    draw_idx: int = 0
-    oracle_label: float | None = None
-    response: msgspec.Raw = _NO_RESPONSE
+    draw_idx: int | msgspec.UnsetType = _UNSET
+    oracle_label: float | msgspec.UnsetType | None = _UNSET
+    response: msgspec.Raw | msgspec.UnsetType = _UNSET
     """The response as raw JSON (only its length is used; absent or not a string: length 0)."""
+    prompt: msgspec.Raw | msgspec.UnsetType = _UNSET
+    """Not used; read as raw JSON so that the line's keys can be counted."""
 
     @property
     def response_length(self) -> int:
         """Bytes of the response's JSON string without its quotes (as the logged-data loader counts)."""
         raw = self.response
+        if raw is _UNSET:
+            return 0
         return len(raw) - 2 if len(raw) >= 2 and memoryview(raw)[0] == _QUOTE else 0
 
 
@@ -121,14 +131,12 @@ def _score(value: object, field: str, line: int, problems: list[RowProblem], req
 
 def _slow_row(line: int, text: bytes, problems: list[RowProblem]) -> _Row | None:
     """Check a line the typed decoder rejected, field by field."""
-    try:
-        value = json.loads(text)
-    except ValueError as error:
-        problems.append(RowProblem(line=line, field="<line>", kind="bad_json", reason=str(error)))
+    sink = ProblemList()
+    fields = parse_object(sink, line, text)
+    problems.extend(sink.problems)
+    if fields is None:
         return None
-    if not isinstance(value, dict):
-        problems.append(RowProblem(line=line, field="<line>", kind="not_an_object", reason="not a JSON object"))
-        return None
+    value = {name: python_value(raw) for name, raw in fields.items()}
     found = len(problems)
     prompt_id = value.get("prompt_id")
     if prompt_id is None:
@@ -166,31 +174,57 @@ class _Columns:
     def extend(self, rows: list[_Row], numbers: list[int]) -> None:
         nan = math.nan
         self.prompt_ids.extend([str(row.prompt_id) for row in rows])
-        self.draw_idx.extend([row.draw_idx for row in rows])
+        self.draw_idx.extend([0 if row.draw_idx is _UNSET else row.draw_idx for row in rows])
         self.judge.extend([row.judge_score for row in rows])
-        self.oracle.extend([nan if row.oracle_label is None else row.oracle_label for row in rows])
+        self.oracle.extend([nan if row.oracle_label is None or row.oracle_label is _UNSET else row.oracle_label
+                            for row in rows])
         self.lengths.extend([row.response_length for row in rows])
         self.lines.extend(numbers)
 
 
+def _check_keys(number: int, text: bytes, problems: list[RowProblem]) -> None:
+    """A ``duplicate_key`` problem if the line repeats a key."""
+    found = duplicate_key(text)
+    if found is not None:
+        problems.append(RowProblem(line=number, field=found[0], kind="duplicate_key", reason=found[1]))
+
+
 def _read_chunk(chunk: list[bytes], numbers: list[int], columns: _Columns, problems: list[RowProblem]) -> None:
-    """Decode a chunk of lines at once; on any error, line by line with every problem reported."""
+    """Decode a chunk of lines at once; on any error, line by line with every problem reported.
+
+    A line that may repeat a key (``cje_fp.io._key_counts``) is checked exactly.
+    """
     if not chunk:
         return
+    blob = b"".join(chunk)
     try:
-        rows: list[_Row] = _DECODER.decode_lines(b"".join(chunk))
-    except (msgspec.DecodeError, msgspec.ValidationError):
+        if not blob.isascii():
+            blob.decode()  # invalid UTF-8 in a string msgspec keeps raw is still invalid JSON
+        rows: list[_Row] = _DECODER.decode_lines(blob)
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
         rows = []
     if len(rows) == len(chunk):
+        for index in flagged_draws(rows, chunk):
+            _check_keys(numbers[index], chunk[index], problems)
         columns.extend(rows, numbers)
         return
     for number, text in zip(numbers, chunk, strict=True):
-        try:
-            row: _Row | None = _DECODER.decode(text)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            row = _slow_row(number, text, problems)
+        row = _one_line(number, text, problems)
         if row is not None:
             columns.extend([row], [number])
+
+
+def _one_line(number: int, text: bytes, problems: list[RowProblem]) -> _Row | None:
+    """One line: the typed decoder, else the slow path; its problems reported."""
+    try:
+        if not text.isascii():
+            text.decode()
+        row: _Row = _DECODER.decode(text)
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
+        return _slow_row(number, text, problems)
+    if flagged_draws([row], [text]):
+        _check_keys(number, text, problems)
+    return row
 
 
 def _value_problems(columns: _Columns, kind: DrawKind, problems: list[RowProblem]) -> None:
@@ -235,7 +269,7 @@ def load_draw_file(
         with open(path, "rb") as handle:
             chunk: list[bytes] = []
             numbers: list[int] = []
-            for n_lines, text in enumerate(handle, start=1):
+            for n_lines, text in enumerate(map(without_bom, handle), start=1):
                 if text.strip():
                     chunk.append(text)
                     numbers.append(n_lines)

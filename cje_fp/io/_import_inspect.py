@@ -114,7 +114,7 @@ def _read(path: Path) -> Result[tuple[dict[str, object], list[object]], str]:
                 ]
             return Success((header if isinstance(header, dict) else {}, samples))
         document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile, KeyError) as error:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile, KeyError, RecursionError) as error:
         return Failure(f"unreadable: {type(error).__name__}: {error}")
     if not isinstance(document, dict) or not isinstance(document.get("samples"), list):
         return Failure("not an Inspect eval log (no samples list; write the log with samples, --log-format json)")

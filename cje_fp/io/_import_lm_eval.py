@@ -37,6 +37,7 @@ from cje_fp.io._imports import (
     finished,
     score_value,
 )
+from cje_fp.io._json_text import TOO_DEEP
 
 _FILE_NAME: Final = re.compile(r"^samples_(?P<task>.+?)(?:_\d{4}-\d{2}-\d{2}T[0-9\-.:]+)?\.jsonl$")
 _BOOKKEEPING: Final = frozenset(
@@ -114,6 +115,9 @@ def _records(lines: list[str]) -> Iterator[tuple[int, dict[str, object] | Skippe
             record = json.loads(line)
         except json.JSONDecodeError as error:
             yield number, SkippedRecord(where=f"line {number}", reason=f"not JSON ({error.msg})")
+            continue
+        except RecursionError:
+            yield number, SkippedRecord(where=f"line {number}", reason=f"not JSON ({TOO_DEEP})")
             continue
         if not isinstance(record, dict) or "doc_id" not in record:
             yield number, SkippedRecord(where=f"line {number}", reason="not an lm-eval sample (no doc_id)")

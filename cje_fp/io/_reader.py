@@ -20,6 +20,8 @@ import numpy as np
 from cje_fp.data import FILE_LINE, IntArray, ProblemKind, RowProblem
 from cje_fp.io._cells import describe_log_prob, slow_record
 from cje_fp.io._columns import FloatBuilder
+from cje_fp.io._json_text import BOM, duplicate_key
+from cje_fp.io._key_counts import flagged
 from cje_fp.io._parquet import is_parquet, parquet_lines
 from cje_fp.io._problems import Silent
 from cje_fp.io._prompt_ids import (
@@ -73,20 +75,27 @@ class Reader:
         decode = schema.decoder.decode
         records: list[Any] = []
         numbers: list[int] = []
+        texts: list[bytes | None] = []
         number = 0
         for number, line in enumerate(handle, start=1):
+            if line.startswith(BOM):
+                line = line[3:]
             if not line or line.isspace():
                 continue
+            text: bytes | None = line
             try:
+                if not line.isascii():
+                    line.decode()  # invalid UTF-8 in a string msgspec keeps raw is still invalid JSON
                 record = decode(line)
-            except (msgspec.DecodeError, msgspec.ValidationError) as error:
+            except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError) as error:
+                text = None  # the slow path checks the line for repeated keys itself
                 record, names = slow_record(
                     self, number, line, error, schema, judge_field=self.judge_field, oracle_field=self.oracle_field
                 )
                 new_names = [name for name in names if name not in self.extras]
                 if new_names:
-                    self._columns(records, numbers, schema)
-                    records, numbers = [], []
+                    self._columns(records, numbers, texts, schema)
+                    records, numbers, texts = [], [], []
                     for name in new_names:
                         self.extras[name] = [None] * len(self.prompt_ids)
                     schema = self.schema = Schema.build(self.judge_field, self.oracle_field, list(self.extras))
@@ -98,13 +107,14 @@ class Reader:
                     continue
             records.append(record)
             numbers.append(number)
+            texts.append(text)
             if len(records) >= _CHUNK:
-                self._columns(records, numbers, schema)
-                records, numbers = [], []
+                self._columns(records, numbers, texts, schema)
+                records, numbers, texts = [], [], []
         self.n_lines = number
-        self._columns(records, numbers, schema)
+        self._columns(records, numbers, texts, schema)
 
-    def _columns(self, records: list[Any], numbers: list[int], schema: Schema) -> None:
+    def _columns(self, records: list[Any], numbers: list[int], texts: list[bytes | None], schema: Schema) -> None:
         """Extract the columns of a chunk of records (list comprehensions, no per-row calls)."""
         if not records:
             return
@@ -124,6 +134,10 @@ class Reader:
         self.lengths.append(np.array([len(record.response) - 2 for record in records], dtype=np.int64))
         empty = schema.metadata()
         metas = [empty if record.metadata is UNSET else record.metadata for record in records]
+        for index in flagged(records, metas, texts, schema):
+            repeated = duplicate_key(texts[index] or b"")
+            if repeated is not None:
+                self.problem(numbers[index], repeated[0], "duplicate_key", repeated[1])
         self._identify(records, metas, numbers)
         self.base.extend([record.base_policy_logprob for record in records])
         self.judge.extend(

@@ -39,6 +39,8 @@ class Schema:
     decoder: msgspec.json.Decoder[Any]
     extras: tuple[tuple[str, bool, str], ...]
     """(field name, under metadata, struct attribute) per extra field."""
+    plain_names: bool
+    """No field name has a colon (``cje_fp.io._key_counts`` counts colons)."""
 
     @classmethod
     def build(cls, judge_field: str, oracle_field: str, extra_names: Sequence[str]) -> Schema:
@@ -67,17 +69,20 @@ class Schema:
             under_metadata = name.startswith("metadata.")
             extras.append((name, under_metadata, attribute))
             if under_metadata:
-                meta_fields.append((attribute, msgspec.Raw | bytes | msgspec.UnsetType, unset))
+                meta_fields.append((attribute, msgspec.Raw | msgspec.UnsetType, unset))
                 meta_rename[attribute] = name.removeprefix("metadata.")
             else:
-                row_fields.append((attribute, msgspec.Raw | bytes | msgspec.UnsetType, unset))
+                row_fields.append((attribute, msgspec.Raw | msgspec.UnsetType, unset))
                 rename[attribute] = name
         metadata = msgspec.defstruct(
             "FastMetadata", meta_fields, rename=meta_rename, forbid_unknown_fields=True, gc=False
         )
         row_fields.append(("metadata", metadata | msgspec.UnsetType, unset))
         row = msgspec.defstruct("FastRow", row_fields, rename=rename, forbid_unknown_fields=True, gc=False)
-        return cls(row=row, metadata=metadata, decoder=msgspec.json.Decoder(row), extras=tuple(extras))
+        plain = not any(":" in name for name in (judge_field, oracle_field, *extra_names))
+        return cls(
+            row=row, metadata=metadata, decoder=msgspec.json.Decoder(row), extras=tuple(extras), plain_names=plain
+        )
 
 
 def nested_wins(top: object, nested: object) -> bool:

@@ -17,16 +17,15 @@ probs. Log probs, scores and labels are not checked here: scoring does not read 
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 import attrs
-import msgspec
 from returns.result import Failure, Result, Success
 
 from cje_fp.data import FILE_LINE, DataErrors
-from cje_fp.io._cells import object_of, parse_object, text_field
+from cje_fp.io._cells import object_of, parse_object, python_value, text_field
+from cje_fp.io._json_text import without_bom
 from cje_fp.io._problems import ProblemList
 from cje_fp.io._prompt_ids import (
     ID_FIELD,
@@ -45,16 +44,6 @@ class InputRow:
     prompt: str
     response: str
     fields: dict[str, Any]
-
-
-def _python(value: object) -> object:
-    """A raw JSON value as Python (a number too large for a float becomes inf, as ``json`` reads it)."""
-    if not isinstance(value, msgspec.Raw):
-        return value
-    try:
-        return msgspec.json.decode(value)
-    except msgspec.ValidationError:
-        return json.loads(bytes(value))
 
 
 @attrs.define
@@ -81,7 +70,7 @@ class _Rows:
         if len(self.sink.problems) > before or isinstance(row_id, BadPromptId):
             return
         self.first_line[row_id] = number
-        decoded = {name: _python(value) for name, value in fields.items()}
+        decoded = {name: python_value(value) for name, value in fields.items()}
         self.rows.append(InputRow(line=number, row_id=row_id, prompt=prompt, response=response, fields=decoded))
 
 
@@ -91,7 +80,7 @@ def read_input(path: str | os.PathLike[str]) -> Result[tuple[InputRow, ...], Dat
     number = 0
     try:
         with open(path, "rb") as handle:
-            for number, line in enumerate(handle, start=1):
+            for number, line in enumerate(map(without_bom, handle), start=1):
                 if line and not line.isspace():
                     rows.add(number, line)
     except OSError as error:

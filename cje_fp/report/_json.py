@@ -17,12 +17,14 @@ from returns.result import Failure, Result, Success
 
 from cje_fp.errors import sealed
 from cje_fp.estimation import (
+    CalibrationDoesNotTransport,
     Estimate,
     EstimateTable,
     EstimationError,
     InformativeMissingness,
     InsufficientOverlap,
     InvalidRecord,
+    JudgeOutOfRange,
     TooFewRows,
     to_data,
     variance_attribution,
@@ -61,6 +63,7 @@ def _estimate_entry(estimate: Estimate) -> dict[str, Any]:
                 "calibration": diagnostics.calibration,
             }
         ),
+        "fresh": jsonable(estimate.fresh),
         "record": estimate.to_dict(),
     }
 
@@ -74,6 +77,12 @@ def _refusal_entry(error: EstimationError) -> dict[str, Any]:
         case InformativeMissingness(check=check, reasons=reasons):
             entry["n_used"] = check.n_used
             entry["diagnostics"] = jsonable({"gate": "refuse", "refusals": reasons, "missingness": check})
+        case CalibrationDoesNotTransport(audit=transport):
+            entry["n_used"] = None
+            entry["diagnostics"] = jsonable({"gate": "refuse", "transport": transport})
+        case JudgeOutOfRange(audit=boundary):
+            entry["n_used"] = None
+            entry["diagnostics"] = jsonable({"gate": "refuse", "boundary": boundary})
         case TooFewRows(n_used=n_used):
             entry["n_used"] = n_used
             entry["diagnostics"] = {}

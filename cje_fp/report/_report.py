@@ -116,7 +116,9 @@ def _estimators(table: EstimateTable) -> JsonObject:
     for _, name, _ in table:
         match sealed(lookup_estimator(name)):
             case Success(estimator):
-                described[name] = {"summary": estimator.summary, "normalisation": estimator.normalisation}
+                described[name] = {
+                    "summary": estimator.summary, "normalisation": estimator.normalisation, "inputs": estimator.inputs
+                }
             case Failure(_):
                 pass  # an unknown name is refused in its entry
     return described

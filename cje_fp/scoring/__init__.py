@@ -1,6 +1,6 @@
 """Scoring logged rows under every policy: the sampler, log-space weights, the bridge to a
 ``Dataset``, the scoring configuration (backends resolved by kind), resumable file scoring
-(``score_file``) and backend diagnosis (``diagnose_config``)."""
+(``score_file``; on Ray, ``score_on_ray`` and ``score_dataset``) and backend diagnosis (``diagnose_config``)."""
 
 from ._batch import (
     Accounting as Accounting,
@@ -40,6 +40,8 @@ from ._errors import (
     OutputInUse as OutputInUse,
     OutputNotWritable as OutputNotWritable,
     OutputOfOtherData as OutputOfOtherData,
+    RayFailed as RayFailed,
+    RayMissing as RayMissing,
     ScoringError as ScoringError,
     StoredCellUnreadable as StoredCellUnreadable,
 )
@@ -50,6 +52,10 @@ from ._progress import (
     NoProgress as NoProgress,
     RichProgress as RichProgress,
     ScoringProgress as ScoringProgress,
+)
+from ._ray import (
+    score_dataset as score_dataset,
+    score_on_ray as score_on_ray,
 )
 from ._resume import (
     ResumePlan as ResumePlan,
@@ -106,6 +112,8 @@ __all__ = [
     "OutputInUse",
     "OutputNotWritable",
     "OutputOfOtherData",
+    "RayFailed",
+    "RayMissing",
     "ResumePlan",
     "RetrySettings",
     "RichProgress",
@@ -134,7 +142,9 @@ __all__ = [
     "missing_api_keys",
     "normalized_weights",
     "read_rows",
+    "score_dataset",
     "score_file",
+    "score_on_ray",
     "scored_future",
     "scored_sample",
     "target_log_weight",

@@ -224,6 +224,36 @@ class OutputNotWritable:
 
 @final
 @attrs.frozen(kw_only=True)
+class RayMissing:
+    """Scoring on Ray was asked for, but Ray is not installed."""
+
+    kind: ClassVar[str] = "ray_missing"
+    details: str = ""
+
+    def describe(self) -> str:
+        """One paragraph for humans."""
+        return 'scoring on Ray needs the ray extra: pip install "cje-fp[ray]" (on the driver and every Ray node)'
+
+
+@final
+@attrs.frozen(kw_only=True)
+class RayFailed:
+    """The Ray cluster could not be reached, or its workers could not score (the journal keeps what arrived)."""
+
+    kind: ClassVar[str] = "ray_failed"
+    reason: str
+    details: str = ""
+
+    def describe(self) -> str:
+        """One paragraph for humans."""
+        return (
+            f"scoring on Ray stopped: {self.reason}. Rows already written stay in the output; "
+            "fix the cause and run the same command again to resume."
+        )
+
+
+@final
+@attrs.frozen(kw_only=True)
 class EndpointRefused:
     """The probe at the start of a run found an endpoint that would give wrong log probs."""
 
@@ -255,6 +285,8 @@ ScoringError: TypeAlias = (
     | Interrupted
     | OutputInUse
     | OutputNotWritable
+    | RayMissing
+    | RayFailed
     | EndpointRefused
 )
 """Every reason a scoring run (or a doctor run) does not happen or stops."""

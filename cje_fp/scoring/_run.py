@@ -34,8 +34,9 @@ import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import attrs
 import filelock
@@ -154,6 +155,10 @@ def _compute(config: ScoreConfig, plan: ResumePlan, collector: _Collector) -> No
             sampler.process_batch(batch, known=known_by_cell, on_cell=collector)
 
 
+Compute: TypeAlias = Callable[[ScoreConfig, ResumePlan, "_Collector"], None]
+"""How the pending cells are computed into the collector: ``_compute`` here, on Ray elsewhere."""
+
+
 def _compacted(
     plan: ResumePlan, config: ScoreConfig, leave_out: frozenset[str]
 ) -> Result[list[dict[str, Any]], ScoringError]:
@@ -203,13 +208,15 @@ def _summary(
     )
 
 
-def _journaled(config: ScoreConfig, plan: ResumePlan, progress: ScoringProgress) -> tuple[_Collector, bool]:
+def _journaled(
+    config: ScoreConfig, plan: ResumePlan, progress: ScoringProgress, compute: Compute = _compute
+) -> tuple[_Collector, bool]:
     """Compute into the journal; the collector, and whether the run was interrupted (Ctrl-C)."""
     journal = RowJournal.open(plan.out, id_field="prompt_id", keep_bytes=plan.complete_bytes)
     collector = _Collector(plan, config, journal, progress)
     interrupted = False
     try:
-        _compute(config, plan, collector)
+        compute(config, plan, collector)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -221,11 +228,13 @@ def _journaled(config: ScoreConfig, plan: ResumePlan, progress: ScoringProgress)
     return collector, interrupted
 
 
-def _run(config: ScoreConfig, plan: ResumePlan, progress: ScoringProgress) -> Result[ScoringSummary, ScoringError]:
+def _run(
+    config: ScoreConfig, plan: ResumePlan, progress: ScoringProgress, compute: Compute = _compute
+) -> Result[ScoringSummary, ScoringError]:
     started = time.perf_counter()
     progress.started(plan)
     try:
-        collector, interrupted = _journaled(config, plan, progress)
+        collector, interrupted = _journaled(config, plan, progress, compute)
     except OSError as error:
         return Failure(OutputNotWritable(out=str(plan.out), reason=_reason(error)))
     finally:
@@ -248,13 +257,20 @@ def _run(config: ScoreConfig, plan: ResumePlan, progress: ScoringProgress) -> Re
 
 
 def _probed_run(
-    config: ScoreConfig, data: Path, out: Path, *, retry_failed: bool, progress: ScoringProgress, probe: bool
+    config: ScoreConfig,
+    data: Path,
+    out: Path,
+    *,
+    retry_failed: bool,
+    progress: ScoringProgress,
+    compute: Compute,
+    probe: bool,
 ) -> Result[ScoringSummary, ScoringError]:
     """Probe each endpoint (``cje_fp.scoring._probe``), then plan and run with what it measured."""
 
     def planned(probed: ProbedConfig) -> Result[ScoringSummary, ScoringError]:
         return plan_run(probed.config, data, out, retry_failed=retry_failed).bind(
-            lambda plan: _run(probed.config, attrs.evolve(plan, notes=probed.notes + plan.notes), progress)
+            lambda plan: _run(probed.config, attrs.evolve(plan, notes=probed.notes + plan.notes), progress, compute)
         )
 
     probed: Result[ProbedConfig, ScoringError] = probe_endpoints(config, enabled=probe)
@@ -262,7 +278,14 @@ def _probed_run(
 
 
 def _locked(
-    config: ScoreConfig, data: Path, out: Path, *, retry_failed: bool, progress: ScoringProgress, probe: bool
+    config: ScoreConfig,
+    data: Path,
+    out: Path,
+    *,
+    retry_failed: bool,
+    progress: ScoringProgress,
+    compute: Compute,
+    probe: bool,
 ) -> Result[ScoringSummary, ScoringError]:
     """Probe, plan and run while holding the output's lock (``OUT.lock``, left in place); refuse when
     another run holds it."""
@@ -274,18 +297,25 @@ def _locked(
     except OSError as error:
         return Failure(OutputNotWritable(out=str(out), reason=_reason(error)))
     try:
-        return _probed_run(config, data, out, retry_failed=retry_failed, progress=progress, probe=probe)
+        return _probed_run(config, data, out, retry_failed=retry_failed, progress=progress, compute=compute, probe=probe)
     finally:
         lock.release()
 
 
 def _score_loaded(
-    config: ScoreConfig, data: Path, out: Path, *, retry_failed: bool, progress: ScoringProgress, probe: bool
+    config: ScoreConfig,
+    data: Path,
+    out: Path,
+    *,
+    retry_failed: bool,
+    progress: ScoringProgress,
+    compute: Compute = _compute,
+    probe: bool = True,
 ) -> Result[ScoringSummary, ScoringError]:
     missing = missing_api_keys(config)
     if missing is not None:
         return Failure(missing)
-    return _locked(config, data, out, retry_failed=retry_failed, progress=progress, probe=probe)
+    return _locked(config, data, out, retry_failed=retry_failed, progress=progress, compute=compute, probe=probe)
 
 
 def score_file(

@@ -18,8 +18,9 @@ carrying that prompt). Request faults fail the whole request; prompt faults
 
 - request: ``rate_limit`` (429 + ``Retry-After``), ``server_error`` (500),
   ``unavailable`` (503), ``hang`` (no answer until the server stops or
-  ``hang_seconds``), ``drop`` (connection closed), ``malformed_json``,
-  ``missing_choices``, ``context_length`` (400 with vLLM's message),
+  ``hang_seconds``), ``drop`` (connection closed), ``malformed_json`` (a 200
+  whose body is ``{"choices": [``), ``truncated_body`` (a 200 carrying the first
+  half of the real answer, its length announced as such), ``missing_choices``, ``context_length`` (400 with vLLM's message),
   ``bad_request`` (400), ``unprocessable`` (422);
 - prompt: ``missing_logprobs``, ``nan``, ``positive``, ``null_logprob``,
   ``short_logprobs``, ``echo_crlf`` and ``echo_whitespace`` (the server
@@ -27,6 +28,11 @@ carrying that prompt). Request faults fail the whole request; prompt faults
   no ``text_offset``), ``bytes_tokens`` (non-ASCII tokens as ``bytes:\\xNN``,
   no ``text_offset``), ``no_offsets``, ``bos`` (a ``<s>`` token first, offsets
   shifted, as vLLM does).
+
+Faults can also be drawn without markers: ``FakeServerConfig(content_faults={"nan": 0.05})``
+gives 5% of prompts the ``nan`` quirk, chosen by a hash of each prompt's text (and
+``fault_seed``), so a prompt draws the same fault in every run, in any order, from any
+client process.
 
 Server-wide: a required API key (a wrong one gets a 401 whose body quotes it,
 as some servers do), served models (others get 404), latency, and
@@ -142,6 +148,23 @@ def _parsed(
     return body, model, prompts
 
 
+async def _faulty(
+    state: ServerState, request: web.Request, body: dict[str, Any], kinds: Sequence[str]
+) -> web.StreamResponse | None:
+    """The answer of the first request fault that answers at once (``truncated_body`` cuts a built answer)."""
+    for kind in kinds:
+        if kind == "truncated_body":
+            continue
+        if kind == "drop":
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=599)
+        faulty = await _request_fault(state, kind, body)
+        if faulty is not None:
+            return faulty
+    return None
+
+
 async def _answer(state: ServerState, request: web.Request) -> web.StreamResponse:
     config = state.config
     raw = await request.read()
@@ -154,15 +177,10 @@ async def _answer(state: ServerState, request: web.Request) -> web.StreamRespons
     with state.lock:
         state.prompts += len(prompts)
         serial = state.requests
-    for text in prompts:
-        for kind in state.faults(text, REQUEST_FAULTS):
-            if kind == "drop":
-                if request.transport is not None:
-                    request.transport.close()
-                return web.Response(status=599)
-            faulty = await _request_fault(state, kind, body)
-            if faulty is not None:
-                return faulty
+    kinds = [kind for text in prompts for kind in state.faults(text, REQUEST_FAULTS)]
+    faulty = await _faulty(state, request, body, kinds)
+    if faulty is not None:
+        return faulty
     limit = config.max_prompt_tokens
     if limit is not None and any(len(tokenize(p)) > limit for p in prompts):
         return _error(400, CONTEXT_LENGTH_MESSAGE.format(limit=limit, tokens=limit + 1))
@@ -187,7 +205,10 @@ async def _answer(state: ServerState, request: web.Request) -> web.StreamRespons
             "total_tokens": n_prompt + max_tokens * len(prompts),
         },
     }
-    return web.Response(body=json.dumps(document).encode(), content_type="application/json")
+    encoded = json.dumps(document).encode()
+    if "truncated_body" in kinds:
+        encoded = encoded[: len(encoded) // 2]
+    return web.Response(body=encoded, content_type="application/json")
 
 
 async def _models(request: web.Request) -> web.StreamResponse:
@@ -207,11 +228,12 @@ async def _stats(request: web.Request) -> web.StreamResponse:
 
 def build_app(state: ServerState) -> web.Application:
     """The aiohttp application serving ``/v1/completions``, ``/v1/models`` and
-    ``/stats`` (``/stats?reset=1`` also zeroes the counts)."""
+    ``/stats`` (``/stats?reset=1`` also zeroes the counts). A path before ``/v1``
+    is ignored, as a gateway that routes by it would (``/team/v1/completions``)."""
     app = web.Application()
     app[STATE] = state
-    app.router.add_post("/v1/completions", _completions)
-    app.router.add_get("/v1/models", _models)
+    app.router.add_post("/{prefix:(.*/)?}v1/completions", _completions)
+    app.router.add_get("/{prefix:(.*/)?}v1/models", _models)
     app.router.add_get("/stats", _stats)
     return app
 
@@ -263,6 +285,14 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--generated-only", action="store_true", help="llama.cpp-style logprobs")
     parser.add_argument("--no-text-offset", action="store_true", help="omit text_offset")
     parser.add_argument("--no-top-logprobs", action="store_true", help="omit top_logprobs")
+    parser.add_argument(
+        "--content-fault",
+        action="append",
+        default=[],
+        metavar="FAULT=SHARE",
+        help="the share of prompts (chosen by their text) that draw FAULT (kind or kind*N); repeatable",
+    )
+    parser.add_argument("--fault-seed", type=int, default=0, help="seed of the content faults' draw")
     return parser.parse_args(argv)
 
 
@@ -282,6 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         generated_only=args.generated_only,
         text_offset=not args.no_text_offset,
         top_logprobs=not args.no_top_logprobs,
+        content_faults={spec: float(share) for spec, _, share in (item.partition("=") for item in args.content_fault)},
+        fault_seed=args.fault_seed,
     )
     sock = listening_socket(args.host, args.port)
     print(f"http://{args.host}:{sock.getsockname()[1]}/v1", flush=True)

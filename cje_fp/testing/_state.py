@@ -5,16 +5,33 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import attrs
 
-from cje_fp.testing._markers import MARKER
+from cje_fp.testing._markers import MARKER, content_fault, fault_spec
+
+
+def _rates(rates: Mapping[str, float] | Iterable[tuple[str, float]]) -> tuple[tuple[str, float], ...]:
+    """Content-fault rates as sorted (fault, share) pairs, checked."""
+    pairs = tuple(sorted(dict(rates).items()))
+    for spec, rate in pairs:
+        fault_spec(spec)
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"content fault {spec!r}: the share of prompts must be in [0, 1], got {rate}")
+    if sum(rate for _, rate in pairs) > 1.0:
+        raise ValueError("content fault shares add up to more than 1")
+    return pairs
 
 
 @attrs.frozen(kw_only=True)
 class FakeServerConfig:
-    """How the fake server behaves everywhere (per-prompt faults use markers)."""
+    """How the fake server behaves everywhere (per-prompt faults use markers, or ``content_faults``).
+
+    ``content_faults`` maps a fault (``kind`` or ``kind*N``) to the share of prompts
+    that draw it; which prompts do is decided by their text and ``fault_seed`` alone
+    (``cje_fp.testing._markers.content_fault``), as if they carried the marker.
+    """
 
     models: tuple[str, ...] = ("fake-model",)
     api_key: str | None = attrs.field(default=None, repr=False)
@@ -28,6 +45,8 @@ class FakeServerConfig:
     max_prompt_tokens: int | None = None
     single_prompt: bool = False
     """Answer a request carrying a list of several prompts with a 500, as llama.cpp's server does."""
+    content_faults: tuple[tuple[str, float], ...] = attrs.field(default=(), converter=_rates)
+    fault_seed: int = 0
     revision: str = ""
     """The weights' version: another revision serves the same model names with other log probs
     (``expected_log_prob(..., model=name + revision)`` gives them)."""
@@ -77,7 +96,8 @@ class ServerState:
     def faults(self, prompt: str, kinds: frozenset[str]) -> list[str]:
         """The faults of ``kinds`` that fire for this request carrying ``prompt``."""
         fired = []
-        for kind, times in MARKER.findall(prompt):
+        drawn = content_fault(prompt, self.config.content_faults, self.config.fault_seed)
+        for kind, times in [*MARKER.findall(prompt), *([drawn] if drawn is not None else [])]:
             if kind not in kinds:
                 continue
             with self.lock:

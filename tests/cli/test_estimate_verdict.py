@@ -61,7 +61,8 @@ def test_refusals_are_results_and_fail_on_refusal_makes_them_exit_1(tmp_path: Pa
 
 def test_compare_gives_the_paired_difference_with_the_same_gates(tmp_path: Path) -> None:
     logged = arena_dir() / "logged_data.jsonl"
-    result = run_cli("estimate", logged, "--compare", "clone", "base", "--json", tmp_path / "r.json")
+    snips = ("--estimator", "snips")  # the logged-data contrast (auto's stacked-dr: tests/cli/test_fresh.py)
+    result = run_cli("estimate", logged, *snips, "--compare", "clone", "base", "--json", tmp_path / "r.json")
     assert result.returncode == 0, result.stderr
     assert "Paired comparison clone - base" in result.stdout
     section = json.loads((tmp_path / "r.json").read_text())["comparisons"][0]
@@ -69,7 +70,9 @@ def test_compare_gives_the_paired_difference_with_the_same_gates(tmp_path: Path)
     assert section["baseline"] == "base" and entry["status"] == "ok"
     low, high = entry["record"]["ci"]
     assert low < 0.0 < high  # the clone is the base policy
-    refused = run_cli("estimate", logged, "--target", "clone", "--compare", "unhelpful", "base", "--fail-on-refusal")
+    refused = run_cli(
+        "estimate", logged, *snips, "--target", "clone", "--compare", "unhelpful", "base", "--fail-on-refusal"
+    )
     assert refused.returncode == 1 and "snips: refused: insufficient_overlap: unhelpful" in refused.stdout
     unknown = run_cli("estimate", logged, "--compare", "clone", "gpt-7")
     assert unknown.returncode == 2 and "gpt-7" in unknown.stderr

@@ -6,6 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.cli import run_cli as cje_fp
 from tests.helpers.optional import arena_dir
 
@@ -15,14 +17,17 @@ def test_estimate_discovers_fresh_draws_and_auto_picks_stacked_dr(tmp_path: Path
     result = cje_fp("estimate", arena_dir() / "logged_data.jsonl", "--json", out)
     assert result.returncode == 0, result.stderr  # unhelpful is refused: a refusal is a result
     assert "fresh draws from" in result.stdout and "probe slices from" in result.stdout
-    report = json.loads(out.read_text())["fresh"]
-    assert report["estimator_choice"] == {"requested": ["auto"], "used": ["stacked-dr"]}
-    fresh = report["estimates"]
-    assert fresh["unhelpful"]["stacked-dr"]["kind"] == "calibration_does_not_transport"
-    assert fresh["unhelpful"]["stacked-dr"]["audit"]["status"] == "FAIL"
-    clone = fresh["clone"]["stacked-dr"]
-    assert clone["status"] == "ok" and clone["transport"]["status"] in ("PASS", "INCONCLUSIVE")
-    assert clone["boundary"]["status"] == "PASS" and "outcome_r2_out_of_fold" in clone["dr"]
+    document = json.loads(out.read_text())
+    assert document["fresh"]["estimator_choice"] == {"requested": ["auto"], "used": ["stacked-dr"]}
+    assert document["estimators"]["stacked-dr"]["inputs"] == "fresh-draws"
+    estimates = document["estimates"]
+    unhelpful = estimates["unhelpful"]["stacked-dr"]
+    assert unhelpful["kind"] == "calibration_does_not_transport"
+    assert unhelpful["diagnostics"]["transport"]["status"] == "FAIL" == unhelpful["record"]["audit"]["status"]
+    clone = estimates["clone"]["stacked-dr"]
+    assert clone["status"] == "ok" and clone["fresh"]["transport"]["status"] in ("PASS", "INCONCLUSIVE")
+    assert clone["fresh"]["boundary"]["status"] == "PASS" and "outcome_r2_out_of_fold" in clone["fresh"]["dr"]
+    assert clone["n_used"] == clone["fresh"]["n_draws"] == 1000
 
 
 def test_probe_correction_answers_for_unhelpful() -> None:
@@ -60,8 +65,35 @@ def test_validate_checks_the_fresh_draws_beside_the_file(tmp_path: Path) -> None
     assert cje_fp("validate", arena_dir() / "logged_data.jsonl").returncode == 0
 
 
-def test_the_fresh_estimator_choices_match_the_library() -> None:
-    from cje_fp.cli.main import FRESH_ESTIMATOR_CHOICES
-    from cje_fp.estimation import FRESH_ESTIMATORS
+def test_compare_contrasts_the_chosen_fresh_draw_estimator_with_the_base_draws(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    result = cje_fp(
+        "estimate", arena_dir() / "logged_data.jsonl", "--compare", "clone", "parallel_universe_prompt",
+        "--compare-to", "base", "--json", out,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Paired comparison clone - parallel_universe_prompt" in result.stdout
+    assert "Every target - base, Holm-adjusted" in result.stdout
+    assert "snips" not in result.stdout  # auto chose stacked-dr only: the contrasts are its own
+    document = json.loads(out.read_text())
+    pair = document["comparisons"][0]["estimators"]["stacked-dr"]
+    assert pair["status"] == "ok" and pair["record"]["estimator"] == "stacked-dr"
+    record = pair["record"]
+    assert abs(record["difference"] - (record["target_value"] - record["baseline_value"])) < 1e-12
+    family = document["comparison_family"]["estimators"]["stacked-dr"]
+    assert family["unhelpful"]["kind"] == "calibration_does_not_transport"
+    reported = [family[name]["record"] for name in ("clone", "parallel_universe_prompt")]
+    # two contrasts reported (unhelpful is refused): simultaneous intervals at 1 - 0.05/2
+    assert [entry["level"] for entry in reported] == pytest.approx([0.975, 0.975])
+    for entry in reported:
+        low, high = entry["ci"]
+        assert low < entry["difference"] < high and entry["holm_p_value"] >= entry["p_value"]
+        assert entry["baseline"] == "<base>" and entry["baseline_value"] != entry["target_value"]
 
-    assert FRESH_ESTIMATOR_CHOICES == FRESH_ESTIMATORS
+
+def test_compare_with_a_logged_data_estimator_still_uses_the_logged_rows() -> None:
+    result = cje_fp(
+        "estimate", arena_dir() / "logged_data.jsonl", "--estimator", "snips", "--compare", "clone", "base",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "snips:" in result.stdout and "stacked-dr" not in result.stdout

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 
 import pytest
 
+from cje_fp.cli.main import main
 from tests.helpers.cli import run_cli
 
 
@@ -67,3 +69,11 @@ def test_ctrl_c_in_any_command_exits_130_with_one_line(monkeypatch: pytest.Monke
     monkeypatch.setattr(cli, "_main", interrupted)
     assert cli.main(["validate", "x.jsonl"]) == 130
     assert capsys.readouterr().err.startswith("interrupted (Ctrl-C)")
+
+
+def test_an_in_process_run_gives_the_library_logger_back_as_it_was() -> None:
+    library = logging.getLogger("cje_fp")
+    handlers = list(library.handlers)
+    assert main(["estimators"]) == 0
+    assert library.propagate
+    assert library.handlers == handlers

@@ -23,7 +23,7 @@ from tests.helpers.scoring import CANARY, MODELS, environment, write_rows
 
 N_ROWS = 60
 #: Faults that fire on the first request(s) carrying the prompt only: retried within the run, they end in success.
-TRANSIENT = ("rate_limit", "server_error", "unavailable", "hang", "drop")
+TRANSIENT = ("rate_limit", "server_error", "unavailable", "hang", "drop", "truncated_body")
 #: Faults that fire on every request: the cell fails the same way in every run (about the row or the backend).
 PERMANENT = (
     "malformed_json", "missing_choices", "context_length", "bad_request", "unprocessable",

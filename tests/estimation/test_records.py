@@ -10,6 +10,13 @@ import numpy as np
 from returns.result import Success
 
 from cje_fp.estimation import REFUSALS, error_from_dict, to_data
+from cje_fp.estimation._audit_records import (
+    BoundaryAudit,
+    CalibrationDoesNotTransport,
+    JudgeOutOfRange,
+    NoFreshDraws,
+    TransportAudit,
+)
 from cje_fp.estimation._errors import (
     InformativeMissingness,
     InsufficientOverlap,
@@ -62,12 +69,25 @@ def _every_error() -> list[object]:
         _overlap_with(hill_tail_index=math.inf, psis_k=None, support_mass_se=math.inf),
         InformativeMissingness(target="t", check=check, reasons=check.status.refusals),
         LabelsNotRandom(check=label_dependence(np.linspace(0.0, 1.0, 200), np.arange(200) > 150)),
+        NoFreshDraws(target="t", available=("base", "u")),
+        CalibrationDoesNotTransport(
+            target="t",
+            audit=TransportAudit(
+                status="FAIL", mean_residual=-0.2, se=0.03, ci=(-0.26, -0.14), df=49.0, n_probe=50, margin=0.05
+            ),
+        ),
+        JudgeOutOfRange(
+            target="t",
+            audit=BoundaryAudit(
+                status="REFUSE", out_of_range_share=0.3, below_share=0.1, above_share=0.2, labelled_range=(0.1, 0.9)
+            ),
+        ),
     ]
 
 
 def test_every_error_kind_round_trips_through_json_text() -> None:
     errors = _every_error()
-    assert len({type(error) for error in errors}) == 12
+    assert len({type(error) for error in errors}) == 15
     for error in errors:
         data = error.to_dict()  # type: ignore[attr-defined]
         assert data["schema_version"] == SCHEMA_VERSION and data["kind"] == error.kind  # type: ignore[attr-defined]

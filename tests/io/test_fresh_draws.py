@@ -82,3 +82,36 @@ def test_response_lengths_are_kept_as_a_calibration_covariate(tmp_path: Path) ->
     )
     loaded = load_draw_file(path, "t")
     assert loaded.map(lambda table: table.response_length.tolist()) == Success([4, 0, 0, 9])
+
+
+def test_hostile_text_in_draws_and_probes_is_a_problem_on_its_line(tmp_path: Path) -> None:
+    good = '{"prompt_id": "a", "prompt": "q", "response": "r", "judge_score": 0.5, "oracle_label": 0.5}'
+    lines = [
+        good.replace('"r"', '"r \xff"').encode("latin-1"),
+        good.replace('"a"', '"\\ud800"').encode(),
+        good.replace('"judge_score": 0.5', '"judge_score": 0.5, "judge_score": 0.9').encode(),
+        good.replace('"q"', "[" * 50_000 + "]" * 50_000).encode(),
+        good.replace('"a"', '"\xe9t\xe9"').encode("latin-1"),
+    ]
+    for kind, name in (("fresh", "t_responses.jsonl"), ("probe", "t_probe.jsonl")):
+        path = tmp_path / name
+        path.write_bytes(b"".join(line.replace(b'"a"', f'"{number}"'.encode()) + b"\n"
+                                  for number, line in enumerate(lines, start=1)))
+        found = load_draw_file(path, "t", kind="probe" if kind == "probe" else "fresh").alt(
+            lambda errors: [(p.line, p.field, p.kind) for p in errors.problems]
+        )
+        assert found == Failure([
+            (1, "response", "bad_json"),
+            (2, "prompt_id", "invalid_text"),
+            (3, "judge_score", "duplicate_key"),
+            (4, "<line>", "bad_json"),
+            (5, "prompt_id", "bad_json"),
+        ])
+
+
+def test_a_byte_order_mark_is_accepted_in_draws(tmp_path: Path) -> None:
+    path = tmp_path / "t_responses.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"prompt_id": "a", "judge_score": 0.5}\n{"prompt_id": "b", "judge_score": 0.25}\n')
+    assert load_draw_file(path, "t").map(lambda table: (table.prompt_ids, list(table.judge))) == Success(
+        (("a", "b"), [0.5, 0.25])
+    )

@@ -105,3 +105,13 @@ def test_inspect_cli_and_what_is_not_a_log(tmp_path: Path) -> None:
     assert refused.returncode == 1 and "not an Inspect eval log" in refused.stderr
     missing = cje_fp("import", "inspect", tmp_path / "absent.json", "--out", tmp_path / "y.jsonl")
     assert missing.returncode == 2
+
+
+def test_json_nested_too_deeply_is_an_import_failure_not_a_crash(tmp_path: Path) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    samples = tmp_path / "samples_task_2024.jsonl"
+    samples.write_text('{"doc_id": 1, "x": ' + deep + "}\n")
+    log = tmp_path / "log.json"
+    log.write_text('{"samples": ' + deep + "}\n")
+    assert "nested too deeply" in import_lm_eval(samples).alt(lambda failed: failed.reason).swap().value_or("")
+    assert "RecursionError" in import_inspect(log).alt(lambda failed: failed.reason).swap().value_or("")

@@ -174,3 +174,20 @@ def test_unreadable_and_empty_files_fail_even_when_lenient(tmp_path: Path) -> No
     assert missing.problems[0].kind == "unreadable_file"
     empty = error_of(load_dataset(write_lines(tmp_path / "empty.jsonl", [""]), strict=False))
     assert empty.problems[0].kind == "empty_file"
+
+
+def test_an_extra_string_is_kept_as_written_not_decoded_as_base64(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "logs.jsonl", [
+        json.dumps(logged_row(0, note="plain words")),
+        json.dumps(logged_row(1, note="aGVsbG8=")),
+        json.dumps(logged_row(2, note=5)),
+        json.dumps(logged_row(3, note="abcd")),
+    ])
+    assert value_of(load_dataset(path)).extras["note"] == (b'"plain words"', b'"aGVsbG8="', b"5", b'"abcd"')
+
+
+def test_a_byte_order_mark_alone_on_the_first_line_is_a_blank_line(tmp_path: Path) -> None:
+    path = tmp_path / "logs.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf\n" + json.dumps(logged_row(0)).encode() + b"\n")
+    assert find_problems(path) == ()
+    assert value_of(load_dataset(path)).lines.tolist() == [2]

@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
+import attrs
 import pytest
 from hypothesis import given, strategies as st
 
@@ -183,3 +184,41 @@ def test_runs_as_a_process_printing_its_url() -> None:
         assert process.wait(timeout=10) == 0
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_content_faults_are_chosen_by_the_prompt_text_in_any_order_and_any_server() -> None:
+    config = FakeServerConfig(models=("m",), content_faults={"server_error": 0.2, "nan": 0.2}, fault_seed=3)
+    prompts = [f"prompt number {index}" for index in range(60)]
+
+    def outcomes(order: list[str]) -> dict[str, str]:
+        with FakeServer(config) as running:
+            seen = {}
+            for prompt in order:
+                status, _, raw = post(running, completion(prompt))
+                values = json.loads(raw)["choices"][0]["logprobs"]["token_logprobs"] if status == 200 else []
+                seen[prompt] = "server_error" if status == 500 else "nan" if any(
+                    value is not None and math.isnan(value) for value in values
+                ) else "ok"
+            return seen
+
+    forward = outcomes(prompts)
+    assert forward == outcomes(prompts[::-1])
+    counts = {kind: list(forward.values()).count(kind) for kind in ("server_error", "nan", "ok")}
+    assert all(count >= 4 for count in counts.values()), counts
+    with FakeServer(attrs.evolve(config, fault_seed=4)) as running:
+        other_seed = {prompt: post(running, completion(prompt))[0] for prompt in prompts}
+    assert other_seed != {prompt: 500 if kind == "server_error" else 200 for prompt, kind in forward.items()}
+
+
+def test_a_content_fault_with_a_count_fires_on_the_first_requests_of_its_prompt_only() -> None:
+    config = FakeServerConfig(models=("m",), content_faults={"server_error*2": 1.0})
+    with FakeServer(config) as running:
+        assert [post(running, completion("any text"))[0] for _ in range(3)] == [500, 500, 200]
+        assert post(running, completion("other text"))[0] == 500
+
+
+def test_content_fault_rates_are_checked() -> None:
+    with pytest.raises(ValueError, match="unknown fault"):
+        FakeServerConfig(content_faults={"melt": 0.1})
+    with pytest.raises(ValueError, match="more than 1"):
+        FakeServerConfig(content_faults={"nan": 0.6, "positive": 0.6})

@@ -40,7 +40,7 @@ from cje_fp.backends.openai import (
     from_jinja,
     start_probe,
 )
-from cje_fp.errors import redact
+from cje_fp.errors import redact_url
 
 _FIELDS, _REQUIRED = fields_of(
     OpenAICompatiblePolicy,
@@ -68,7 +68,7 @@ def _fingerprint(policy: OpenAICompatiblePolicy) -> dict[str, str | None]:
 
 
 def _endpoint(policy: OpenAICompatiblePolicy) -> str:
-    return f"{redact(policy.base_url)} model={policy.model} temperature={policy.temperature:g} max_tokens={policy.max_tokens}"
+    return f"{redact_url(policy.base_url)} model={policy.model} temperature={policy.temperature:g} max_tokens={policy.max_tokens}"
 
 
 async def _probe(policy: OpenAICompatiblePolicy) -> EndpointProbe:

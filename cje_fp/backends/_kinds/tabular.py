@@ -16,6 +16,7 @@ A row outside the table is an ``invalid_input`` failure, never a number::
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from typing import Final
 
@@ -43,11 +44,37 @@ def _table(settings: PolicySettings) -> Result[Table, str]:
         return Success(given)
     source = settings.folder / str(given)
     try:
-        return Success(_TABLE.decode(source.read_bytes()))
+        text = source.read_bytes()
+        table = _TABLE.decode(text)
     except OSError as error:
         return Failure(f"table {source}: {error.strerror or error}")
-    except msgspec.DecodeError as error:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as error:
         return Failure(f"table {source}: not a JSON object of {{context: {{response: log_prob}}}}: {error}")
+    repeated = _repeated_key(text)
+    if repeated is not None:
+        return Failure(f"table {source}: the key {repeated!r} appears twice in one object (JSON keeps only "
+                       "the last value); keep one")
+    return Success(table)
+
+
+def _repeated_key(text: bytes) -> str | None:
+    """The first key repeated within one object of ``text`` (which parses), or None.
+
+    >>> _repeated_key(b'{"q": {"a": -1.0, "a": -2.0}}'), _repeated_key(b'{"q": {"a": -1.0}}')
+    ('a', None)
+    """
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen and not found:
+                found.append(key)
+            seen.add(key)
+        return dict(items)
+
+    json.loads(text, object_pairs_hook=pairs)
+    return found[0] if found else None
 
 
 def _fingerprint(table: Mapping[str, Mapping[str, float]]) -> dict[str, str | None]:

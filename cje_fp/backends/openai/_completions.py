@@ -24,7 +24,7 @@ import attrs
 import msgspec
 from returns.result import Failure, Result, Success
 
-from cje_fp.errors import HttpDetail, LogProbError, MalformedResponse
+from cje_fp.errors import ConnectionFailed, HttpDetail, LogProbError, MalformedResponse
 
 
 @attrs.frozen(kw_only=True)
@@ -115,8 +115,12 @@ _DECODER: Final = msgspec.json.Decoder(_CompletionWire)
 def parse_completions(body: bytes, *, n_prompts: int, request_hash: str) -> list[EchoResult]:
     """One ``Echo`` (or error) per prompt, in prompt order.
 
-    >>> parse_completions(b"{not json", n_prompts=2, request_hash="h")[1]
-    <Failure: MalformedResponse(reason='body is not JSON', http=HttpDetail(status=200, body_excerpt='', request_hash='h'))>
+    A body that is not JSON did not arrive whole: a transient ``ConnectionFailed``.
+
+    >>> parse_completions(b'{"choices": [', n_prompts=2, request_hash="h")[1].alt(lambda error: (error.kind, error.transient))
+    <Failure: ('connection_failed', True)>
+    >>> parse_completions(b'{"object": "list"}', n_prompts=1, request_hash="h")[0].alt(lambda error: error.kind)
+    <Failure: malformed_response>
     """
     try:
         typed = _DECODER.decode(body)
@@ -170,8 +174,11 @@ def _typed_choice(choice: _ChoiceWire, request_hash: str) -> EchoResult:
 def _parse_generic(body: bytes, *, n_prompts: int, request_hash: str) -> list[EchoResult]:
     try:
         document: object = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return [Failure(_malformed("body is not JSON", request_hash))] * n_prompts
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # A whole answer is JSON: this one was cut short or mangled on the way (a proxy, a reset
+        # stream), as a dropped connection is, and a retry within the bound may get it whole.
+        reason = f"HTTP 200 but the body ({len(body)} bytes) is not complete JSON: cut short on the way?"
+        return [Failure(ConnectionFailed(reason=reason, request_hash=request_hash))] * n_prompts
     choices = document.get("choices") if isinstance(document, dict) else None
     if not isinstance(choices, list):
         return [Failure(_malformed("no 'choices' list", request_hash))] * n_prompts

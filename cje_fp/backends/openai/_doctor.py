@@ -50,7 +50,7 @@ from cje_fp.backends.openai._policy import OpenAICompatiblePolicy
 from cje_fp.backends.openai._teacher_forcing import ScoredResponse, score_response
 from cje_fp.backends.openai._templates import RenderedPrompt
 from cje_fp.backends.openai._two_request import prompt_token_count, score_two_request
-from cje_fp.errors import LogProbError, MalformedResponse, sealed
+from cje_fp.errors import LogProbError, MalformedResponse, redact_url, sealed
 
 _T = TypeVar("_T")
 
@@ -86,7 +86,7 @@ class DoctorReport:
     def summary(self) -> str:
         """A few lines for humans."""
         verdict = "usable" if self.usable else "REFUSED"
-        lines = [f"{self.base_url} model={self.model}: {verdict}"]
+        lines = [f"{redact_url(self.base_url)} model={self.model}: {verdict}"]
         for check in self.checks:
             mark = "ok  " if check.passed else ("FAIL" if check.required else "warn")
             lines.append(f"  [{mark}] {check.name}: {check.detail}")

@@ -67,6 +67,12 @@ def _check_url(instance: object, attribute: object, url: str) -> None:
         raise ValueError(f"base_url must be an http(s) URL, got {redact(url)!r}")
     if parts.username is not None or parts.password is not None:
         raise ValueError("base_url must not hold credentials: name the key's variable in api_key_env")
+    if "?" in url or "#" in url:
+        raise ValueError(
+            "base_url must not have a query string or fragment (it would be sent, printed and joined as "
+            "'/v1?...'/completions): give the address up to /v1, such as https://host:8000/v1, and name the "
+            "key's variable in api_key_env"
+        )
 
 
 @attrs.frozen(kw_only=True)

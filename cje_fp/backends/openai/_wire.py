@@ -37,6 +37,16 @@ logger: Final = logging.getLogger("cje_fp.backends.openai._policy")
 _HEADERS: Final = {"Content-Type": "application/json", "Accept": "application/json"}
 
 
+def _address_parts(url: yarl.URL) -> tuple[str, ...]:
+    """The endpoint's address as exception messages spell it (longest first), to be redacted.
+
+    >>> _address_parts(yarl.URL("http://10.1.2.3:8000/v1/completions"))
+    ('http://10.1.2.3:8000/v1/completions', "('10.1.2.3', 8000)", '10.1.2.3:8000', '10.1.2.3')
+    """
+    host = url.host or ""
+    return tuple(part for part in (str(url), f"('{host}', {url.port})", f"{host}:{url.port}", host) if part)
+
+
 @attrs.frozen(kw_only=True)
 class CompletionsWire:
     """Where and how to send teacher-forcing requests for one policy."""
@@ -100,7 +110,9 @@ class CompletionsWire:
                 retry_after = answer.headers.get("Retry-After")
         except Exception as exception:
             hash_ = request_hash(body)
-            error = error_for_exception(exception, seconds=self.timeout, request_hash=hash_, secrets=secrets)
+            # the reason is kept in output rows: no internal address in it either
+            hidden = (*secrets, *_address_parts(self.url))
+            error = error_for_exception(exception, seconds=self.timeout, request_hash=hash_, secrets=hidden)
             logger.debug("policy %s: request %s failed: %s", self.name, hash_, error.kind)
             return [Failure(error)] * len(prompts)
         if not 200 <= status < 300:

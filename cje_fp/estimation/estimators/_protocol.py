@@ -2,13 +2,17 @@
 
 An estimator is a value with a ``name`` (its key in the registry, the CLI and
 the JSON report), a one-line ``summary`` (the docs), the ``normalisation`` that
-decides which overlap gates apply to it, and ``run``, a pure function of an
-``EstimatorContext``. The context carries everything the pipeline prepared
+decides which overlap gates apply to it, its ``inputs`` (``logged``: the
+logged rows only, the pipeline gates them and computes the SE from the run's
+influence on them; ``fresh-draws``: it needs ``extra.fresh``, audits itself,
+is not subject to the logged-data overlap and missingness gates and returns an
+``OwnedRun``, its own value, interval and per-cluster influence), and ``run``,
+a pure function of an ``EstimatorContext``. The context carries everything the pipeline prepared
 (the rows used as ``TargetArrays``, the dataset and which of its rows they
 are, the judge calibration, the configuration, whether the raw weights passed
 the gates) and ``extra``, the inputs beyond the logged rows. An estimator that
-needs a new kind of input (fresh draws, say) adds an optional field to
-``ExtraInputs``; estimators that do not use it never see the change.
+needs a new kind of input adds an optional field to ``ExtraInputs``;
+estimators that do not use it never see the change.
 
 >>> import attrs, numpy as np
 >>> from returns.result import Success
@@ -17,6 +21,7 @@ needs a new kind of input (fresh draws, say) adds an optional field to
 ...     name = "mean-reward"
 ...     summary = "the unweighted mean reward (for illustration)"
 ...     normalisation = "self-normalised"
+...     inputs = "logged"
 ...     def run(self, context):
 ...         return Success(EstimatorRun.of(on_policy(context.arrays)))
 >>> from cje_fp.estimation.estimators._on_policy import on_policy
@@ -26,7 +31,7 @@ True
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, final, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias, final, runtime_checkable
 
 import attrs
 from returns.result import Result
@@ -34,11 +39,14 @@ from returns.result import Result
 from cje_fp.data import BoolArray, Dataset
 from cje_fp.estimation._calibration import Calibration
 from cje_fp.estimation._errors import EstimationError
+from cje_fp.estimation._fresh_core import ComponentRun
+from cje_fp.estimation._inference import Interval
 from cje_fp.estimation.diagnostics import WeightNormalisation
 from cje_fp.estimation.estimators._arrays import PointRun, TargetArrays
 
 if TYPE_CHECKING:
     from cje_fp.estimation._config import EstimationConfig
+    from cje_fp.estimation._fresh_api import FreshDiagnostics, FreshInputs
     from cje_fp.estimation.estimators._simcal import WeightCalibration
 
 
@@ -47,11 +55,13 @@ if TYPE_CHECKING:
 class ExtraInputs:
     """Inputs beyond the logged dataset, for the estimators that need them.
 
-    Empty so far: every registered estimator uses only the logged rows. A new
-    kind of input is a new field here with default ``None``; ``estimate``,
+    A kind of input is a field here with default ``None``; ``estimate``,
     ``estimate_all`` and ``compare`` pass it through to every estimator, and
-    an estimator that needs it refuses (``InvalidOption``) when it is None.
+    an estimator that needs it refuses when it is None.
     """
+
+    fresh: FreshInputs | None = None
+    """Fresh draws (and probe slices) per policy: the ``fresh-draws`` estimators' input."""
 
 
 @final
@@ -72,6 +82,10 @@ class EstimatorContext:
     raw_weights_pass_gates: bool
     """False when the raw weights fail the overlap gates (the estimate will be flagged):
     an estimator must not make them look better (e.g. no weight projection then)."""
+    level: float = 0.95
+    """The interval's level (for estimators that own their interval)."""
+    allow_flagged: bool = False
+    """Report a flagged number where the estimator's own gates would refuse."""
     extra: ExtraInputs = ExtraInputs()
 
 
@@ -90,6 +104,36 @@ class EstimatorRun:
     def of(point: PointRun) -> EstimatorRun:
         """A run that reports nothing beside its point."""
         return EstimatorRun(point=point)
+
+
+EstimatorInputs: TypeAlias = Literal["logged", "fresh-draws"]
+"""What an estimator reads: the logged rows only, or fresh draws too (see the module docstring)."""
+
+
+@final
+@attrs.frozen(kw_only=True, eq=False)
+class OwnedRun:
+    """What a ``fresh-draws`` estimator computed: its value, its own interval and what it reports.
+
+    ``run`` carries the influence per cluster in named parts (draws, oracle labels,
+    probe rows) on clusters shared by every policy of one ``FreshInputs``, so two
+    policies' runs pair by cluster (``compare``).
+    """
+
+    run: ComponentRun
+    interval: Interval
+    n_used: int
+    """Fresh draws used."""
+    n_clusters: int
+    """Prompts with draws."""
+    diagnostics: FreshDiagnostics
+    warnings: tuple[str, ...] = ()
+    flagged: bool = False
+
+    @property
+    def value(self) -> float:
+        """The point estimate."""
+        return self.run.value
 
 
 @runtime_checkable
@@ -111,6 +155,30 @@ class Estimator(Protocol):
         """Whether it divides by the weights' sum or by n (unnormalised ones have one gate more)."""
         ...
 
-    def run(self, context: EstimatorContext, /) -> Result[EstimatorRun, EstimationError]:
+    @property
+    def inputs(self) -> EstimatorInputs:
+        """``logged`` or ``fresh-draws`` (which returns an ``OwnedRun`` and is not gated on logged overlap)."""
+        ...
+
+    def run(self, context: EstimatorContext, /) -> Result[EstimatorRun | OwnedRun, EstimationError]:
         """The point run, or why there is none (the pipeline names the target in the error)."""
+        ...
+
+
+@runtime_checkable
+class Chooser(Protocol):
+    """A registered name that stands for other estimators (``auto``), chosen by whether fresh draws exist."""
+
+    @property
+    def name(self) -> str:
+        """Its registry name."""
+        ...
+
+    @property
+    def summary(self) -> str:
+        """One line for the docs."""
+        ...
+
+    def choose(self, fresh_draws: bool, /) -> tuple[str, ...]:
+        """The registered estimators it stands for, the preferred one first."""
         ...

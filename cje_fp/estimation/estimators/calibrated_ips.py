@@ -15,7 +15,7 @@ from returns.result import Result, Success
 
 from cje_fp.estimation._errors import EstimationError
 from cje_fp.estimation.diagnostics import WeightNormalisation
-from cje_fp.estimation.estimators._protocol import Estimator, EstimatorContext, EstimatorRun
+from cje_fp.estimation.estimators._protocol import Estimator, EstimatorContext, EstimatorInputs, EstimatorRun
 from cje_fp.estimation.estimators._simcal import WeightCalibration, calibrated_ips
 
 __all__ = ["ESTIMATOR", "CalibratedIps"]
@@ -46,6 +46,7 @@ class CalibratedIps:
         "when it passes a bias guard and lowers the estimated error"
     )
     normalisation: ClassVar[WeightNormalisation] = "self-normalised"
+    inputs: ClassVar[EstimatorInputs] = "logged"
 
     def run(self, context: EstimatorContext, /) -> Result[EstimatorRun, EstimationError]:
         point, info = calibrated_ips(context.arrays, context.config.simcal, allowed=context.raw_weights_pass_gates)

@@ -13,7 +13,7 @@ from returns.result import Result
 
 from cje_fp.estimation._errors import EstimationError, WeightOverflow, WeightUnderflow
 from cje_fp.estimation.diagnostics import WeightNormalisation
-from cje_fp.estimation.estimators._protocol import Estimator, EstimatorContext, EstimatorRun
+from cje_fp.estimation.estimators._protocol import Estimator, EstimatorContext, EstimatorInputs, EstimatorRun
 from cje_fp.estimation.estimators.ips import ips
 
 __all__ = ["ESTIMATOR", "ClippedIps"]
@@ -27,6 +27,7 @@ class ClippedIps:
     name: ClassVar[str] = "clipped-ips"
     summary: ClassVar[str] = "Horvitz-Thompson IPS with raw weights clipped at clip_at (default 100)"
     normalisation: ClassVar[WeightNormalisation] = "unnormalised"
+    inputs: ClassVar[EstimatorInputs] = "logged"
 
     def run(self, context: EstimatorContext, /) -> Result[EstimatorRun, EstimationError]:
         return ips(context.arrays, context.config.clip_at).map(EstimatorRun.of).alt(_widen)

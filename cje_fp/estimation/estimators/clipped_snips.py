@@ -13,7 +13,7 @@ from returns.result import Result, Success
 
 from cje_fp.estimation._errors import EstimationError
 from cje_fp.estimation.diagnostics import WeightNormalisation
-from cje_fp.estimation.estimators._protocol import Estimator, EstimatorContext, EstimatorRun
+from cje_fp.estimation.estimators._protocol import Estimator, EstimatorContext, EstimatorInputs, EstimatorRun
 from cje_fp.estimation.estimators.snips import snips
 
 __all__ = ["ESTIMATOR", "ClippedSnips"]
@@ -27,6 +27,7 @@ class ClippedSnips:
     name: ClassVar[str] = "clipped-snips"
     summary: ClassVar[str] = "self-normalised IPS with mean-one weights clipped at clip_at (default 100)"
     normalisation: ClassVar[WeightNormalisation] = "self-normalised"
+    inputs: ClassVar[EstimatorInputs] = "logged"
 
     def run(self, context: EstimatorContext, /) -> Result[EstimatorRun, EstimationError]:
         return Success(EstimatorRun(point=snips(context.arrays, context.config.clip_at)))

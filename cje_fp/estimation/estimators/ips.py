@@ -27,7 +27,7 @@ from cje_fp.estimation._errors import EstimationError, WeightOverflow, WeightUnd
 from cje_fp.estimation.diagnostics import WeightNormalisation
 from cje_fp.estimation.estimators._arrays import PointRun, TargetArrays, group_ratio
 from cje_fp.estimation.estimators._correction import label_correction, with_correction
-from cje_fp.estimation.estimators._protocol import Estimator, EstimatorContext, EstimatorRun
+from cje_fp.estimation.estimators._protocol import Estimator, EstimatorContext, EstimatorInputs, EstimatorRun
 
 __all__ = ["ESTIMATOR", "Ips", "ips"]
 
@@ -81,6 +81,7 @@ class Ips:
     name: ClassVar[str] = "ips"
     summary: ClassVar[str] = "Horvitz-Thompson IPS: mean(w R) with raw weights (refused when the mean weight is not 1)"
     normalisation: ClassVar[WeightNormalisation] = "unnormalised"
+    inputs: ClassVar[EstimatorInputs] = "logged"
 
     def run(self, context: EstimatorContext, /) -> Result[EstimatorRun, EstimationError]:
         return ips(context.arrays).map(EstimatorRun.of).alt(_widen)

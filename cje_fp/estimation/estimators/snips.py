@@ -30,7 +30,7 @@ from cje_fp.estimation._errors import EstimationError
 from cje_fp.estimation.diagnostics import WeightNormalisation
 from cje_fp.estimation.estimators._arrays import PointRun, TargetArrays, group_ratio
 from cje_fp.estimation.estimators._correction import label_correction, with_correction
-from cje_fp.estimation.estimators._protocol import Estimator, EstimatorContext, EstimatorRun
+from cje_fp.estimation.estimators._protocol import Estimator, EstimatorContext, EstimatorInputs, EstimatorRun
 from cje_fp.scoring import mean_one_weights
 
 __all__ = ["ESTIMATOR", "Snips", "clip_mean_one", "snips"]
@@ -79,6 +79,7 @@ class Snips:
     name: ClassVar[str] = "snips"
     summary: ClassVar[str] = "self-normalised IPS (Hajek): sum w R / sum w"
     normalisation: ClassVar[WeightNormalisation] = "self-normalised"
+    inputs: ClassVar[EstimatorInputs] = "logged"
 
     def run(self, context: EstimatorContext, /) -> Result[EstimatorRun, EstimationError]:
         return Success(EstimatorRun(point=snips(context.arrays)))

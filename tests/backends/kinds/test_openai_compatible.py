@@ -28,6 +28,7 @@ def test_a_built_policy_carries_its_fingerprint_and_key_variable(tmp_path: Path)
     try:
         assert isinstance(configured.policy, OpenAICompatiblePolicy) and configured.policy.timeout == 5.0
         assert configured.api_key_env == "MY_KEY" and configured.kind == "openai-compatible"
+        # what produced a cell, not where: output rows never carry the endpoint's address
         assert configured.fingerprint["model"] == "m"
         assert configured.fingerprint["template"] == configured.policy.template_id
         assert _BASE["base_url"] not in configured.fingerprint.values()

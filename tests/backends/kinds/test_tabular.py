@@ -34,9 +34,15 @@ def test_another_table_has_another_fingerprint(tmp_path: Path) -> None:
 
 def test_bad_tables_say_why(tmp_path: Path) -> None:
     (tmp_path / "list.json").write_text("[1, 2]")
+    (tmp_path / "repeated.json").write_text('{"q": {"a": -0.5, "b": -1.5, "a": -3.0}}')
+    (tmp_path / "latin1.json").write_bytes(b'{"caf\xe9": {"a": -0.5}}')
+    (tmp_path / "deep.json").write_text('{"q": ' + "[" * 100_000 + "]" * 100_000 + "}")
     settings = {
         "absent.json": "No such file or directory",
         "list.json": "not a JSON object of {context: {response: log_prob}}",
+        "repeated.json": "the key 'a' appears twice in one object",
+        "latin1.json": "not a JSON object of {context: {response: log_prob}}",
+        "deep.json": "not a JSON object of {context: {response: log_prob}}",
     }
     for table, reason in settings.items():
         assert reason in error_of(BACKEND.build(PolicySettings(name="t", options={"table": table}, folder=tmp_path)))

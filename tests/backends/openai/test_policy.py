@@ -94,7 +94,6 @@ REQUEST_FAULTS: dict[str, tuple[type[LogProbError], int | None]] = {
     "context_length": (TokenLimitExceeded, 400),
     "bad_request": (BadRequest, 400),
     "unprocessable": (BadRequest, 422),
-    "malformed_json": (MalformedResponse, 200),
     "missing_choices": (MalformedResponse, 200),
 }
 
@@ -226,9 +225,25 @@ def test_transient_faults_exhaust_retries_and_permanent_ones_are_not_retried(ser
         assert isinstance(exhausted.last, ServerError) and exhausted.last.status == 503
         assert server.stats().requests == 3 and len(sleeps.seconds) == 2
         server.reset_stats()
-        for fault in ("bad_request", "context_length", "nan", "echo_mismatch", "malformed_json"):
+        for fault in ("bad_request", "context_length", "nan", "echo_mismatch", "missing_choices"):
             assert not error_of(policy.compute_log_prob(f"{fault}{fault_marker(fault)}", " A")).transient
         assert server.stats().requests == 5 and len(sleeps.seconds) == 2
+
+
+@pytest.mark.parametrize("fault", ["truncated_body", "malformed_json"])
+def test_a_200_whose_body_is_cut_short_is_retried_within_the_bound(server: FakeServer, fault: str) -> None:
+    sleeps = Sleeps()
+    with make_policy(server) as backend:
+        policy = retrying(backend, max_attempts=3, sleep=sleeps)
+        server.reset_stats()
+        once = "Q" + fault_marker(fault, times=1)
+        assert value_of(policy.compute_log_prob(once, " A")) == expected_log_prob(once, " A", model="m")
+        assert server.stats().requests == 2
+        server.reset_stats()
+        exhausted = error_of(policy.compute_log_prob("Q" + fault_marker(fault), " A"))
+        assert isinstance(exhausted, RetriesExhausted) and exhausted.attempts == 3
+        assert isinstance(exhausted.last, ConnectionFailed) and "not complete JSON" in exhausted.last.reason
+        assert server.stats().requests == 3
 
 
 def test_a_timeout_is_retried_and_then_succeeds() -> None:

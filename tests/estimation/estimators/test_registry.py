@@ -12,7 +12,15 @@ from pathlib import Path
 from returns.result import Failure
 
 from cje_fp.estimation import ESTIMATORS, estimate
-from cje_fp.estimation.estimators import Estimator, estimators_markdown, lookup_estimator, registered_estimators
+from cje_fp.estimation.estimators import (
+    Chooser,
+    Estimator,
+    estimators_for,
+    estimators_markdown,
+    lookup_estimator,
+    registered_estimators,
+    resolve_estimators,
+)
 from tests.helpers.estimation import dataset
 from tests.helpers.results import error_of, value_of
 
@@ -24,20 +32,42 @@ def test_every_module_defines_an_estimator_named_after_it() -> None:
     modules = sorted(path.stem for path in folder.glob("*.py") if not path.stem.startswith("_"))
     assert tuple(module.replace("_", "-") for module in modules) == ESTIMATORS
     assert {"ips", "snips", "clipped-ips", "clipped-snips", "calibrated-ips"} <= set(ESTIMATORS)
+    assert {"direct", "dr", "tmle", "stacked-dr", "auto"} <= set(ESTIMATORS)
     for name, module in zip(ESTIMATORS, modules, strict=True):
         found = importlib.import_module(f"cje_fp.estimation.estimators.{module}").ESTIMATOR
-        assert isinstance(found, Estimator) and found.name == name and found.summary
-        assert found.normalisation in ("self-normalised", "unnormalised")
+        assert found.name == name and found.summary
+        match found:
+            case Estimator():
+                assert found.normalisation in ("self-normalised", "unnormalised")
+                assert found.inputs in ("logged", "fresh-draws")
+            case Chooser():
+                for fresh_draws in (False, True):
+                    chosen = found.choose(fresh_draws)
+                    assert chosen and all(isinstance(value_of(lookup_estimator(c)), Estimator) for c in chosen)
+            case _:
+                raise AssertionError(f"{name}: neither an Estimator nor a Chooser")
     assert tuple(estimator.name for estimator in registered_estimators()) == ESTIMATORS
 
 
-def test_every_registered_estimator_runs_through_estimate() -> None:
+def test_every_logged_data_estimator_runs_through_estimate() -> None:
     n = 120
     rewards = [float(i % 3) / 2 for i in range(n)]
     data = dataset([-2.0] * n, {"same": [-2.0] * n}, rewards)
-    for name in ESTIMATORS:
+    logged = estimators_for(fresh_draws=False)
+    assert set(logged) == {"ips", "snips", "clipped-ips", "clipped-snips", "calibrated-ips"}
+    for name in logged:
         result = value_of(estimate(data, "same", estimator=name))
         assert result.estimator == name and abs(result.value - sum(rewards) / n) < 1e-9
+
+
+def test_a_fresh_draw_estimator_without_fresh_draws_is_refused_and_auto_falls_back() -> None:
+    n = 120
+    data = dataset([-2.0] * n, {"same": [-2.0] * n}, [float(i % 3) / 2 for i in range(n)])
+    for name in ("direct", "dr", "tmle", "stacked-dr"):
+        assert error_of(estimate(data, "same", estimator=name)).kind == "no_fresh_draws"
+    assert value_of(estimate(data, "same", estimator="auto")).estimator == "calibrated-ips"
+    assert resolve_estimators(["auto"], fresh_draws=True) == ("stacked-dr",)
+    assert resolve_estimators(["snips", "auto"], fresh_draws=False) == ("snips", "calibrated-ips")
 
 
 def test_an_unknown_name_is_an_invalid_option_naming_the_registered_ones() -> None:
