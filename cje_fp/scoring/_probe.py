@@ -63,6 +63,11 @@ async def _probe_all(groups: dict[str, list[ConfiguredPolicy]]) -> list[Endpoint
     return list(await asyncio.gather(*(_probe_one(members[0]) for members in groups.values())))
 
 
+def _label(members: Sequence[ConfiguredPolicy]) -> str:
+    """The endpoint as its policies' names: never its address (internal hostnames, keys in paths)."""
+    return "the endpoint of " + ", ".join(repr(policy.name) for policy in members)
+
+
 def _measured(policy: ConfiguredPolicy, found: EndpointProbe) -> ConfiguredPolicy:
     return attrs.evolve(
         policy, fingerprint={**policy.fingerprint, **found.measured}, fingerprint_tolerance=found.tolerance
@@ -80,10 +85,12 @@ def probe_endpoints(config: ScoreConfig, *, enabled: bool) -> Result[ProbedConfi
     for endpoint, probe in found.items():
         if probe.refusal is not None:
             names = tuple(policy.name for policy in groups[endpoint])
-            return Failure(EndpointRefused(policies=names, endpoint=endpoint, reason=probe.refusal, details=probe.summary))
+            return Failure(
+                EndpointRefused(policies=names, endpoint=_label(groups[endpoint]), reason=probe.refusal, details=probe.summary)
+            )
     by_name = {policy.name: endpoint for endpoint, members in groups.items() for policy in members}
     policies = tuple(
         _measured(policy, found[by_name[policy.name]]) if policy.name in by_name else policy for policy in config.policies
     )
-    notes = tuple(f"probe {endpoint}: {probe.summary}" for endpoint, probe in found.items())
+    notes = tuple(f"probe of {_label(groups[endpoint])}: {probe.summary}" for endpoint, probe in found.items())
     return Success(ProbedConfig(config=attrs.evolve(config, policies=policies), notes=notes))
