@@ -75,7 +75,8 @@ def _fingerprint(policy: OpenAICompatiblePolicy) -> dict[str, str | None]:
 
 
 def _endpoint(policy: OpenAICompatiblePolicy) -> str:
-    return f"{','.join(redact_url(url) for url in policy.endpoints)} model={policy.model} temperature={policy.temperature:g} max_tokens={policy.max_tokens}"
+    addresses = ",".join(redact_url(url) for url in policy.endpoints)
+    return f"{addresses} model={policy.model} temperature={policy.temperature:g} max_tokens={policy.max_tokens}"
 
 
 async def _probe(policy: OpenAICompatiblePolicy) -> EndpointProbe:
