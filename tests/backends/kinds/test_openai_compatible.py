@@ -70,7 +70,7 @@ def test_a_template_file_is_read_next_to_the_config(tmp_path: Path) -> None:
 
 
 #: Options that say how to reach the server, not what it computes.
-_TRANSPORT = {"base_url", "api_key_env", "timeout", "max_in_flight", "batch_size", "batch_wait"}
+_TRANSPORT = {"base_url", "base_urls", "api_key_env", "timeout", "max_in_flight", "adaptive_concurrency", "batch_size", "batch_wait"}
 #: A second value for every other option (each changes a log prob, or whether there is one).
 _CHANGED: dict[str, Any] = {
     "model": "other-model",
