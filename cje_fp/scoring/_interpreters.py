@@ -3,8 +3,11 @@
 A ``_Grid`` is samples x policies flattened to cells in row-major order. The
 thread interpreter runs blocking policies on a bounded pool of threads; the
 asyncio interpreter runs a bounded set of worker tasks (and blocking policies in
-an executor). Both fill the same cells in the same order, so results do not
-depend on the interpreter, and a crash in a policy becomes ``PolicyCrashed``.
+an executor); when every policy also takes many cells per call
+(``BatchAsyncPolicy``), its workers hand each policy chunks of cells, one call
+per chunk, instead of one call per cell. All fill the same cells in the same
+order, so results do not depend on the interpreter, and a crash in a policy
+becomes ``PolicyCrashed``.
 """
 
 from __future__ import annotations
