@@ -20,15 +20,16 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Final, final
 
 import attrs
-import msgspec
 from returns.result import Failure, Result, Success
 
 from cje_fp.backends import _kinds
+from cje_fp.backends._options import convert_option
+from cje_fp.errors import sealed
 from cje_fp.policy import AsyncPolicy, Policy
 
 #: The kind of a policy whose config does not name one.
@@ -78,6 +79,31 @@ def _no_load() -> str | None:
     return None
 
 
+def _nothing_ineffective(options: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
+    """A kind whose options all take effect whatever the others say."""
+    return ()
+
+
+#: Fingerprint entries measured at the start of a run (not set by the config): compared on
+#: resume only when both the stored cell and the run measured them.
+PROBE_LOG_PROB: Final = "probe_log_prob"
+TEMPERATURE_SEMANTICS: Final = "temperature_semantics"
+
+
+@final
+@attrs.frozen(kw_only=True)
+class EndpointProbe:
+    """What the start of a run measured about a policy's endpoint (``ConfiguredPolicy.probe``)."""
+
+    measured: Mapping[str, str]
+    """Entries added to the policy's fingerprint (``PROBE_LOG_PROB``, ``TEMPERATURE_SEMANTICS``)."""
+    refusal: str | None
+    """Why scoring on this endpoint would write wrong numbers (``None``: nothing found)."""
+    summary: str
+    tolerance: float = 0.0
+    """How far a stored ``PROBE_LOG_PROB`` may be from this one for the same model."""
+
+
 @final
 @attrs.frozen(kw_only=True, eq=False)
 class ConfiguredPolicy:
@@ -97,6 +123,14 @@ class ConfiguredPolicy:
     close: Callable[[], None] = _nothing_to_close
     endpoints: Callable[[], tuple[EndpointStats, ...]] = _no_endpoints
     load: Callable[[], str | None] = _no_load
+
+
+    endpoint: str | None = None
+    """Policies with the same endpoint (address, model and the settings a probe depends on)
+    are probed once at the start of a run; ``None``: nothing to probe (in-process)."""
+    probe: Callable[[], Awaitable[EndpointProbe]] | None = None
+    fingerprint_tolerance: float = 0.0
+    """How far a stored ``PROBE_LOG_PROB`` may be from the fingerprint's (set by the run's probe)."""
 
     @property
     def name(self) -> str:
@@ -126,25 +160,32 @@ class Backend:
     required: frozenset[str]
     build: Callable[[PolicySettings], Result[ConfiguredPolicy, str]]
 
-    def checked(self, options: Mapping[str, object]) -> Result[dict[str, object], str]:
+    ineffective: Callable[[Mapping[str, object]], tuple[tuple[str, str], ...]] = _nothing_ineffective
+    """The options that cannot take effect together with the others, each with why (a config error)."""
+
+    def checked(self, options: Mapping[str, object], prefix: str = "") -> Result[dict[str, object], str]:
         """The options converted to their field types, or what is wrong with the first bad one."""
-        return check_options(options, self.fields)
+        return check_options(options, self.fields, prefix)
 
 
-def check_options(options: Mapping[str, object], fields: Mapping[str, object]) -> Result[dict[str, object], str]:
-    """Each option converted to its field's type (strictly: a boolean is not a number).
+def check_options(
+    options: Mapping[str, object], fields: Mapping[str, object], prefix: str = ""
+) -> Result[dict[str, object], str]:
+    """Each option converted to its field's type (strictly: a boolean is not a number); a
+    problem names the option by its path (``prefix`` plus the key).
 
     >>> check_options({"timeout": 3}, {"timeout": float})
     <Success: {'timeout': 3.0}>
-    >>> check_options({"timeout": True}, {"timeout": float})
-    <Failure: timeout: Expected `float`, got `bool`>
+    >>> check_options({"timeout": True}, {"timeout": float}, "policies.t.")
+    <Failure: policies.t.timeout must be a number, got true>
     """
     converted: dict[str, object] = {}
     for key, value in options.items():
-        try:
-            converted[key] = msgspec.convert(value, fields[key])
-        except msgspec.ValidationError as error:
-            return Failure(f"{key}: {error}")
+        match sealed(convert_option(prefix + key, value, fields[key])):
+            case Success(done):
+                converted[key] = done
+            case Failure(reason):
+                return Failure(reason)
     return Success(converted)
 
 
@@ -168,7 +209,7 @@ def fields_of(
     >>> fields_of(Echo)
     ({'url': <class 'str'>, 'timeout': <class 'float'>}, frozenset({'url'}))
     """
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     overrides = config_types or {}
     fields: dict[str, object] = {}
     required: set[str] = set()

@@ -140,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument("--retry-failed", action="store_true", help="recompute cells that failed in earlier runs")
     score.add_argument(
+        "--no-probe",
+        action="store_true",
+        help="skip the probe of each endpoint before scoring (a few requests that refuse a server giving "
+        "wrong log probs and notice another model behind the same name on resume); only for servers verified otherwise",
+    )
+    score.add_argument(
         "--ray",
         nargs="?",
         const="",
@@ -272,6 +278,7 @@ def _score(arguments: argparse.Namespace, *, console: Console, errors: Console, 
         data=arguments.data,
         out=journal,
         retry_failed=arguments.retry_failed,
+        probe=not arguments.no_probe,
         ray=arguments.ray,
         ray_workers=arguments.ray_workers,
         ray_batch_rows=arguments.ray_batch_rows,

@@ -19,6 +19,7 @@ from cje_fp.scoring import (
     BackendFatal,
     ConfigInvalid,
     DataNotFound,
+    EndpointRefused,
     ForeignOutput,
     InputRejected,
     Interrupted,
@@ -44,6 +45,7 @@ class ScoreOptions:
     data: Path
     out: Path
     retry_failed: bool
+    probe: bool = True
     ray: str | None = None
     """None: in this process; "": on Ray (RAY_ADDRESS or a local instance); else a cluster's address."""
     ray_workers: int | None = None
@@ -63,7 +65,7 @@ def exit_code(error: ScoringError) -> ExitCode:
             return ExitCode.INTERRUPTED
         case InputRejected():
             return ExitCode.REFUSED
-        case ApiKeysMissing() | BackendFatal() | RayFailed():
+        case ApiKeysMissing() | BackendFatal() | RayFailed() | EndpointRefused():
             return ExitCode.BACKEND
         case _:
             assert_never(error)
@@ -81,6 +83,8 @@ def _print_summary(summary: ScoringSummary, console: Console) -> None:
     )
     for line in summary.endpoint_lines():
         console.print(line, style="dim")
+    for warning in summary.warnings:
+        console.print(f"WARNING: {warning}", style="bold red")
     if summary.failed:
         failures = ", ".join(f"{policy}/{kind}={count}" for (policy, kind), count in sorted(summary.failed.items()))
         console.print(f"failed cells (kept as failures, null log probs): {failures}")
@@ -102,7 +106,9 @@ def run_score(options: ScoreOptions, *, console: Console, errors: Console, verbo
     """Score, resume, or retry failed cells; exit 0, or 1/2/3/130 with one paragraph."""
     progress = RichProgress(errors, plan_console=console)
     if options.ray is None:
-        scored = score_file(options.config, options.data, options.out, retry_failed=options.retry_failed, progress=progress)
+        scored = score_file(options.config, options.data, options.out, retry_failed=options.retry_failed, progress=progress,
+            probe=options.probe,
+        )
     else:
         if not verbose:
             _quiet_ray()
@@ -115,6 +121,7 @@ def run_score(options: ScoreOptions, *, console: Console, errors: Console, verbo
             batch_rows=options.ray_batch_rows,
             retry_failed=options.retry_failed,
             progress=progress,
+            probe=options.probe,
         )
     match sealed(scored):
         case Success(summary):

@@ -154,6 +154,17 @@ class ModelNotFound(_Base):
     transient: ClassVar[bool] = False
     model: str
     http: HttpDetail | None = None
+    path: str = ""
+    """The URL path that answered 404 (e.g. ``/v1/completions``)."""
+
+    def describe(self) -> str:
+        """One line: the fields, the path tried, and the two usual causes."""
+        tried = f"POST {self.path}" if self.path else "the completions request"
+        return (
+            f"{super().describe()}: {tried} answered 404: the server does not serve model {self.model!r}, "
+            "or base_url lacks the API's prefix (requests go to base_url + /completions; most servers "
+            "want base_url to end in /v1)"
+        )
 
 
 @final

@@ -55,6 +55,7 @@ from typing import Any, Final
 import attrs
 from returns.result import Failure, Result, Success
 
+from cje_fp.backends._options import NonNegativeSeconds, PositiveInt, Seconds, conforms
 from cje_fp.backends._registry import (
     DEFAULT_KIND,
     Backend,
@@ -77,16 +78,16 @@ _HIDES: Final = {"base_urls": "base_url", "base_url": "base_urls"}
 class RetrySettings:
     """How ``retrying`` wraps every policy."""
 
-    max_attempts: int = attrs.field(default=5, validator=attrs.validators.ge(1))
-    deadline: float = attrs.field(default=120.0, validator=attrs.validators.gt(0))
-    max_retry_after: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
+    max_attempts: PositiveInt = attrs.field(default=5, validator=conforms(PositiveInt))
+    deadline: Seconds = attrs.field(default=120.0, validator=conforms(Seconds))
+    max_retry_after: NonNegativeSeconds = attrs.field(default=60.0, validator=conforms(NonNegativeSeconds))
 
 
 @attrs.frozen(kw_only=True)
 class RunSettings:
     """How many cells are in flight across policies."""
 
-    max_concurrency: int = attrs.field(default=64, validator=attrs.validators.ge(1))
+    max_concurrency: PositiveInt = attrs.field(default=64, validator=conforms(PositiveInt))
 
 
 _RETRY_FIELDS: Final = fields_of(RetrySettings, exclude=frozenset())[0]
@@ -119,8 +120,13 @@ def _table(path: Path, section: str, table: object, allowed: Mapping[str, object
         return _invalid(path, f"[{section}] must be a table")
     unknown = sorted(set(table) - set(allowed))
     if unknown:
-        return _invalid(path, f"[{section}] has an unknown key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}")
-    return check_options(table, allowed).alt(lambda reason: ConfigInvalid(path=str(path), reason=f"[{section}] {reason}"))
+        allowed_keys = ", ".join(sorted(allowed))
+        return _invalid(path, f"{section}.{unknown[0]} is not a known option; allowed in [{section}]: {allowed_keys}")
+    return check_options(table, allowed, f"{section}.").alt(partial(_reason, path))
+
+
+def _reason(path: Path, reason: str) -> ConfigInvalid:
+    return ConfigInvalid(path=str(path), reason=reason)
 
 
 def _settings(
@@ -130,7 +136,7 @@ def _settings(
         try:
             return Success(cls(**options))
         except ValueError as error:
-            return _invalid(path, f"[{section}]: {error}")
+            return _invalid(path, f"{section}.{error}")
 
     return _table(path, section, table, fields).bind(built)
 
@@ -138,32 +144,45 @@ def _settings(
 def _kind_of(path: Path, name: str, own: dict[str, Any], defaults: dict[str, Any]) -> Result[Backend, ConfigInvalid]:
     kind = own.get(_KIND, defaults.get(_KIND, DEFAULT_KIND))
     if not isinstance(kind, str):
-        return _invalid(path, f"policy {name!r}: kind must be a string, got {kind!r}")
+        where = f"policies.{name}" if _KIND in own else "defaults"
+        return _invalid(path, f"{where}.kind must be a string naming a backend kind, got {kind!r}")
     return resolve_backend(kind).alt(lambda reason: ConfigInvalid(path=str(path), reason=f"policy {name!r}: {reason}"))
 
 
+def _ineffective(path: Path, name: str, own: Mapping[str, Any], found: tuple[tuple[str, str], ...]) -> ConfigInvalid:
+    """The first option that cannot take effect, named by where it was set."""
+    key, why = found[0]
+    where = f"policies.{name}.{key}" if key in own else f"defaults.{key} (taken by policy {name!r})"
+    return ConfigInvalid(path=str(path), reason=f"{where} cannot take effect: {why}")
+
+
 def _policy(
-    path: Path, name: str, own: dict[str, Any], defaults: dict[str, Any], backend: Backend
+    path: Path, name: str, raw: object, defaults: dict[str, Any], backend: Backend
 ) -> Result[ConfiguredPolicy, ConfigInvalid]:
     """Check ``own`` against the kind's fields, add the defaults it knows, and build the policy."""
     allowed = {**backend.fields, _KIND: str}
+    own = raw if isinstance(raw, dict) else {}
+    hidden = {_HIDES[key] for key in own if key in _HIDES}
+    inherited = {
+        key: value for key, value in defaults.items() if key in backend.fields and key not in own and key not in hidden
+    }
 
-    def build(checked: dict[str, Any]) -> Result[ConfiguredPolicy, ConfigInvalid]:
-        hidden = {_HIDES[key] for key in checked if key in _HIDES}
-        inherited = {key: value for key, value in defaults.items() if key in backend.fields and key not in hidden}
-        options = {key: value for key, value in {**inherited, **checked}.items() if key != _KIND}
+    def build(checked: dict[str, Any], taken: dict[str, Any]) -> Result[ConfiguredPolicy, ConfigInvalid]:
+        options = {key: value for key, value in {**taken, **checked}.items() if key != _KIND}
         missing = sorted(backend.required - set(options))
         if missing:
             return _invalid(path, f"policy {name!r} needs {missing[0]!r} (in [policies.{name}] or [defaults])")
+        ineffective = backend.ineffective(options)
+        if ineffective:
+            return Failure(_ineffective(path, name, own, ineffective))
         settings = PolicySettings(name=name, options=options, folder=path.parent)
-        return (
-            backend.checked(options)
-            .map(lambda converted: attrs.evolve(settings, options=converted))
-            .bind(backend.build)
-            .alt(lambda reason: ConfigInvalid(path=str(path), reason=f"policy {name!r}: {reason}"))
-        )
+        return backend.build(settings).alt(lambda reason: ConfigInvalid(path=str(path), reason=f"policy {name!r}: {reason}"))
 
-    return _table(path, f"policies.{name}", own, allowed).bind(build)
+    return _table(path, f"policies.{name}", raw, allowed).bind(
+        lambda checked: backend.checked(inherited, "defaults.")
+        .alt(partial(_reason, path))
+        .bind(lambda taken: build(checked, taken))
+    )
 
 
 def _close(policies: list[ConfiguredPolicy]) -> None:
@@ -189,7 +208,7 @@ def _policies(
     unknown = sorted(set(defaults) - known)
     if unknown:
         _close(policies)
-        return _invalid(path, f"[defaults] has an unknown key {unknown[0]!r}: no policy's kind accepts it")
+        return _invalid(path, f"defaults.{unknown[0]} is not a known option: no policy's kind accepts it")
     return Success(tuple(policies))
 
 

@@ -253,6 +253,27 @@ class RayFailed:
         )
 
 
+@final
+@attrs.frozen(kw_only=True)
+class EndpointRefused:
+    """The probe at the start of a run found an endpoint that would give wrong log probs."""
+
+    kind: ClassVar[str] = "endpoint_refused"
+    policies: tuple[str, ...]
+    endpoint: str
+    reason: str
+    details: str = ""
+
+    def describe(self) -> str:
+        """One paragraph for humans."""
+        names = ", ".join(repr(name) for name in self.policies)
+        return (
+            f"policy {names} cannot be scored on {self.endpoint}: {self.reason}. Nothing was scored; "
+            "`cje-fp doctor CONFIG` shows every check. (`score --no-probe` skips this check: only for "
+            "a server you have verified otherwise.)"
+        )
+
+
 ScoringError: TypeAlias = (
     ConfigInvalid
     | DataNotFound
@@ -267,5 +288,6 @@ ScoringError: TypeAlias = (
     | OutputNotWritable
     | RayMissing
     | RayFailed
+    | EndpointRefused
 )
 """Every reason a scoring run (or a doctor run) does not happen or stops."""

@@ -206,8 +206,10 @@ def score_on_ray(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     retry_failed: bool = False,
     progress: ScoringProgress | None = None,
+    probe: bool = True,
 ) -> Result[ScoringSummary, ScoringError]:
-    """``score_file`` with the cells computed on Ray: the same output, journal, lock and resume.
+    """``score_file`` with the cells computed on Ray: the same output, journal, lock, resume and
+    endpoint probe (run by the driver before any cell; ``probe=False`` skips it).
 
     ``address`` is a Ray cluster's (``"auto"``, ``"host:6379"``); None uses the session
     already open, else ``RAY_ADDRESS``, else starts a local instance for this run.
@@ -222,7 +224,7 @@ def score_on_ray(
 
     def run(loaded: ScoreConfig) -> Result[ScoringSummary, ScoringError]:
         result = _score_loaded(
-            loaded, Path(data), Path(out), retry_failed=retry_failed, progress=reporter, compute=on_ray
+            loaded, Path(data), Path(out), retry_failed=retry_failed, progress=reporter, compute=on_ray, probe=probe
         )
         return on_ray.outcome(result)
 

@@ -29,6 +29,7 @@ from cje_fp.scoring._errors import (
     ScoringError,
     StoredCellUnreadable,
 )
+from cje_fp.scoring._fingerprints import resume_notes
 from cje_fp.scoring._scored_rows import ID_FIELD, resumable, stored_cells
 
 
@@ -44,6 +45,8 @@ class ResumePlan:
     torn_tail_bytes: int
     complete_bytes: int
     """Where the output's complete lines end: a torn line after it is cut before appending."""
+    notes: tuple[str, ...] = ()
+    """What resuming found changed (stale cells recomputed, policies dropped), one line each."""
 
     @property
     def skipped(self) -> int:
@@ -64,9 +67,12 @@ class ResumePlan:
         """One line: rows, policies, cells done and to compute."""
         to_compute = sum(self.to_compute(policy) for policy in self.policies)
         resuming = f" (resuming {self.out}; {self.torn_tail_bytes} torn bytes dropped)" if self.resumed else ""
-        return (
-            f"{len(self.rows)} rows x {len(self.policies)} policies: "
-            f"{self.skipped} cells already done, {to_compute} to compute{resuming}"
+        return "\n".join(
+            (
+                f"{len(self.rows)} rows x {len(self.policies)} policies: "
+                f"{self.skipped} cells already done, {to_compute} to compute{resuming}",
+                *self.notes,
+            )
         )
 
 
@@ -127,5 +133,6 @@ def _plan_with(
             resumed=bool(journal.rows),
             torn_tail_bytes=journal.torn_tail_bytes,
             complete_bytes=journal.complete_bytes,
+            notes=resume_notes(journal.rows.values(), config, out),
         )
     )

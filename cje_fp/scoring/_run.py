@@ -36,8 +36,9 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
+import attrs
 import filelock
 from returns.result import Failure, Result, Success
 
@@ -52,6 +53,8 @@ from cje_fp.scoring._errors import (
     OutputNotWritable,
     ScoringError,
 )
+from cje_fp.scoring._fingerprints import identical_to_base
+from cje_fp.scoring._probe import ProbedConfig, probe_endpoints
 from cje_fp.scoring._progress import NoProgress, ScoringProgress, ShowsLoad
 from cje_fp.scoring._resume import ResumePlan, plan_run, read_output
 from cje_fp.scoring._sample import CellOutcome, Sample
@@ -156,9 +159,11 @@ Compute: TypeAlias = Callable[[ScoreConfig, ResumePlan, "_Collector"], None]
 """How the pending cells are computed into the collector: ``_compute`` here, on Ray elsewhere."""
 
 
-def _compacted(plan: ResumePlan, config: ScoreConfig, leave_out: frozenset[str]) -> Result[int, ScoringError]:
+def _compacted(
+    plan: ResumePlan, config: ScoreConfig, leave_out: frozenset[str]
+) -> Result[list[dict[str, Any]], ScoringError]:
     """Rewrite the output: one line per row whose every cell stands, in input order, every field
-    but the cells from the current input; the number of rows written."""
+    but the cells from the current input; the rows written."""
     match sealed(read_output(plan.out)):
         case Failure(foreign):
             return Failure(foreign)
@@ -175,7 +180,7 @@ def _compacted(plan: ResumePlan, config: ScoreConfig, leave_out: frozenset[str])
                 compact(plan.out, rows)
             except OSError as error:
                 return Failure(OutputNotWritable(out=str(plan.out), reason=_reason(error)))
-            return Success(len(rows))
+            return Success(rows)
 
 
 def _fatal(stopped: Stopped, out: Path, collector: _Collector) -> BackendFatal:
@@ -183,7 +188,9 @@ def _fatal(stopped: Stopped, out: Path, collector: _Collector) -> BackendFatal:
     return BackendFatal(policy=stopped.policy, cause=stopped.cause, seen=stopped.seen, out=str(out), details=details)
 
 
-def _summary(config: ScoreConfig, plan: ResumePlan, collector: _Collector, elapsed: float) -> ScoringSummary:
+def _summary(
+    config: ScoreConfig, plan: ResumePlan, collector: _Collector, elapsed: float, warnings: tuple[str, ...]
+) -> ScoringSummary:
     return ScoringSummary(
         out=str(plan.out),
         n_rows=len(plan.rows),
@@ -197,6 +204,8 @@ def _summary(config: ScoreConfig, plan: ResumePlan, collector: _Collector, elaps
         resumed=plan.resumed,
         torn_tail_bytes=plan.torn_tail_bytes,
         endpoints={policy.name: stats for policy in config.policies if (stats := policy.endpoints())},
+        notes=plan.notes,
+        warnings=warnings,
     )
 
 
@@ -241,18 +250,48 @@ def _run(
     match sealed(compacted):
         case Failure(problem):
             return Failure(problem)
-        case Success(rows_done) if interrupted:
-            return Failure(Interrupted(out=str(plan.out), rows_done=rows_done, n_rows=len(plan.rows)))
+        case Success(rows) if interrupted:
+            return Failure(Interrupted(out=str(plan.out), rows_done=len(rows), n_rows=len(plan.rows)))
         case Success(_) if stopped is not None:
             return Failure(_fatal(stopped, plan.out, collector))
-        case Success(_):
-            return Success(_summary(config, plan, collector, time.perf_counter() - started))
+        case Success(rows):
+            warnings = identical_to_base(rows, config.policies, config.base_policy)
+            return Success(_summary(config, plan, collector, time.perf_counter() - started, warnings))
+
+
+def _probed_run(
+    config: ScoreConfig,
+    data: Path,
+    out: Path,
+    *,
+    retry_failed: bool,
+    progress: ScoringProgress,
+    compute: Compute,
+    probe: bool,
+) -> Result[ScoringSummary, ScoringError]:
+    """Probe each endpoint (``cje_fp.scoring._probe``), then plan and run with what it measured."""
+
+    def planned(probed: ProbedConfig) -> Result[ScoringSummary, ScoringError]:
+        return plan_run(probed.config, data, out, retry_failed=retry_failed).bind(
+            lambda plan: _run(probed.config, attrs.evolve(plan, notes=probed.notes + plan.notes), progress, compute)
+        )
+
+    probed: Result[ProbedConfig, ScoringError] = probe_endpoints(config, enabled=probe)
+    return probed.bind(planned)
 
 
 def _locked(
-    config: ScoreConfig, data: Path, out: Path, *, retry_failed: bool, progress: ScoringProgress, compute: Compute
+    config: ScoreConfig,
+    data: Path,
+    out: Path,
+    *,
+    retry_failed: bool,
+    progress: ScoringProgress,
+    compute: Compute,
+    probe: bool,
 ) -> Result[ScoringSummary, ScoringError]:
-    """Plan and run while holding the output's lock (``OUT.lock``, left in place); refuse when another run holds it."""
+    """Probe, plan and run while holding the output's lock (``OUT.lock``, left in place); refuse when
+    another run holds it."""
     lock = filelock.FileLock(out.with_name(out.name + ".lock"))
     try:
         lock.acquire(timeout=0)
@@ -261,7 +300,7 @@ def _locked(
     except OSError as error:
         return Failure(OutputNotWritable(out=str(out), reason=_reason(error)))
     try:
-        return plan_run(config, data, out, retry_failed=retry_failed).bind(lambda plan: _run(config, plan, progress, compute))
+        return _probed_run(config, data, out, retry_failed=retry_failed, progress=progress, compute=compute, probe=probe)
     finally:
         lock.release()
 
@@ -274,11 +313,12 @@ def _score_loaded(
     retry_failed: bool,
     progress: ScoringProgress,
     compute: Compute = _compute,
+    probe: bool = True,
 ) -> Result[ScoringSummary, ScoringError]:
     missing = missing_api_keys(config)
     if missing is not None:
         return Failure(missing)
-    return _locked(config, data, out, retry_failed=retry_failed, progress=progress, compute=compute)
+    return _locked(config, data, out, retry_failed=retry_failed, progress=progress, compute=compute, probe=probe)
 
 
 def score_file(
@@ -288,21 +328,24 @@ def score_file(
     *,
     retry_failed: bool = False,
     progress: ScoringProgress | None = None,
+    probe: bool = True,
 ) -> Result[ScoringSummary, ScoringError]:
     """Score every row of ``data`` under every policy of ``config`` into ``out`` (resumable).
 
     ``config`` is a loaded ``ScoreConfig`` (left open) or the path of a TOML
     config (loaded and closed here). Failed cells are results, counted in the
     summary; a ``ScoringError`` says why the run did not happen or stopped.
+    Each endpoint is probed first (``cje_fp.scoring._probe``) unless ``probe``
+    is false.
     """
     reporter = progress if progress is not None else NoProgress()
     if isinstance(config, ScoreConfig):
-        return _score_loaded(config, Path(data), Path(out), retry_failed=retry_failed, progress=reporter)
+        return _score_loaded(config, Path(data), Path(out), retry_failed=retry_failed, progress=reporter, probe=probe)
     match sealed(load_config(Path(config))):
         case Failure(invalid):
             return Failure(invalid)
         case Success(loaded):
             try:
-                return _score_loaded(loaded, Path(data), Path(out), retry_failed=retry_failed, progress=reporter)
+                return _score_loaded(loaded, Path(data), Path(out), retry_failed=retry_failed, progress=reporter, probe=probe)
             finally:
                 loaded.close()

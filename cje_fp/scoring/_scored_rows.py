@@ -49,6 +49,7 @@ from cje_fp.io import (
 )
 from cje_fp.policy import LogProbResult
 from cje_fp.scoring._config import ScoreConfig
+from cje_fp.scoring._fingerprints import same_source
 
 #: The row id field of a scored file.
 ID_FIELD: Final = "prompt_id"
@@ -131,7 +132,7 @@ def stored_cells(stored: Mapping[str, Any], row: InputRow, config: ScoreConfig) 
     cells: dict[str, LogProbResult] = {}
     for policy in config.policies:
         name = policy.name
-        if sources.get(name) != dict(policy.fingerprint) or name not in statuses:
+        if not same_source(sources.get(name), policy.fingerprint, policy.fingerprint_tolerance) or name not in statuses:
             continue
         if statuses[name] == "ok":
             value = _stored_value(stored, name)

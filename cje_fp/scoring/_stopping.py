@@ -72,6 +72,13 @@ STREAK: Final = 10
 ROW_CAUSES: Final = (InvalidInput, TokenLimitExceeded, TokenBoundaryError, InvalidLogProb)
 #: Root causes that say the backend refuses us whatever the row, or is gone: one stops the run.
 REFUSING_CAUSES: Final = (Unauthorized, ModelNotFound, EndpointsDown)
+
+
+def _refusal(cause: LogProbError) -> str:
+    """The refusal's kind, with the path a 404 answered (a base_url without /v1 shows there)."""
+    if isinstance(cause, ModelNotFound) and cause.path:
+        return f"{cause.kind}: POST {cause.path} answered 404"
+    return cause.kind
 #: Root causes that say nothing was reached.
 UNREACHABLE_CAUSES: Final = (ConnectionFailed, Timeout)
 
@@ -166,7 +173,7 @@ class FatalWatch:
             seen = f"lost every server: all {cause.endpoints} were taken out after failing again and again ({cause.kind})"
             return Stopped(policy=policy, cause=cause.kind, seen=seen)
         if isinstance(cause, REFUSING_CAUSES):
-            return Stopped(policy=policy, cause=cause.kind, seen=f"refuses us ({cause.kind})")
+            return Stopped(policy=policy, cause=cause.kind, seen=f"refuses us ({_refusal(cause)})")
         if len(streak) >= STREAK:
             kinds = ", ".join(sorted({kind for _, kind in streak}))
             seen = f"failed {len(streak)} cells in a row ({kinds}) and none succeeded since"

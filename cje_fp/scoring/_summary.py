@@ -48,6 +48,10 @@ class ScoringSummary:
     torn_tail_bytes: int
     endpoints: Mapping[str, tuple[EndpointStats, ...]] = attrs.field(factory=dict)
     """Policy -> what each of its servers did (backends that send requests only)."""
+    notes: tuple[str, ...] = ()
+    """What the run found before scoring (endpoint probes, stale or dropped cells), one line each."""
+    warnings: tuple[str, ...] = ()
+    """What looks wrong in the scored file (a target scored exactly as the base on every row)."""
 
     @property
     def cells_per_second(self) -> float:
@@ -61,9 +65,11 @@ class ScoringSummary:
             **{
                 field.name: getattr(self, field.name)
                 for field in attrs.fields(type(self))
-                if field.name not in ("failed", "policies", "endpoints")
+                if field.name not in ("failed", "policies", "endpoints", "notes", "warnings")
             },
             "policies": list(self.policies),
+            "notes": list(self.notes),
+            "warnings": list(self.warnings),
             "failed": [
                 {"policy": policy, "kind": kind, "count": count} for (policy, kind), count in sorted(self.failed.items())
             ],

@@ -37,6 +37,7 @@ def choice(
     state: ServerState, index: int, prompt: str, *, model: str, echo: bool, max_tokens: int, serial: int
 ) -> dict[str, object]:
     config = state.config
+    model = model + config.revision  # another revision: the same names, other weights
     quirks = state.faults(prompt, PROMPT_FAULTS)
     text = _normalised(prompt, quirks)
     prompt_tokens = tokenize(text) if echo and not config.generated_only else []

@@ -49,6 +49,9 @@ class FakeServerConfig:
     """Answer a request carrying a list of several prompts with a 500, as llama.cpp's server does."""
     content_faults: tuple[tuple[str, float], ...] = attrs.field(default=(), converter=_rates)
     fault_seed: int = 0
+    revision: str = ""
+    """The weights' version: another revision serves the same model names with other log probs
+    (``expected_log_prob(..., model=name + revision)`` gives them)."""
 
 
 @attrs.frozen(kw_only=True)

@@ -62,7 +62,7 @@ def test_output_rows_carry_no_endpoint_address(tmp_path: Path, server: FakeServe
     text = (tmp_path / "scored.jsonl").read_text()
     rows = [json.loads(line) for line in text.splitlines()]
     assert len(rows) == 6 and all(row["logprob_status"] == {"base": "ok", "t1": "ok", "t2": "ok"} for row in rows)
-    assert all(set(source) == {"model", "template"} for row in rows for source in row["logprob_source"].values())
+    assert all("base_url" not in source for row in rows for source in row["logprob_source"].values())
     for leaked in (address, "gateway", CANARY, "127.0.0.1"):
         assert leaked not in text + result.stdout + result.stderr
 

@@ -120,11 +120,18 @@ def comparable(path: Path) -> list[dict[str, Any]]:
     found = [json.loads(line) for line in path.read_text().splitlines()]
     for row in found:
         for record in row["logprob_errors"].values():
-            record.get("http", {}).pop("request_hash", None)
-            record.get("last", {}).get("http", {}).pop("request_hash", None)
+            _drop_request_hashes(record)
         for source in row["logprob_source"].values():
             source.pop("base_url", None)
     return found
+
+
+def _drop_request_hashes(record: dict[str, Any]) -> None:
+    """Remove ``request_hash`` wherever it sits in an error record (``http``, ``last``, ...)."""
+    record.pop("request_hash", None)
+    for value in record.values():
+        if isinstance(value, dict):
+            _drop_request_hashes(value)
 
 
 def descendants(parent: int) -> set[int]:

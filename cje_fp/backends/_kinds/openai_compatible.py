@@ -22,29 +22,85 @@ answered does not change it.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
 from returns.result import Failure, Result, Success
 
+from cje_fp.backends._options import NonEmptyText
 from cje_fp.backends._registry import (
+    PROBE_LOG_PROB,
+    TEMPERATURE_SEMANTICS,
     Backend,
     ConfiguredPolicy,
     Diagnosis,
+    EndpointProbe,
     PolicySettings,
     fields_of,
 )
-from cje_fp.backends.openai import OpenAICompatiblePolicy, doctor, from_jinja
+from cje_fp.backends.openai import (
+    PROBE_TOLERANCE,
+    OpenAICompatiblePolicy,
+    doctor,
+    from_jinja,
+    start_probe,
+)
+from cje_fp.errors import redact_url
 
 _FIELDS, _REQUIRED = fields_of(
     OpenAICompatiblePolicy,
     config_types={"template": str},
-    extra={"template_file": str, "template_end_of_turn": str},
+    extra={"template_file": NonEmptyText, "template_end_of_turn": NonEmptyText},
 )
 
 
+def _text_id(text: str | None) -> str | None:
+    return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
 def _fingerprint(policy: OpenAICompatiblePolicy) -> dict[str, str | None]:
-    return {"model": policy.model, "template": policy.template_id}
+    """Every option that changes a cell (model, template, system prompt, ...); not the address."""
+    return {
+        "kind": BACKEND.kind,
+        "model": policy.model,
+        "template": policy.template_id,
+        "system_prompt": _text_id(policy.system_prompt),
+        "score_end_of_turn": str(policy.score_end_of_turn).lower(),
+        "temperature": repr(policy.temperature),
+        "max_tokens": str(policy.max_tokens),
+        "two_request_fallback": str(policy.two_request_fallback).lower(),
+    }
+
+
+def _endpoint(policy: OpenAICompatiblePolicy) -> str:
+    addresses = ",".join(redact_url(url) for url in policy.endpoints)
+    return f"{addresses} model={policy.model} temperature={policy.temperature:g} max_tokens={policy.max_tokens}"
+
+
+async def _probe(policy: OpenAICompatiblePolicy) -> EndpointProbe:
+    found = await start_probe(policy)
+    measured = {} if found.log_prob is None else {PROBE_LOG_PROB: f"{found.log_prob:.6f}"}
+    if found.temperature_semantics is not None:
+        measured[TEMPERATURE_SEMANTICS] = found.temperature_semantics
+    return EndpointProbe(measured=measured, refusal=found.refusal, summary=found.summary, tolerance=PROBE_TOLERANCE)
+
+
+_WITHOUT_TEMPLATE: Final = (
+    "without a chat template (template or template_file) the prompt is sent as is, so this policy "
+    "would score exactly as one without it; set template = \"llama3\" (or chatml, mistral) or "
+    "template_file, or remove it"
+)
+
+
+def _ineffective(options: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
+    """Options that cannot change anything given the others."""
+    templated = "template" in options or "template_file" in options
+    found = [(key, _WITHOUT_TEMPLATE) for key in ("system_prompt", "score_end_of_turn") if key in options and not templated]
+    if "template_end_of_turn" in options and "template_file" not in options:
+        found.append(("template_end_of_turn", "it is the end-of-turn text of a template_file, and there is none"))
+    return tuple(found)
 
 
 def _load(policy: OpenAICompatiblePolicy) -> str:
@@ -101,6 +157,8 @@ def _policy(name: str, options: dict[str, object]) -> Result[ConfiguredPolicy, s
             close=policy.close,
             endpoints=policy.endpoint_stats,
             load=lambda: _load(policy),
+            endpoint=_endpoint(policy),
+            probe=lambda: _probe(policy),
         )
     )
 
@@ -109,4 +167,6 @@ def _build(settings: PolicySettings) -> Result[ConfiguredPolicy, str]:
     return _with_template_file(settings).bind(lambda options: _policy(settings.name, options))
 
 
-BACKEND: Final = Backend(kind="openai-compatible", fields=_FIELDS, required=_REQUIRED, build=_build)
+BACKEND: Final = Backend(
+    kind="openai-compatible", fields=_FIELDS, required=_REQUIRED, build=_build, ineffective=_ineffective
+)

@@ -9,16 +9,24 @@ from ._doctor import (
 from ._policy import (
     OpenAICompatiblePolicy as OpenAICompatiblePolicy,
 )
+from ._start_probe import (
+    PROBE_TOLERANCE as PROBE_TOLERANCE,
+    StartProbe as StartProbe,
+    start_probe as start_probe,
+)
 from ._templates import (
     ChatTemplate as ChatTemplate,
     from_jinja as from_jinja,
 )
 
 __all__ = [
+    "PROBE_TOLERANCE",
     "ChatTemplate",
     "DoctorReport",
     "OpenAICompatiblePolicy",
+    "StartProbe",
     "alignment_problems",
     "doctor",
     "from_jinja",
+    "start_probe",
 ]

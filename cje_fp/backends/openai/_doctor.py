@@ -39,6 +39,7 @@ from cje_fp.backends.openai._doctor_probes import (
     TemperatureSemantics,
     agreement_tolerance,
     alignment_check,
+    alignment_verdict,
     batching_check,
     generation_check,
     non_ascii_check,
@@ -230,10 +231,10 @@ async def _probe_further(
         # Unbounded generation makes every further probe slow; fix it first.
         return attrs.evolve(report, checks=tuple(checks))
     tolerance = agreement_tolerance(report.noise_floor)
-    checks.append(await alignment_check(policy, tolerance))
+    temperature, semantics = await temperature_check(policy, text, tolerance)
+    checks.append(await alignment_verdict(policy, semantics, tolerance))
     checks.append(await non_ascii_check(policy, tolerance=tolerance))
     checks.append(await batching_check(policy, (text, prompt.context)))
-    temperature, semantics = await temperature_check(policy, text, tolerance)
     checks.append(temperature)
     return attrs.evolve(report, checks=tuple(checks), temperature_semantics=semantics)
 

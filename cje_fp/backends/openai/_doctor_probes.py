@@ -110,8 +110,11 @@ def agreement_tolerance(noise_floor: float | None) -> float:
     return max(AGREEMENT_TOLERANCE, 3.0 * (noise_floor or 0.0))
 
 
-async def alignment_check(policy: OpenAICompatiblePolicy, tolerance: float = AGREEMENT_TOLERANCE) -> Check:
-    """A generated token's log prob equals its teacher-forced one (within ``tolerance``).
+async def alignment_check(
+    policy: OpenAICompatiblePolicy, tolerance: float = AGREEMENT_TOLERANCE, temperature: float | None = None
+) -> Check:
+    """A generated token's log prob equals its teacher-forced one (within ``tolerance``), both
+    at ``temperature`` (default: the policy's; 0 makes the generated tokens the likeliest).
 
     Misaligned only when every probe disagrees (at least two): a generated token
     whose text is not its own (a partial UTF-8 byte dropped from it, say) makes a
@@ -120,13 +123,13 @@ async def alignment_check(policy: OpenAICompatiblePolicy, tolerance: float = AGR
     """
     differences: list[float] = []
     for prompt in ALIGNMENT_PROMPTS:
-        generated = _first(await policy.request_echoes([prompt], max_tokens=1, echo=False))
+        generated = _first(await policy.request_echoes([prompt], max_tokens=1, echo=False, temperature=temperature))
         if generated is None or not generated.tokens or not generated.tokens[0]:
             continue
         token, expected = generated.tokens[0], generated.log_probs[0]
         if expected is None:
             continue
-        forced = _first(await policy.request_echoes([prompt + token]))
+        forced = _first(await policy.request_echoes([prompt + token], temperature=temperature))
         if forced is None:
             continue
         scored = score_echo(forced, prompt, token)
@@ -157,6 +160,17 @@ async def alignment_check(policy: OpenAICompatiblePolicy, tolerance: float = AGR
         passed=True,
         detail=f"generated and echoed log probs of {len(differences)} tokens agree within {max(differences):.2g} nats",
     )
+
+
+async def alignment_verdict(
+    policy: OpenAICompatiblePolicy, semantics: TemperatureSemantics | None, tolerance: float = AGREEMENT_TOLERANCE
+) -> Check:
+    """``alignment_check``, asked again with greedy tokens when sampled ones could not check it
+    (parts of characters, say) and the endpoint's echoed log probs ignore temperature anyway."""
+    aligned = await alignment_check(policy, tolerance)
+    if not aligned.required and semantics == "raw":
+        aligned = await alignment_check(policy, tolerance, temperature=0.0)
+    return aligned
 
 
 async def _both_ways(policy: OpenAICompatiblePolicy, prompt: RenderedPrompt) -> tuple[float | None, float | None]:

@@ -105,8 +105,10 @@ def error_for_status(
     model: str,
     secrets: tuple[str, ...] = (),
     now: float | None = None,
+    path: str = "",
 ) -> LogProbError:
-    """The error for a non-2xx answer (any 2xx here is a caller bug: a bad request)."""
+    """The error for a non-2xx answer (any 2xx here is a caller bug: a bad request); ``path``
+    is the URL path requested (a 404 names it)."""
     http = detail(status, body, request_hash, secrets)
     if status == 429:
         return RateLimited(retry_after=parse_retry_after(retry_after, now=now), http=http)
@@ -115,7 +117,7 @@ def error_for_status(
     if status in (401, 403):
         return Unauthorized(http=http)
     if status == 404:
-        return ModelNotFound(model=model, http=http)
+        return ModelNotFound(model=model, http=http, path=redact(path, secrets))
     if status in (400, 413, 422) and _CONTEXT_LENGTH.search(body):
         return TokenLimitExceeded(http=http)
     return BadRequest(http=http)

@@ -41,12 +41,21 @@ import asyncio
 import weakref
 from collections.abc import Awaitable, Sequence
 from types import TracebackType
-from typing import Literal, final
+from typing import final
 from urllib.parse import urlsplit
 
 import attrs
 from returns.result import Failure, Result, Success
 
+from cje_fp.backends._options import (
+    EnvName,
+    MaxTokens,
+    NonNegativeSeconds,
+    PositiveInt,
+    Seconds,
+    Temperature,
+    conforms,
+)
 from cje_fp.backends._registry import EndpointStats
 from cje_fp.backends.openai._coalescer import Coalescer, outcome_of
 from cje_fp.backends.openai._completions import Echo, EchoResult
@@ -121,18 +130,18 @@ class OpenAICompatiblePolicy:
     base_url: str | None = attrs.field(default=None, validator=_check_url)
     base_urls: tuple[str, ...] = attrs.field(default=(), converter=_url_tuple, validator=_check_urls)
     model: str
-    api_key_env: str | None = None
-    timeout: float = attrs.field(default=60.0, validator=attrs.validators.gt(0.0))
-    temperature: float = 1.0
+    api_key_env: EnvName | None = attrs.field(default=None, validator=conforms(EnvName | None))
+    timeout: Seconds = attrs.field(default=60.0, validator=conforms(Seconds))
+    temperature: Temperature = attrs.field(default=1.0, validator=conforms(Temperature))
     template: ChatTemplate | None = attrs.field(default=None, converter=resolve_template)
     system_prompt: str | None = None
     score_end_of_turn: bool = True
-    max_tokens: Literal[0, 1] = attrs.field(default=0, validator=attrs.validators.in_((0, 1)))
+    max_tokens: MaxTokens = attrs.field(default=0, validator=conforms(MaxTokens))
     two_request_fallback: bool = False
-    max_in_flight: int = attrs.field(default=64, validator=attrs.validators.ge(1))
+    max_in_flight: PositiveInt = attrs.field(default=64, validator=conforms(PositiveInt))
     adaptive_concurrency: bool = True
-    batch_size: int = attrs.field(default=1, validator=attrs.validators.ge(1))
-    batch_wait: float = attrs.field(default=0.005, validator=attrs.validators.ge(0.0))
+    batch_size: PositiveInt = attrs.field(default=1, validator=conforms(PositiveInt))
+    batch_wait: NonNegativeSeconds = attrs.field(default=0.005, validator=conforms(NonNegativeSeconds))
     _runtime: Runtime = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:

@@ -124,6 +124,7 @@ class CompletionsWire:
                 request_hash=hash_,
                 model=self.model,
                 secrets=secrets,
+                path=self.url.path,
             )
             logger.debug("policy %s: request %s got HTTP %d (%s)", self.name, hash_, status, error.kind)
             return [Failure(error)] * len(prompts)

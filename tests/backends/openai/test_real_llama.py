@@ -9,6 +9,8 @@ it is absent, failed under ``CJE_FP_REQUIRE_ALL=1``.
 
 from __future__ import annotations
 
+import json
+import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -20,8 +22,10 @@ import pytest
 from cje_fp.backends.openai import DoctorReport, OpenAICompatiblePolicy, doctor
 from cje_fp.testing._tiny_gguf import Vocabulary
 from tests.helpers.boundary_pairs import BOUNDARY_PAIRS
+from tests.helpers.cli import run_cli
 from tests.helpers.real_llama import GroundTruth, llama_server, require_llama_cpp
 from tests.helpers.real_llama_cells import Cell, Tally, describe_wrong, score_cells, verdict
+from tests.helpers.scoring import scoring_rows, write_rows
 
 #: Vocabulary variants: (vocabulary, BOS added).
 VARIANTS: Final[dict[str, tuple[Vocabulary, bool]]] = {
@@ -207,3 +211,30 @@ def test_cells_are_judged_against_the_truth(servers: Servers) -> None:
     assert cell.verdict == "exact" and cell.truth is not None and cell.value is not None
     assert verdict(cell.truth + 0.01, cell.truth) == "wrong" and verdict(None, cell.truth) == "failed"
     assert verdict(cell.value, None) == "wrong"  # a number where no token boundary exists
+
+
+def _score_cli(served: Served, folder: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
+    config = folder / "config.toml"
+    config.write_text(
+        f'base_policy = "base"\n[defaults]\nbase_url = "{served.base_url}"\nmax_tokens = 1\ntimeout = 120\n'
+        '[policies.base]\nmodel = "tiny"\n[policies.chat]\nmodel = "tiny"\ntemplate = "chatml"\n'
+    )
+    data = write_rows(folder / "data.jsonl", scoring_rows(4, failing=frozenset()))
+    out = folder / "scored.jsonl"
+    return run_cli("score", config, data, "--out", out, timeout=300), out
+
+
+def test_score_refuses_the_shifted_server_before_writing_a_number(servers: Servers, tmp_path: Path) -> None:
+    result, out = _score_cli(servers["bpe_no_bos"], tmp_path)
+    assert result.returncode == 3, result.stdout + result.stderr
+    message = " ".join(result.stderr.split())
+    assert "cannot be scored on" in message and "another position" in message
+    assert not out.exists()
+
+
+def test_score_probes_a_correct_server_and_records_what_it_measured(servers: Servers, tmp_path: Path) -> None:
+    result, out = _score_cli(servers["bpe"], tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "temperature semantics raw" in result.stdout
+    source = json.loads(out.read_text().splitlines()[0])["logprob_source"]["base"]
+    assert source["temperature_semantics"] == "raw" and float(source["probe_log_prob"]) < 0
