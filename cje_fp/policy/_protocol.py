@@ -16,7 +16,7 @@ A policy is a name plus a function from (context, response) to
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, TypeAlias, TypeVar, final, overload, runtime_checkable
 
 import attrs
@@ -58,6 +58,30 @@ class AsyncPolicy(Protocol):
         self, context: str, response: str
     ) -> LogProbResult:
         """``log P(response | context)``, or why it could not be computed."""
+
+
+BatchCall: TypeAlias = Callable[[Sequence[tuple[str, str]]], Awaitable[list[LogProbResult]]]
+"""An awaitable call on many (context, response) pairs: one result per pair, in order."""
+
+
+@runtime_checkable
+class BatchAsyncPolicy(Protocol):
+    """A policy that can also take many cells in one awaitable call.
+
+    ``compute_log_probs_async(pairs)`` gives, for each pair, exactly what
+    ``compute_log_prob_async`` would: one ``Result`` per cell, in order. An
+    interpreter may hand such a policy chunks of cells instead of one task per
+    cell; combinators that do not offer it leave the policy per cell.
+    """
+
+    @property
+    def name(self) -> str:
+        """The policy's unique name."""
+
+    async def compute_log_probs_async(
+        self, pairs: Sequence[tuple[str, str]]
+    ) -> list[LogProbResult]:
+        """One ``log P(response | context)`` (or why not) per pair, in order."""
 
 
 @runtime_checkable

@@ -3,8 +3,11 @@
 A ``_Grid`` is samples x policies flattened to cells in row-major order. The
 thread interpreter runs blocking policies on a bounded pool of threads; the
 asyncio interpreter runs a bounded set of worker tasks (and blocking policies in
-an executor). Both fill the same cells in the same order, so results do not
-depend on the interpreter, and a crash in a policy becomes ``PolicyCrashed``.
+an executor); when every policy also takes many cells per call
+(``BatchAsyncPolicy``), its workers hand each policy chunks of cells, one call
+per chunk, instead of one call per cell. All fill the same cells in the same
+order, so results do not depend on the interpreter, and a crash in a policy
+becomes ``PolicyCrashed``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from cje_fp.errors import crashed
 from cje_fp.policy import (
     AsyncCall,
     AsyncPolicy,
+    BatchAsyncPolicy,
+    BatchCall,
     LogProbResult,
     Policy,
     SyncCall,
@@ -68,11 +73,13 @@ def called_in_order(policies: Sequence[Policy]) -> Callable[[Sample], Mapping[st
 @final
 @attrs.frozen(kw_only=True)
 class Caller:
-    """How to call one policy: its blocking call, its awaitable call, or both."""
+    """How to call one policy: its blocking call, its awaitable call, or both (and its
+    awaitable call on many cells, if it offers one)."""
 
     name: str
     sync: SyncCall | None
     async_: AsyncCall | None
+    batch: BatchCall | None = None
 
     @classmethod
     def of(cls, policy: AnyPolicy) -> Caller:
@@ -81,6 +88,7 @@ class Caller:
             name=policy.name,
             sync=policy.compute_log_prob if isinstance(policy, Policy) else None,
             async_=policy.compute_log_prob_async if isinstance(policy, AsyncPolicy) else None,
+            batch=policy.compute_log_probs_async if isinstance(policy, BatchAsyncPolicy) else None,
         )
 
 
@@ -173,7 +181,10 @@ def run_in_threads(grid: Grid, workers: int) -> list[Cell]:
 
 
 async def run_in_tasks(grid: Grid, workers: int) -> list[Cell]:
-    """Compute the grid's pending cells with up to ``workers`` asyncio tasks."""
+    """Compute the grid's pending cells with up to ``workers`` asyncio tasks (up to
+    ``workers`` cells in flight, in chunks when every policy takes many cells per call)."""
+    if all(caller.batch is not None for caller in grid.callers):
+        return await run_in_chunks(grid, workers)
     cells, indices = grid.start()
     loop = asyncio.get_running_loop()
     with ThreadPoolExecutor(max_workers=workers) as blocking_pool:
@@ -205,6 +216,57 @@ async def run_in_tasks(grid: Grid, workers: int) -> list[Cell]:
                     grid.report(sample_index, sample, caller, cell)
 
         await asyncio.gather(*(work() for _ in range(max(1, min(workers, grid.size)))))
+    return _all_filled(cells)
+
+
+def chunk_size(workers: int) -> int:
+    """Cells per call for ``workers`` cells in flight: several chunks per policy in flight."""
+    return max(1, min(32, workers // 8))
+
+
+def _chunks(grid: Grid, pending: Iterator[int], size: int) -> Iterator[tuple[Caller, list[int]]]:
+    """The pending cells as chunks of one policy's cells, policies taking turns, in sample order."""
+    width = len(grid.callers)
+    columns: list[list[int]] = [[] for _ in range(width)]
+    for index in pending:
+        columns[index % width].append(index)
+    longest = max(map(len, columns), default=0)
+    for start in range(0, longest, size):
+        for caller, column in zip(grid.callers, columns, strict=True):
+            if start < len(column):
+                yield caller, column[start : start + size]
+
+
+async def run_in_chunks(grid: Grid, workers: int) -> list[Cell]:
+    """Compute the pending cells of batch-capable policies, a chunk of cells per call.
+
+    At most ``workers`` cells are in flight (``workers // chunk`` calls); a call
+    that raises makes each of its cells ``PolicyCrashed``; each cell is
+    reported to ``on_cell`` when its chunk completes.
+    """
+    cells, pending = grid.start()
+    size = chunk_size(workers)
+    jobs = _chunks(grid, pending, size)
+    samples, width = grid.samples, len(grid.callers)
+
+    async def work() -> None:
+        for caller, indices in jobs:
+            call = caller.batch
+            assert call is not None, "only batch-capable policies are chunked"
+            pairs = [(samples[i // width].context, samples[i // width].response) for i in indices]
+            try:
+                results = await call(pairs)
+                if len(results) != len(indices):
+                    raise RuntimeError(f"{len(results)} results for {len(indices)} cells")
+            except Exception as error:  # a crash becomes PolicyCrashed, never a value
+                results = [Failure(crashed(error))] * len(indices)
+            for index, result in zip(indices, results, strict=True):
+                cells[index] = cell = (result, 0)
+                if grid.on_cell is not None:
+                    grid.report(index // width, samples[index // width], caller, cell)
+
+    tasks = max(1, min(workers // size, grid.size))
+    await asyncio.gather(*(work() for _ in range(tasks)))
     return _all_filled(cells)
 
 

@@ -37,8 +37,9 @@ loop ends.
 
 from __future__ import annotations
 
+import asyncio
 import weakref
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from types import TracebackType
 from typing import final
 from urllib.parse import urlsplit
@@ -271,6 +272,33 @@ class OpenAICompatiblePolicy:
             scored = await self._fallback(coalescer, echo, prompt_context, scored_text)
             return Success(scored.log_prob) if isinstance(scored, ScoredResponse) else Failure(scored)
         return Failure(value)
+
+    async def compute_log_probs_async(self, pairs: Sequence[tuple[str, str]]) -> list[LogProbResult]:
+        """``compute_log_prob_async`` on many cells in one call: one result per pair, in order.
+
+        The prompts join the coalescer's queue at once, so a chunk of cells
+        costs one coroutine, not one per cell.
+        """
+        coalescer = self._runtime.clients.get().coalescer
+        texts = [self._texts(context, response) for context, response in pairs]
+        echoes = await asyncio.gather(*(coalescer.echo(text[0] + text[1]) for text in texts if isinstance(text, tuple)))
+        values: list[float | LogProbError] = []
+        retried: list[tuple[int, Awaitable[ScoredResponse | LogProbError]]] = []
+        position = 0
+        for text in texts:
+            if not isinstance(text, tuple):
+                values.append(text)
+                continue
+            echo = echoes[position]
+            position += 1
+            value = _value(echo, text[0], text[1])
+            if isinstance(value, TokenBoundaryError) and self.two_request_fallback:
+                retried.append((len(values), self._fallback(coalescer, echo, text[0], text[1])))
+            values.append(value)
+        if retried:
+            for (at, _), scored in zip(retried, await asyncio.gather(*(wait for _, wait in retried)), strict=True):
+                values[at] = scored.log_prob if isinstance(scored, ScoredResponse) else scored
+        return [Success(value) if isinstance(value, float) else Failure(value) for value in values]
 
     def _texts(self, context: str, response: str) -> tuple[str, str] | LogProbError:
         """The raw context and scored text (``render`` without containers)."""
