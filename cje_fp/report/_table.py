@@ -100,7 +100,9 @@ def refusal_lines(table: EstimateTable, flagged: EstimateTable | None = None) ->
         by_target.setdefault(target, []).append((estimator, error))
     lines = []
     for target, declined in by_target.items():
-        reasons = sorted({error.describe() for _, error in declined})
+        described = {error.describe() for _, error in declined}
+        # a gate's reason may repeat inside another's longer one (the same mass problem): say it once
+        reasons = sorted(reason for reason in described if not any(o != reason and o.startswith(reason) for o in described))
         names = ", ".join(estimator for estimator, _ in declined)
         line = f"refused {target} ({names}): {' / '.join(reasons)}"
         if flagged is not None:

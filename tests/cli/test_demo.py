@@ -24,6 +24,9 @@ def test_demo_reports_estimates_truth_and_accounting(tmp_path: Path) -> None:
     covered, reported = map(int, inside.groups())
     assert reported >= 10 and covered / reported >= 0.8
     assert "refused unhelpful" in output
+    refusal = next(line for line in output.splitlines() if line.startswith("refused unhelpful"))
+    reasons = refusal.split("; unrefused")[0].split(": ", 1)[1].split(" / ")
+    assert not any(a != b and b.startswith(a) for a in reasons for b in reasons), f"a reason said twice: {refusal}"
     for name in ("forest.png", "log_weights.png", "calibration.png"):
         width, height = png_size(tmp_path / "figures" / name)
         assert width > 100 and height > 100
