@@ -9,8 +9,10 @@ measurement, one batched request per policy has the server render every
 prompt's answer once, so each design meets the same server. Then, for each of
 ``--rounds`` rounds, it scores N samples x 5 policies four ways, back to back:
 
-1. ``OpenAICompatiblePolicy`` x 5 through ``MultiTargetSampler``, unbatched,
-   256 requests in flight per policy and 256 cells in flight;
+1. ``OpenAICompatiblePolicy`` x 5 as ``score`` calls them (``guarded``: the
+   configured retries around the run's stop switch) through
+   ``MultiTargetSampler``, unbatched, 256 requests in flight per policy and
+   256 cells in flight;
 2. bare aiohttp (the backend's HTTP client, no sampler, no scoring): 256
    workers on one session set up as the backend's, one prompt per request,
    JSON decoding only: the ceiling of any design built on that client;
@@ -64,6 +66,8 @@ from cje_fp.backends.openai._policy import OpenAICompatiblePolicy
 from cje_fp.backends.openai._teacher_forcing import score_response
 from cje_fp.errors._sealed import sealed
 from cje_fp.scoring import BatchResult, MultiTargetSampler, Sample
+from cje_fp.scoring._config import RetrySettings
+from cje_fp.scoring._stopping import RunStop, guarded
 from cje_fp.testing import expected_log_prob
 
 POLICIES = tuple(f"policy-{k}" for k in range(5))
@@ -256,8 +260,9 @@ def run_ours(
     concurrency: int,
     label: str,
 ) -> Run:
-    """``OpenAICompatiblePolicy`` x 5 through ``MultiTargetSampler`` (``concurrency`` cells in flight)."""
-    policies = [
+    """``OpenAICompatiblePolicy`` x 5 as ``score`` calls them, through ``MultiTargetSampler``
+    (``concurrency`` cells in flight)."""
+    backends = [
         OpenAICompatiblePolicy(
             name=model,
             base_url=server.base_url,
@@ -268,11 +273,12 @@ def run_ours(
         )
         for model in POLICIES
     ]
+    policies = guarded(backends, RetrySettings(), RunStop())
     sampler = MultiTargetSampler(policies=policies, base_policy_name=POLICIES[0], max_concurrency=concurrency)
     batches: list[BatchResult] = []
     run = measured(server, label, len(samples), lambda: batches.append(sampler.process_batch(samples)))
-    for policy in policies:
-        policy.close()
+    for backend in backends:
+        backend.close()
     batch = batches[0]
 
     def lookup(index: int, model: str) -> float | None:

@@ -15,19 +15,25 @@ from ._legacy import (  # type: ignore[deprecated]  # log_prob is re-exported fo
     log_prob as log_prob,
 )
 from ._protocol import (
+    AnyPolicyT as AnyPolicyT,
     AsyncCall as AsyncCall,
     AsyncFunctionPolicy as AsyncFunctionPolicy,
     AsyncPolicy as AsyncPolicy,
     BatchAsyncPolicy as BatchAsyncPolicy,
     BatchCall as BatchCall,
+    BatchFunctionPolicy as BatchFunctionPolicy,
+    CallTransform as CallTransform,
+    DualBatchFunctionPolicy as DualBatchFunctionPolicy,
     DualFunctionPolicy as DualFunctionPolicy,
     DualPolicy as DualPolicy,
     FunctionPolicy as FunctionPolicy,
     LogProbResult as LogProbResult,
     Policy as Policy,
     SyncCall as SyncCall,
+    transform_policy as transform_policy,
 )
 from ._retry import (
+    count_chunk_retries as count_chunk_retries,
     count_retries_in_task as count_retries_in_task,
     counting_retries as counting_retries,
     retrying as retrying,
@@ -38,11 +44,15 @@ from ._validation import (
 )
 
 __all__ = [
+    "AnyPolicyT",
     "AsyncCall",
     "AsyncFunctionPolicy",
     "AsyncPolicy",
     "BatchAsyncPolicy",
     "BatchCall",
+    "BatchFunctionPolicy",
+    "CallTransform",
+    "DualBatchFunctionPolicy",
     "DualFunctionPolicy",
     "DualPolicy",
     "Fault",
@@ -54,11 +64,13 @@ __all__ = [
     "SuccessCache",
     "SyncCall",
     "cached",
+    "count_chunk_retries",
     "count_retries_in_task",
     "counting_retries",
     "inject_faults",
     "input_problem",
     "log_prob",
     "retrying",
+    "transform_policy",
     "validated",
 ]

@@ -143,11 +143,66 @@ class DualFunctionPolicy:
 
 @final
 @attrs.frozen(kw_only=True)
+class BatchFunctionPolicy:
+    """An ``AsyncPolicy`` that also takes many cells per call, made of its two calls."""
+
+    name: str
+    call_async: AsyncCall
+    call_batch: BatchCall
+
+    async def compute_log_prob_async(
+        self, context: str, response: str
+    ) -> LogProbResult:
+        """Await the awaitable call."""
+        return await self.call_async(context, response)
+
+    async def compute_log_probs_async(
+        self, pairs: Sequence[tuple[str, str]]
+    ) -> list[LogProbResult]:
+        """Await the call on many cells."""
+        return await self.call_batch(pairs)
+
+
+@final
+@attrs.frozen(kw_only=True)
+class DualBatchFunctionPolicy:
+    """A ``DualPolicy`` that also takes many cells per call, made of its three calls."""
+
+    name: str
+    call: SyncCall
+    call_async: AsyncCall
+    call_batch: BatchCall
+
+    def compute_log_prob(self, context: str, response: str) -> LogProbResult:
+        """Run the blocking call."""
+        return self.call(context, response)
+
+    async def compute_log_prob_async(
+        self, context: str, response: str
+    ) -> LogProbResult:
+        """Await the awaitable call."""
+        return await self.call_async(context, response)
+
+    async def compute_log_probs_async(
+        self, pairs: Sequence[tuple[str, str]]
+    ) -> list[LogProbResult]:
+        """Await the call on many cells."""
+        return await self.call_batch(pairs)
+
+
+@final
+@attrs.frozen(kw_only=True)
 class CallTransform:
-    """How a combinator changes calls: one function per calling convention."""
+    """How a combinator changes calls: one function per calling convention.
+
+    ``batch`` changes a call on many cells (``BatchAsyncPolicy``); a transform
+    without it leaves the result one cell per call. A batch transform keeps
+    positions: result ``i`` is the cell of pair ``i`` of the call it was given.
+    """
 
     sync: Callable[[str, SyncCall], SyncCall]
     async_: Callable[[str, AsyncCall], AsyncCall]
+    batch: Callable[[str, BatchCall], BatchCall] | None = None
 
 
 @overload
@@ -168,10 +223,27 @@ def transform_policy(
     """Apply ``how`` to each calling convention ``policy`` offers, keeping its name.
 
     The result offers exactly the conventions the input offered, so a
-    combinator never changes the type of what flows through it.
+    combinator never changes the type of what flows through it; the call on
+    many cells is kept only when ``how`` has a ``batch`` transform.
     """
     name = policy.name
+    batch = (
+        how.batch(name, policy.compute_log_probs_async)
+        if how.batch is not None and isinstance(policy, BatchAsyncPolicy)
+        else None
+    )
     match policy:
+        case DualPolicy() if batch is not None:
+            return DualBatchFunctionPolicy(
+                name=name,
+                call=how.sync(name, policy.compute_log_prob),
+                call_async=how.async_(name, policy.compute_log_prob_async),
+                call_batch=batch,
+            )
+        case AsyncPolicy() if batch is not None:
+            return BatchFunctionPolicy(
+                name=name, call_async=how.async_(name, policy.compute_log_prob_async), call_batch=batch
+            )
         case DualPolicy():
             return DualFunctionPolicy(
                 name=name,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from typing import Final, Generic, TypeVar
 
@@ -39,10 +39,11 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from cje_fp.errors import LogProbError, RateLimited, RetriesExhausted, sealed
+from cje_fp.errors import LogProbError, RateLimited, RetriesExhausted, crashed, sealed
 from cje_fp.policy._protocol import (
     AnyPolicyT,
     AsyncCall,
+    BatchCall,
     CallTransform,
     LogProbResult,
     SyncCall,
@@ -61,6 +62,8 @@ DEFAULT_MAX_RETRY_AFTER: Final = 60.0
 
 # Retries counted per task or thread, so a sampler can report how many it used.
 _retry_counter: ContextVar[list[int] | None] = ContextVar("cje_fp_retries", default=None)
+# Retries counted per cell of the next call on many cells made in a task.
+_chunk_counter: ContextVar[list[int] | None] = ContextVar("cje_fp_chunk_retries", default=None)
 
 
 class counting_retries:
@@ -103,6 +106,35 @@ def count_retries_in_task() -> list[int]:
     counter = [0]
     _retry_counter.set(counter)
     return counter
+
+
+def count_chunk_retries(size: int) -> list[int]:
+    """Count the retries each cell of this task's next call on ``size`` cells makes, by position.
+
+    For an interpreter handing a ``retrying`` policy chunks of cells
+    (``compute_log_probs_async``): item ``i`` of the returned list is the
+    retries of pair ``i``. Call it again before each call.
+
+    >>> import asyncio
+    >>> async def worker() -> list[int]:
+    ...     return count_chunk_retries(3)
+    >>> asyncio.run(worker())
+    [0, 0, 0]
+    """
+    counter = [0] * size
+    _chunk_counter.set(counter)
+    return counter
+
+
+def _record_cell_retries(size: int, position: int, retries: int) -> None:
+    """Add a cell's retries to the chunk's count (when it counts ``size`` cells), else the task's."""
+    chunk = _chunk_counter.get()
+    if chunk is not None and len(chunk) == size:
+        chunk[position] += retries
+        return
+    counter = _retry_counter.get()
+    if counter is not None:
+        counter[0] += retries
 
 
 def _record_retry(state: RetryCallState) -> None:
@@ -234,6 +266,17 @@ class _RetryConfig:
             started=started,
         )
 
+    def async_retryer(self, name: str, started: float) -> AsyncRetrying:
+        """tenacity's awaitable retry loop for one cell whose first attempt started at ``started``."""
+        return AsyncRetrying(
+            stop=self.stop(started),
+            wait=self.wait,
+            retry=_RETRY_TRANSIENT,
+            before_sleep=_logging_retry(name),
+            retry_error_callback=_giving_up(name),
+            sleep=self.async_sleep,
+        )
+
     def wrap_sync(self, name: str, call: SyncCall) -> SyncCall:
         def retried_call(context: str, response: str) -> LogProbResult:
             started = self.clock()
@@ -259,19 +302,55 @@ class _RetryConfig:
             first = await call(context, response)
             if not _is_transient_failure(first):
                 return first  # the common case needs no retry machinery
-            retryer = AsyncRetrying(
-                stop=self.stop(started),
-                wait=self.wait,
-                retry=_RETRY_TRANSIENT,
-                before_sleep=_logging_retry(name),
-                retry_error_callback=_giving_up(name),
-                sleep=self.async_sleep,
-            )
             replay = _ReplayFirst(first=first, call=call)
-            result: LogProbResult = await retryer(replay.awaitable, context, response)
+            result: LogProbResult = await self.async_retryer(name, started)(replay.awaitable, context, response)
             return result
 
         return retried_call
+
+    def wrap_batch(self, name: str, call: BatchCall) -> BatchCall:
+        """Many cells: the first attempt as one call, then each transient cell retried on its own
+        (a call on one pair), concurrently, with the first attempt counted as attempt 1."""
+
+        async def one(context: str, response: str) -> LogProbResult:
+            results = await call(((context, response),))
+            if len(results) != 1:
+                raise RuntimeError(f"{len(results)} results for 1 cell")
+            return results[0]
+
+        async def retried_cell(first: LogProbResult, context: str, response: str, started: float) -> tuple[LogProbResult, int]:
+            # A task of its own (``gather``): its counters are its own.
+            _chunk_counter.set(None)
+            with counting_retries() as retries:
+                replay = _ReplayFirst(first=first, call=one)
+                result: LogProbResult = await self.async_retryer(name, started)(replay.awaitable, context, response)
+            return result, retries[0]
+
+        async def retried_calls(pairs: Sequence[tuple[str, str]]) -> list[LogProbResult]:
+            started = self.clock()
+            results = await call(pairs)
+            if len(results) != len(pairs):
+                raise RuntimeError(f"{len(results)} results for {len(pairs)} cells")
+            transient = [index for index, result in enumerate(results) if _is_transient_failure(result)]
+            if not transient:
+                return results  # the common case needs no retry machinery
+            retried = await asyncio.gather(
+                *(retried_cell(results[index], *pairs[index], started) for index in transient),
+                return_exceptions=True,
+            )
+            results = list(results)
+            for index, outcome in zip(transient, retried, strict=True):
+                if isinstance(outcome, BaseException):
+                    if not isinstance(outcome, Exception):
+                        raise outcome
+                    # one cell's crash is that cell's, as when cells are called one by one
+                    results[index] = Failure(crashed(outcome))
+                else:
+                    results[index], retries = outcome
+                    _record_cell_retries(len(pairs), index, retries)
+            return results
+
+        return retried_calls
 
 
 @attrs.define(kw_only=True)
@@ -333,5 +412,5 @@ def retrying(
         clock=clock,
     )
     return transform_policy(
-        policy, CallTransform(sync=config.wrap_sync, async_=config.wrap_async)
+        policy, CallTransform(sync=config.wrap_sync, async_=config.wrap_async, batch=config.wrap_batch)
     )

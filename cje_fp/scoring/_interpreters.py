@@ -31,6 +31,7 @@ from cje_fp.policy import (
     LogProbResult,
     Policy,
     SyncCall,
+    count_chunk_retries,
     count_retries_in_task,
     counting_retries,
 )
@@ -242,7 +243,7 @@ async def run_in_chunks(grid: Grid, workers: int) -> list[Cell]:
 
     At most ``workers`` cells are in flight (``workers // chunk`` calls); a call
     that raises makes each of its cells ``PolicyCrashed``; each cell is
-    reported to ``on_cell`` when its chunk completes.
+    reported to ``on_cell``, with its own retries, when its chunk completes.
     """
     cells, pending = grid.start()
     size = chunk_size(workers)
@@ -254,14 +255,15 @@ async def run_in_chunks(grid: Grid, workers: int) -> list[Cell]:
             call = caller.batch
             assert call is not None, "only batch-capable policies are chunked"
             pairs = [(samples[i // width].context, samples[i // width].response) for i in indices]
+            retries = count_chunk_retries(len(pairs))  # this worker's own task: its count is its own
             try:
                 results = await call(pairs)
                 if len(results) != len(indices):
                     raise RuntimeError(f"{len(results)} results for {len(indices)} cells")
             except Exception as error:  # a crash becomes PolicyCrashed, never a value
                 results = [Failure(crashed(error))] * len(indices)
-            for index, result in zip(indices, results, strict=True):
-                cells[index] = cell = (result, 0)
+            for index, result, retried in zip(indices, results, retries, strict=True):
+                cells[index] = cell = (result, retried)
                 if grid.on_cell is not None:
                     grid.report(index // width, samples[index // width], caller, cell)
 

@@ -3,7 +3,7 @@
 Each actor loads the run's config itself, from the same path as the driver (the
 file must be the same on every node: its SHA-256 is checked), and so owns its
 policies, their retries and their connections, built exactly as a single-process
-run builds them (``load_config``, then ``_retrying`` and ``MultiTargetSampler``
+run builds them (``load_config``, then ``guarded`` and ``MultiTargetSampler``
 as in ``score_file``; the driver decides when a run stops). A batch of work records (``_ray_cells.ROW_COLUMNS``)
 becomes one record per computed cell (``_ray_cells.CELL_COLUMNS``); cells a
 record says are known are not called again. The API key is read from the
@@ -39,10 +39,9 @@ from cje_fp.errors import sealed
 from cje_fp.policy import LogProbResult
 from cje_fp.scoring._config import ScoreConfig, load_config, missing_api_keys
 from cje_fp.scoring._ray_cells import encode_cell, known_of, problem_batch
-from cje_fp.scoring._run import _retrying
 from cje_fp.scoring._sample import CellOutcome, Sample
 from cje_fp.scoring._sampler import MultiTargetSampler
-from cje_fp.scoring._stopping import RunStop
+from cje_fp.scoring._stopping import RunStop, guarded
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:
@@ -83,7 +82,7 @@ class CellScorer:
                     return
                 self._config = config
                 self._sampler = MultiTargetSampler(
-                    policies=_retrying(config, RunStop()),
+                    policies=guarded([configured.policy for configured in config.policies], config.retry, RunStop()),
                     base_policy_name=config.base_policy,
                     max_concurrency=config.max_concurrency,
                 )

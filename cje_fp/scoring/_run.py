@@ -29,7 +29,6 @@ order, every field but the cells taken from the current input.
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 import time
@@ -43,7 +42,6 @@ import filelock
 from returns.result import Failure, Result, Success
 
 from cje_fp.errors import sealed
-from cje_fp.policy import AsyncPolicy, Policy, retrying
 from cje_fp.scoring._checkpoint import RowJournal, compact
 from cje_fp.scoring._config import ScoreConfig, load_config, missing_api_keys
 from cje_fp.scoring._errors import (
@@ -60,7 +58,7 @@ from cje_fp.scoring._resume import ResumePlan, plan_run, read_output
 from cje_fp.scoring._sample import CellOutcome, Sample
 from cje_fp.scoring._sampler import MultiTargetSampler
 from cje_fp.scoring._scored_rows import output_row, stored_cells
-from cje_fp.scoring._stopping import FatalWatch, RunStop, Stopped, stoppable
+from cje_fp.scoring._stopping import FatalWatch, RunStop, Stopped, guarded
 from cje_fp.scoring._summary import ScoringSummary
 
 
@@ -119,32 +117,10 @@ class _Collector:
             self.stop.set()
 
 
-def _retrying(config: ScoreConfig, stop: RunStop) -> list[Policy | AsyncPolicy]:
-    """Every policy wrapped in the configured retries around a check that the run goes on,
-    keeping the ways it can be called."""
-    settings = config.retry
-    wrap = functools.partial(
-        retrying,
-        max_attempts=settings.max_attempts,
-        deadline=settings.deadline,
-        max_retry_after=settings.max_retry_after,
-    )
-    wrapped: list[Policy | AsyncPolicy] = []
-    for configured in config.policies:
-        policy = stoppable(configured.policy, stop)
-        # retrying keeps every calling convention the object offers (a dual policy stays dual);
-        # the branches only bind its constrained TypeVar for mypy
-        if isinstance(policy, Policy):
-            wrapped.append(wrap(policy))
-        else:
-            wrapped.append(wrap(policy))
-    return wrapped
-
-
 def _compute(config: ScoreConfig, plan: ResumePlan, collector: _Collector) -> None:
     """Compute the pending cells, the first row alone, until done or halted."""
     sampler = MultiTargetSampler(
-        policies=_retrying(config, collector.stop),
+        policies=guarded([configured.policy for configured in config.policies], config.retry, collector.stop),
         base_policy_name=config.base_policy,
         max_concurrency=config.max_concurrency,
     )

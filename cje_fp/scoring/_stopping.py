@@ -33,9 +33,10 @@ True
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Final, final
 
 import attrs
@@ -57,14 +58,18 @@ from cje_fp.errors import (
     sealed,
 )
 from cje_fp.policy import (
-    AsyncFunctionPolicy,
+    AnyPolicyT,
+    AsyncCall,
     AsyncPolicy,
-    DualFunctionPolicy,
-    DualPolicy,
-    FunctionPolicy,
+    BatchCall,
+    CallTransform,
     LogProbResult,
     Policy,
+    SyncCall,
+    retrying,
+    transform_policy,
 )
+from cje_fp.scoring._config import RetrySettings
 
 #: Failures about the backend, in a row, that stop a run.
 STREAK: Final = 10
@@ -117,31 +122,46 @@ class RunStop:
         return self._event.is_set()
 
 
-def stoppable(policy: Policy | AsyncPolicy, stop: RunStop) -> Policy | AsyncPolicy:
-    """``policy``, calling nothing once ``stop`` is set (its calls then fail at once, not transiently)."""
+def stoppable(policy: AnyPolicyT, stop: RunStop) -> AnyPolicyT:
+    """``policy``, calling nothing once ``stop`` is set (its calls then fail at once, not
+    transiently); it keeps every way ``policy`` can be called, many cells per call included."""
     stopped: LogProbResult = Failure(crashed(_RunStopped("the run was stopped")))
 
-    def sync(call: Policy) -> FunctionPolicy:
+    def sync(name: str, call: SyncCall) -> SyncCall:
         def checked(context: str, response: str) -> LogProbResult:
-            return stopped if stop.is_set() else call.compute_log_prob(context, response)
+            return stopped if stop.is_set() else call(context, response)
 
-        return FunctionPolicy(name=policy.name, call=checked)
+        return checked
 
-    def awaiting(call: AsyncPolicy) -> AsyncFunctionPolicy:
+    def awaiting(name: str, call: AsyncCall) -> AsyncCall:
         async def checked(context: str, response: str) -> LogProbResult:
-            return stopped if stop.is_set() else await call.compute_log_prob_async(context, response)
+            return stopped if stop.is_set() else await call(context, response)
 
-        return AsyncFunctionPolicy(name=policy.name, call_async=checked)
+        return checked
 
-    match policy:
-        case DualPolicy():
-            return DualFunctionPolicy(
-                name=policy.name, call=sync(policy).call, call_async=awaiting(policy).call_async
-            )
-        case Policy():
-            return sync(policy)
-        case AsyncPolicy():
-            return awaiting(policy)
+    def batch(name: str, call: BatchCall) -> BatchCall:
+        async def checked(pairs: Sequence[tuple[str, str]]) -> list[LogProbResult]:
+            return [stopped] * len(pairs) if stop.is_set() else await call(pairs)
+
+        return checked
+
+    return transform_policy(policy, CallTransform(sync=sync, async_=awaiting, batch=batch))
+
+
+def guarded(policies: Iterable[Policy | AsyncPolicy], retry: RetrySettings, stop: RunStop) -> list[Policy | AsyncPolicy]:
+    """The policies as ``score`` calls them: each in the configured retries around the stop switch,
+    keeping every way it can be called (many cells per call included)."""
+    wrap = functools.partial(
+        retrying, max_attempts=retry.max_attempts, deadline=retry.deadline, max_retry_after=retry.max_retry_after
+    )
+    wrapped: list[Policy | AsyncPolicy] = []
+    for policy in policies:
+        # the branches only bind the combinators' constrained TypeVar for mypy
+        if isinstance(policy, Policy):
+            wrapped.append(wrap(stoppable(policy, stop)))
+        else:
+            wrapped.append(wrap(stoppable(policy, stop)))
+    return wrapped
 
 
 class FatalWatch:

@@ -12,13 +12,14 @@ from tenacity import wait_fixed
 from cje_fp.errors._log_prob import (
     BadRequest,
     ConnectionFailed,
+    PolicyCrashed,
     RateLimited,
     RetriesExhausted,
     ServerError,
     Timeout,
 )
-from cje_fp.policy._protocol import AsyncFunctionPolicy, FunctionPolicy, LogProbResult
-from cje_fp.policy._retry import counting_retries, retrying
+from cje_fp.policy._protocol import AsyncFunctionPolicy, BatchAsyncPolicy, FunctionPolicy, LogProbResult
+from cje_fp.policy._retry import count_chunk_retries, counting_retries, retrying
 
 
 @attrs.define
@@ -221,3 +222,125 @@ def test_an_injected_sleep_also_serves_the_async_twin() -> None:
     )
     assert asyncio.run(policy.compute_log_prob_async("q", "a")) == Success(-1.0)
     assert fake.sleeps == [5.0]
+
+
+# --- many cells per call -------------------------------------------------------------------
+
+
+_STEPS: dict[str, LogProbResult] = {
+    "ok": Success(-1.0),
+    "timeout": Failure(Timeout()),
+    "server": Failure(ServerError(status=503)),
+    "bad": Failure(BadRequest()),
+}
+
+
+@attrs.define
+class ScriptedCells:
+    """Each cell (by response) answers its own script in order, then its last step forever;
+    offers the per-cell and the many-cell call, and records the size of every call."""
+
+    scripts: dict[str, list[str]]
+    crash_on_retry: frozenset[str] = frozenset()
+    calls: dict[str, int] = attrs.Factory(dict)
+    call_sizes: list[int] = attrs.Factory(list)
+
+    def _one(self, response: str) -> LogProbResult:
+        count = self.calls[response] = self.calls.get(response, 0) + 1
+        if count > 1 and response in self.crash_on_retry:
+            raise RuntimeError("backend bug")
+        script = self.scripts[response]
+        return _STEPS[script[min(count, len(script)) - 1]]
+
+    async def compute_log_prob_async(self, context: str, response: str) -> LogProbResult:
+        self.call_sizes.append(1)
+        return self._one(response)
+
+    async def compute_log_probs_async(self, pairs: Sequence[tuple[str, str]]) -> list[LogProbResult]:
+        self.call_sizes.append(len(pairs))
+        await asyncio.sleep(0)
+        return [self._one(response) for _, response in pairs]
+
+    @property
+    def name(self) -> str:
+        return "p"
+
+
+def _retrying_cells(policy: ScriptedCells, max_attempts: int) -> BatchAsyncPolicy:
+    wrapped = retrying(
+        policy, max_attempts=max_attempts, deadline=1e6, wait=wait_fixed(1.0), sleep=FakeTime().sleep
+    )
+    assert isinstance(wrapped, BatchAsyncPolicy)
+    return wrapped
+
+
+async def _per_cell(policy: ScriptedCells, max_attempts: int) -> list[tuple[LogProbResult, int]]:
+    wrapped = retrying(policy, max_attempts=max_attempts, deadline=1e6, wait=wait_fixed(1.0), sleep=FakeTime().sleep)
+    outcomes = []
+    for response in policy.scripts:
+        with counting_retries() as retries:
+            result = await wrapped.compute_log_prob_async("q", response)
+        outcomes.append((result, retries[0]))
+    return outcomes
+
+
+async def _chunked(policy: ScriptedCells, max_attempts: int) -> list[tuple[LogProbResult, int]]:
+    async def in_own_task() -> list[tuple[LogProbResult, int]]:
+        retries = count_chunk_retries(len(policy.scripts))
+        results = await _retrying_cells(policy, max_attempts).compute_log_probs_async(
+            [("q", response) for response in policy.scripts]
+        )
+        return list(zip(results, retries, strict=True))
+
+    return await asyncio.create_task(in_own_task())
+
+
+@given(
+    st.lists(st.lists(st.sampled_from(sorted(_STEPS)), min_size=1, max_size=6), min_size=1, max_size=8),
+    st.integers(min_value=1, max_value=5),
+)
+def test_a_chunk_gives_each_cell_what_calling_it_alone_gives_with_its_own_retries(
+    scripts: list[list[str]], max_attempts: int
+) -> None:
+    def cells() -> ScriptedCells:
+        return ScriptedCells(scripts={f"r{index}": script for index, script in enumerate(scripts)})
+
+    alone, chunked = cells(), cells()
+    assert asyncio.run(_chunked(chunked, max_attempts)) == asyncio.run(_per_cell(alone, max_attempts))
+    assert chunked.calls == alone.calls  # the same attempts, cell by cell
+    # the first attempt is one call on every cell; only retries go one cell at a time
+    assert chunked.call_sizes[0] == len(scripts) and set(chunked.call_sizes[1:]) <= {1}
+
+
+def test_a_chunk_without_transient_failures_is_one_call_and_no_retry() -> None:
+    policy = ScriptedCells(scripts={"a": ["ok"], "b": ["bad"], "c": ["ok"]})
+    outcomes = asyncio.run(_chunked(policy, 4))
+    assert policy.call_sizes == [3]
+    assert [retries for _, retries in outcomes] == [0, 0, 0]
+    assert outcomes[1][0] == Failure(BadRequest())
+
+
+def test_a_crash_while_retrying_one_cell_fails_that_cell_only() -> None:
+    policy = ScriptedCells(
+        scripts={"a": ["timeout", "ok"], "b": ["timeout", "ok"], "c": ["ok"]}, crash_on_retry=frozenset({"a"})
+    )
+    outcomes = asyncio.run(_chunked(policy, 4))
+    match outcomes[0][0]:
+        case Failure(PolicyCrashed() as error):
+            assert "backend bug" in error.describe()
+        case other:
+            raise AssertionError(f"expected a crash, got {other}")
+    assert [outcome for outcome, _ in outcomes[1:]] == [Success(-1.0), Success(-1.0)]
+    assert outcomes[1][1] == 1
+
+
+def test_a_chunk_outside_an_interpreter_counts_its_retries_in_the_callers_counter() -> None:
+    policy = ScriptedCells(scripts={"a": ["timeout", "timeout", "ok"], "b": ["server", "ok"]})
+
+    async def call() -> tuple[list[LogProbResult], list[int]]:
+        with counting_retries() as retries:
+            results = await _retrying_cells(policy, 4).compute_log_probs_async([("q", "a"), ("q", "b")])
+        return results, retries
+
+    results, retries = asyncio.run(call())
+    assert results == [Success(-1.0), Success(-1.0)] and retries == [3]

@@ -4,6 +4,7 @@ chunks of cells, with the same results, reports and crash handling as one call p
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Sequence
 
 import attrs
@@ -11,6 +12,7 @@ import pytest
 from returns.result import Failure, Success
 
 from cje_fp.errors._log_prob import PolicyCrashed, Timeout
+from cje_fp.policy import retrying
 from cje_fp.policy._protocol import AsyncPolicy, BatchAsyncPolicy, LogProbResult, Policy
 from cje_fp.scoring import MultiTargetSampler
 from cje_fp.scoring._interpreters import chunk_size
@@ -96,3 +98,58 @@ def test_a_policy_without_the_chunked_call_keeps_every_policy_per_cell() -> None
     chunked = ChunkedTable(name="t1")
     batch = _sampler([tabular("base"), chunked], 64).process_batch(SAMPLES)
     assert chunked.chunks == [] and batch.n_complete == len(SAMPLES)
+
+
+@attrs.define(eq=False)
+class Flaky:
+    """A tabular policy whose cells of samples with an odd index time out ``failures`` times first."""
+
+    name: str
+    failures: int
+    calls: Counter[tuple[str, str]] = attrs.Factory(Counter)
+
+    def _one(self, context: str, response: str) -> LogProbResult:
+        self.calls[(context, response)] += 1
+        index = next(i for i, s in enumerate(SAMPLES) if (s.context, s.response) == (context, response))
+        if index % 2 and self.calls[(context, response)] <= self.failures:
+            return Failure(Timeout())
+        return Success(TABLES[self.name][context][response])
+
+    async def compute_log_prob_async(self, context: str, response: str) -> LogProbResult:
+        return self._one(context, response)
+
+
+@attrs.define(eq=False)
+class ChunkedFlaky:
+    """``Flaky`` that also takes many cells per call."""
+
+    flaky: Flaky
+
+    @property
+    def name(self) -> str:
+        return self.flaky.name
+
+    async def compute_log_prob_async(self, context: str, response: str) -> LogProbResult:
+        return self.flaky._one(context, response)
+
+    async def compute_log_probs_async(self, pairs: Sequence[tuple[str, str]]) -> list[LogProbResult]:
+        await asyncio.sleep(0)
+        return [self.flaky._one(context, response) for context, response in pairs]
+
+
+@pytest.mark.parametrize("failures", [1, 2, 5])
+def test_retrying_chunked_policies_report_each_cells_own_retries(failures: int) -> None:
+    def policies(chunked: bool) -> list[AsyncPolicy]:
+        made: list[AsyncPolicy] = []
+        for failing, name in enumerate(TABLES):
+            flaky = Flaky(name=name, failures=failures * (failing % 2))
+            made.append(retrying(ChunkedFlaky(flaky) if chunked else flaky, max_attempts=4, sleep=lambda _: None))
+        return made
+
+    chunked_policies = policies(chunked=True)
+    assert all(isinstance(policy, BatchAsyncPolicy) for policy in chunked_policies)
+    chunked = _sampler(chunked_policies, 64).process_batch(SAMPLES)
+    per_cell = _sampler(policies(chunked=False), 64).process_batch(SAMPLES)
+    assert chunked.results == per_cell.results
+    assert chunked.retries_used == per_cell.retries_used == 2 * (len(SAMPLES) // 2) * min(failures, 3)
+    assert any(sum(result.retries.values()) for result in chunked.results)

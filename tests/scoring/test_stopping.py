@@ -3,14 +3,20 @@ and a later run resumes it to exactly what a clean run gives. Against the fake s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from returns.result import Success
 
+from cje_fp.backends.openai import OpenAICompatiblePolicy
+from cje_fp.policy import BatchAsyncPolicy, BatchFunctionPolicy, LogProbResult
 from cje_fp.scoring import BackendFatal, score_file
+from cje_fp.scoring._stopping import RunStop, stoppable
 from cje_fp.testing import FakeServer, FakeServerConfig, fault_marker
 from tests.helpers.results import error_of, value_of
 from tests.helpers.scoring import write_rows
@@ -119,3 +125,42 @@ def test_a_batch_rejected_by_a_one_prompt_server_and_failures_about_rows_are_not
         assert summary.computed == 60
         assert summary.failed == ({} if not marker else {("base", "token_limit_exceeded"): 30, ("t", "token_limit_exceeded"): 30})
         assert server.stats().statuses.get(500, 0) >= 1  # batches were sent and rejected
+
+
+def test_a_stopped_run_sends_no_chunk_and_a_running_one_keeps_the_call_on_many_cells() -> None:
+    sent: list[int] = []
+
+    async def call_batch(pairs: Sequence[tuple[str, str]]) -> list[LogProbResult]:
+        sent.append(len(pairs))
+        return [Success(-1.0)] * len(pairs)
+
+    async def call_async(context: str, response: str) -> LogProbResult:
+        return Success(-1.0)
+
+    stop = RunStop()
+    policy = stoppable(BatchFunctionPolicy(name="p", call_async=call_async, call_batch=call_batch), stop)
+    assert isinstance(policy, BatchAsyncPolicy)
+    pairs = [("q", "a"), ("q", "b")]
+    assert asyncio.run(policy.compute_log_probs_async(pairs)) == [Success(-1.0)] * 2
+    stop.set()
+    stopped = asyncio.run(policy.compute_log_probs_async(pairs))
+    assert sent == [2] and len(stopped) == 2
+    assert all("the run was stopped" in error_of(result).describe() for result in stopped)
+
+
+def test_score_hands_the_http_backend_chunks_of_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    chunks: list[int] = []
+    many_cells = OpenAICompatiblePolicy.compute_log_probs_async
+
+    async def counted(self: OpenAICompatiblePolicy, pairs: Sequence[tuple[str, str]]) -> list[LogProbResult]:
+        chunks.append(len(pairs))
+        return await many_cells(self, pairs)
+
+    monkeypatch.setattr(OpenAICompatiblePolicy, "compute_log_probs_async", counted)
+    with FakeServer(FakeServerConfig(models=("m", "n"))) as server:
+        config = _config(tmp_path, server.base_url, extra="").read_text().replace("max_concurrency = 4", "max_concurrency = 64")
+        (tmp_path / "config.toml").write_text(config)
+        summary = value_of(score_file(tmp_path / "config.toml", _data(tmp_path, 40), tmp_path / "out.jsonl"))
+    assert summary.succeeded == summary.computed == 80
+    # the first row alone, then the other 39 rows in chunks of up to 8 cells per policy
+    assert sum(chunks) >= 78 and max(chunks) == 8
