@@ -32,11 +32,11 @@ from ._protocol import (
     SyncCall as SyncCall,
     transform_policy as transform_policy,
 )
-from ._retry import (
+from ._retry import retrying as retrying
+from ._retry_counts import (
     count_chunk_retries as count_chunk_retries,
     count_retries_in_task as count_retries_in_task,
     counting_retries as counting_retries,
-    retrying as retrying,
 )
 from ._validation import (
     input_problem as input_problem,

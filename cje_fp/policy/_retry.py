@@ -26,7 +26,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from contextvars import ContextVar
 from typing import Final, Generic, TypeVar
 
 import attrs
@@ -49,6 +48,7 @@ from cje_fp.policy._protocol import (
     SyncCall,
     transform_policy,
 )
+from cje_fp.policy._retry_counts import counting_retries, forget_chunk, record_cell_retries, record_retry
 
 _CallType = TypeVar("_CallType", SyncCall, AsyncCall)
 
@@ -60,94 +60,11 @@ logger: Final = logging.getLogger(__name__)
 #: Longest a server's Retry-After is honoured for, by default (seconds).
 DEFAULT_MAX_RETRY_AFTER: Final = 60.0
 
-# Retries counted per task or thread, so a sampler can report how many it used.
-_retry_counter: ContextVar[list[int] | None] = ContextVar("cje_fp_retries", default=None)
-# Retries counted per cell of the next call on many cells made in a task.
-_chunk_counter: ContextVar[list[int] | None] = ContextVar("cje_fp_chunk_retries", default=None)
-
-
-class counting_retries:
-    """Count the retries made by ``retrying`` policies inside the block.
-
-    >>> with counting_retries() as retries:
-    ...     pass
-    >>> retries
-    [0]
-    """
-
-    __slots__ = ("_counter", "_token")
-
-    def __init__(self) -> None:
-        self._counter = [0]
-
-    def __enter__(self) -> list[int]:
-        self._token = _retry_counter.set(self._counter)
-        return self._counter
-
-    def __exit__(self, *exc_info: object) -> None:
-        _retry_counter.reset(self._token)
-
-
-def count_retries_in_task() -> list[int]:
-    """Count the retries made in the current task (or thread) from now on, in the
-    returned list's only item; set it back to 0 between calls.
-
-    For a worker that makes many calls one after another in its own task:
-    cheaper than a ``counting_retries`` block per call (no context change per
-    call). The count is the task's own: call it only in a task (or thread) you
-    started for that purpose.
-
-    >>> import asyncio
-    >>> async def worker() -> list[int]:
-    ...     return count_retries_in_task()
-    >>> asyncio.run(worker())
-    [0]
-    """
-    counter = [0]
-    _retry_counter.set(counter)
-    return counter
-
-
-def count_chunk_retries(size: int) -> list[int]:
-    """Count the retries each cell of this task's next call on ``size`` cells makes, by position.
-
-    For an interpreter handing a ``retrying`` policy chunks of cells
-    (``compute_log_probs_async``): item ``i`` of the returned list is the
-    retries of pair ``i``. Call it again before each call.
-
-    >>> import asyncio
-    >>> async def worker() -> list[int]:
-    ...     return count_chunk_retries(3)
-    >>> asyncio.run(worker())
-    [0, 0, 0]
-    """
-    counter = [0] * size
-    _chunk_counter.set(counter)
-    return counter
-
-
-def _record_cell_retries(size: int, position: int, retries: int) -> None:
-    """Add a cell's retries to the chunk's count (when it counts ``size`` cells), else the task's."""
-    chunk = _chunk_counter.get()
-    if chunk is not None and len(chunk) == size:
-        chunk[position] += retries
-        return
-    counter = _retry_counter.get()
-    if counter is not None:
-        counter[0] += retries
-
-
-def _record_retry(state: RetryCallState) -> None:
-    counter = _retry_counter.get()
-    if counter is not None:
-        counter[0] += 1
-
-
 def _logging_retry(name: str) -> Callable[[RetryCallState], None]:
     """tenacity's ``before_sleep``: count the retry and log it (INFO) with the policy's name."""
 
     def before_sleep(state: RetryCallState) -> None:
-        _record_retry(state)
+        record_retry()
         if logger.isEnabledFor(logging.INFO):
             last = _last_error(state)
             logger.info(
@@ -320,7 +237,7 @@ class _RetryConfig:
 
         async def retried_cell(first: LogProbResult, context: str, response: str, started: float) -> tuple[LogProbResult, int]:
             # A task of its own (``gather``): its counters are its own.
-            _chunk_counter.set(None)
+            forget_chunk()
             with counting_retries() as retries:
                 replay = _ReplayFirst(first=first, call=one)
                 result: LogProbResult = await self.async_retryer(name, started)(replay.awaitable, context, response)
@@ -347,7 +264,7 @@ class _RetryConfig:
                     results[index] = Failure(crashed(outcome))
                 else:
                     results[index], retries = outcome
-                    _record_cell_retries(len(pairs), index, retries)
+                    record_cell_retries(len(pairs), index, retries)
             return results
 
         return retried_calls

@@ -19,7 +19,8 @@ from cje_fp.errors._log_prob import (
     Timeout,
 )
 from cje_fp.policy._protocol import AsyncFunctionPolicy, BatchAsyncPolicy, FunctionPolicy, LogProbResult
-from cje_fp.policy._retry import count_chunk_retries, counting_retries, retrying
+from cje_fp.policy._retry import retrying
+from cje_fp.policy._retry_counts import count_chunk_retries, counting_retries
 
 
 @attrs.define

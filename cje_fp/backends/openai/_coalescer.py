@@ -32,7 +32,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Final, TypeAlias
+from typing import Final, Protocol, TypeAlias, cast
 
 from returns.result import Failure, Success
 
@@ -57,7 +57,43 @@ SendBatch: TypeAlias = Callable[[Endpoint, Sequence[str]], Awaitable[list[EchoRe
 """Send one request for these prompts to this endpoint; one result per prompt, in order."""
 
 
-_Waiter: TypeAlias = "asyncio.Future[EchoResult]"
+class _Waiter(Protocol):
+    """Who waits for a prompt's echo: a caller's future, or one slot of a caller's many."""
+
+    def done(self) -> bool: ...
+
+    def set_result(self, result: EchoResult, /) -> None: ...
+
+
+class _Group:
+    """The echoes of one ``echo_many`` call: one future for all of them."""
+
+    __slots__ = ("future", "missing", "results")
+
+    def __init__(self, future: asyncio.Future[list[EchoResult]], size: int) -> None:
+        self.future = future
+        self.results: list[EchoResult | None] = [None] * size
+        self.missing = size
+
+
+class _Slot:
+    """One prompt of an ``echo_many`` call: its group's future says when the caller is gone."""
+
+    __slots__ = ("group", "index")
+
+    def __init__(self, group: _Group, index: int) -> None:
+        self.group = group
+        self.index = index
+
+    def done(self) -> bool:
+        return self.group.future.done()
+
+    def set_result(self, result: EchoResult, /) -> None:
+        group = self.group
+        group.results[self.index] = result
+        group.missing -= 1
+        if not group.missing:
+            group.future.set_result(cast("list[EchoResult]", group.results))
 
 
 def _rejected_whole(results: Sequence[EchoResult]) -> bool:
@@ -151,6 +187,24 @@ class Coalescer:
         future: asyncio.Future[EchoResult] = self._loop.create_future()
         self._prompts.append(prompt)
         self._futures.append(future)
+        if len(self._futures) >= self._batch_size:
+            self._dispatch(flush=False)
+        else:
+            self._arm_timer()
+        return future
+
+    def echo_many(self, prompts: Sequence[str]) -> Awaitable[list[EchoResult]]:
+        """The echoes of ``prompts``, in order: ``echo`` on each, with one future for all
+        of them instead of one per prompt."""
+        if self._loop is None:
+            return asyncio.gather(*map(self._echo_alone, prompts))
+        future: asyncio.Future[list[EchoResult]] = self._loop.create_future()
+        if not prompts:
+            future.set_result([])
+            return future
+        group = _Group(future, len(prompts))
+        self._prompts.extend(prompts)
+        self._futures.extend([_Slot(group, index) for index in range(len(prompts))])
         if len(self._futures) >= self._batch_size:
             self._dispatch(flush=False)
         else:

@@ -64,14 +64,14 @@ def span_sum(log_probs: Sequence[float | None], start: int, end: int) -> float |
 
 def response_sum(log_probs: Sequence[float | None], start: int, end: int) -> float | LogProbError:
     """The sum of the log probs in ``[start, end)`` once every one before ``end`` is valid."""
-    head = log_probs[1:end]
-    if start >= 1 and None not in head:
-        # The usual case in a few C calls: no null after the first token, all
-        # finite and <= 0, the first null or valid.
-        numbers = cast("Sequence[float]", head)
+    if start >= 1:
+        # The usual case in a few C calls: no null after the first token (``sum``
+        # refuses one), all finite (a NaN or an infinity makes the sum one) and
+        # <= 0, the first null or valid. Anything else takes the exact checks.
+        numbers = cast("Sequence[float]", log_probs[1:end])
         try:
-            head_total = math.fsum(numbers)
-        except (OverflowError, ValueError):  # inf - inf
+            head_total = sum(numbers)
+        except TypeError:  # a null
             head_total = math.nan
         first = log_probs[0]
         if (

@@ -276,12 +276,12 @@ class OpenAICompatiblePolicy:
     async def compute_log_probs_async(self, pairs: Sequence[tuple[str, str]]) -> list[LogProbResult]:
         """``compute_log_prob_async`` on many cells in one call: one result per pair, in order.
 
-        The prompts join the coalescer's queue at once, so a chunk of cells
-        costs one coroutine, not one per cell.
+        The prompts join the coalescer's queue at once, with one future for
+        all of them: a chunk of cells costs one coroutine and one future.
         """
         coalescer = self._runtime.clients.get().coalescer
         texts = [self._texts(context, response) for context, response in pairs]
-        echoes = await asyncio.gather(*(coalescer.echo(text[0] + text[1]) for text in texts if isinstance(text, tuple)))
+        echoes = await coalescer.echo_many([text[0] + text[1] for text in texts if isinstance(text, tuple)])
         values: list[float | LogProbError] = []
         retried: list[tuple[int, Awaitable[ScoredResponse | LogProbError]]] = []
         position = 0

@@ -232,7 +232,15 @@ def one_endpoint(ceiling: int) -> Router:
     return Router(("http://a/v1",), ceiling=ceiling)
 
 
-def test_a_partial_batch_waits_for_a_slot_and_a_rejected_batch_is_split() -> None:
+async def echoes(coalescer: Coalescer, prompts: Sequence[str], *, many: bool) -> list[EchoResult]:
+    """The echoes of ``prompts``: one ``echo`` each, or one ``echo_many`` for all."""
+    if many:
+        return await coalescer.echo_many(prompts)
+    return list(await asyncio.gather(*(coalescer.echo(prompt) for prompt in prompts)))
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_a_partial_batch_waits_for_a_slot_and_a_rejected_batch_is_split(many: bool) -> None:
     sent: list[list[str]] = []
 
     async def send(endpoint: Endpoint, prompts: Sequence[str]) -> list[EchoResult]:
@@ -244,7 +252,7 @@ def test_a_partial_batch_waits_for_a_slot_and_a_rejected_batch_is_split() -> Non
 
     async def main() -> list[EchoResult]:
         coalescer = Coalescer(send=send, batch_size=3, router=one_endpoint(1), wait=0.0)
-        return list(await asyncio.gather(*(coalescer.echo(p) for p in ["a", "bad", "c", "d"])))
+        return await echoes(coalescer, ["a", "bad", "c", "d"], many=many)
 
     results = asyncio.run(main())
     assert [r.map(lambda e: e.text) for r in results] == [Success("a"), Failure(BadRequest()), Success("c"), Success("d")]
@@ -284,15 +292,15 @@ def dead_endpoint_send(dead: str, sent: list[tuple[str, list[str]]]) -> SendBatc
     return send
 
 
-@pytest.mark.parametrize("batch_size", [1, 4])
-def test_a_request_its_endpoint_did_not_answer_goes_to_another_one(batch_size: int) -> None:
+@pytest.mark.parametrize(("batch_size", "many"), [(1, False), (4, False), (1, True), (4, True)])
+def test_a_request_its_endpoint_did_not_answer_goes_to_another_one(batch_size: int, many: bool) -> None:
     sent: list[tuple[str, list[str]]] = []
     router = Router(("http://dead/v1", "http://live/v1"), ceiling=2, eject_after=3)
 
     async def main() -> list[EchoResult]:
         send = dead_endpoint_send("http://dead/v1", sent)
         coalescer = Coalescer(send=send, batch_size=batch_size, router=router, wait=0.0)
-        return list(await asyncio.gather(*(coalescer.echo(f"p{i}") for i in range(12))))
+        return await echoes(coalescer, [f"p{i}" for i in range(12)], many=many)
 
     results = asyncio.run(main())
     assert [r.map(lambda e: e.text) for r in results] == [Success(f"p{i}") for i in range(12)]
@@ -301,6 +309,28 @@ def test_a_request_its_endpoint_did_not_answer_goes_to_another_one(batch_size: i
     dead = router.stats()[0]
     # It gets requests only while the live one is full, and is taken out after 3 failures in a row.
     assert dead.failed == dead.requests <= 3 + 2
+
+
+def test_a_cancelled_call_on_many_prompts_sends_none_of_those_still_waiting() -> None:
+    sent: list[list[str]] = []
+
+    async def send(endpoint: Endpoint, prompts: Sequence[str]) -> list[EchoResult]:
+        sent.append(list(prompts))
+        await asyncio.sleep(0.01)
+        return [Success(echo_of(p)) for p in prompts]
+
+    async def main() -> tuple[list[EchoResult], list[EchoResult]]:
+        coalescer = Coalescer(send=send, batch_size=2, router=one_endpoint(1), wait=0.0)
+        first = coalescer.echo_many(["a", "b"])  # takes the only slot
+        cancelled = asyncio.ensure_future(coalescer.echo_many(["x", "y", "z"]))
+        later = coalescer.echo_many(["c"])
+        await asyncio.sleep(0)
+        cancelled.cancel()
+        return await first, await later
+
+    first, later = asyncio.run(main())
+    assert [r.map(lambda e: e.text) for r in [*first, *later]] == [Success("a"), Success("b"), Success("c")]
+    assert sent == [["a", "b"], ["c"]]
 
 
 def test_with_every_endpoint_down_a_prompt_fails_with_endpoints_down() -> None:
