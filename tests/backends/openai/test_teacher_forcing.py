@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from itertools import accumulate
 
-import attrs
+import msgspec
 import pytest
 from hypothesis import assume, given, strategies as st
 from returns.result import Result
@@ -219,7 +219,7 @@ def test_a_character_echoed_as_empty_byte_tokens_belongs_to_the_side_it_is_on() 
     # A response made only of the split character, the generated "!" after it.
     assert value_of(score_response(echo, context="Mood:", response="😀")).log_prob == -14.0
     # More empty tokens than the character has bytes, or a gap over ASCII text: not byte tokens.
-    too_many = attrs.evolve(echo, tokens=("Mood", ":", "", "", "", "", "", " great", "!"),
+    too_many = msgspec.structs.replace(echo, tokens=("Mood", ":", "", "", "", "", "", " great", "!"),
                             log_probs=(None, -1.0, -2.0, -3.0, -4.0, -5.0, -5.0, -6.0, -7.0),
                             text_offset=(0, 4, 5, 5, 5, 5, 5, 6, 12))
     assert boundary_reason(score_response(too_many, context="Mood:", response="😀 great")) == OFFSETS_INCONSISTENT
@@ -279,18 +279,18 @@ def test_two_requests_with_a_generated_token_need_the_prompt_end() -> None:
     assert boundary_reason(prompt_token_count(full, "a b", max_tokens=1)) == END_NOT_FOUND
     # ``max_tokens`` and ``finish_reason`` say nothing sure: llama.cpp generates
     # more tokens than asked while its text ends inside a UTF-8 sequence.
-    length = attrs.evolve(full, finish_reason="length")
+    length = msgspec.structs.replace(full, finish_reason="length")
     assert boundary_reason(prompt_token_count(length, "a b", max_tokens=1)) == END_NOT_FOUND
     # The server's own count of generated tokens does.
-    counted = attrs.evolve(full, completion_tokens=1, prompt_tokens=3)
+    counted = msgspec.structs.replace(full, completion_tokens=1, prompt_tokens=3)
     assert value_of(prompt_token_count(counted, "a b", max_tokens=1)) == 2
-    two_generated = attrs.evolve(full, completion_tokens=2)
+    two_generated = msgspec.structs.replace(full, completion_tokens=2)
     assert value_of(prompt_token_count(two_generated, "a b", max_tokens=1)) == 1
     # A count that the echo contradicts: more than a BOS unechoed, or generated text not spelled.
-    assert boundary_reason(prompt_token_count(attrs.evolve(counted, prompt_tokens=5), "a b", 1)) == END_NOT_FOUND
+    assert boundary_reason(prompt_token_count(msgspec.structs.replace(counted, prompt_tokens=5), "a b", 1)) == END_NOT_FOUND
     spelled = Echo(text="a b!", tokens=("a", " b", "!"), log_probs=(None, -1.0, -0.5), text_offset=None)
-    assert value_of(prompt_token_count(attrs.evolve(spelled, completion_tokens=1), "a b", 1)) == 2
-    assert boundary_reason(prompt_token_count(attrs.evolve(spelled, completion_tokens=2), "a b", 1)) == END_NOT_FOUND
+    assert value_of(prompt_token_count(msgspec.structs.replace(spelled, completion_tokens=1), "a b", 1)) == 2
+    assert boundary_reason(prompt_token_count(msgspec.structs.replace(spelled, completion_tokens=2), "a b", 1)) == END_NOT_FOUND
 
 
 def test_two_requests_refuse_a_response_whose_tokens_spell_other_text() -> None:
@@ -301,10 +301,10 @@ def test_two_requests_refuse_a_response_whose_tokens_spell_other_text() -> None:
     response_tokens = (" ", "", " ", " literal", "")
     full = Echo(text=None, tokens=context_tokens + response_tokens, log_probs=(None,) + (-1.0,) * 15,
                 text_offset=None, completion_tokens=0)
-    alone = attrs.evolve(full, tokens=context_tokens, log_probs=(None,) + (-1.0,) * 10)
+    alone = msgspec.structs.replace(full, tokens=context_tokens, log_probs=(None,) + (-1.0,) * 10)
     result = score_two_request(full, alone, context=context, response=" <|im_end|> literal<|im_end|>", max_tokens=1)
     assert boundary_reason(result) == ECHO_MISMATCH
-    right = attrs.evolve(full, tokens=(*context_tokens, " ", "", " literal", ""), log_probs=(None,) + (-1.0,) * 14)
+    right = msgspec.structs.replace(full, tokens=(*context_tokens, " ", "", " literal", ""), log_probs=(None,) + (-1.0,) * 14)
     scored = score_two_request(right, alone, context=context, response=" <|im_end|> literal<|im_end|>", max_tokens=1)
     assert value_of(scored).log_prob == -4.0
 
@@ -313,10 +313,10 @@ def test_two_requests_refuse_a_prefix_whose_log_probs_differ() -> None:
     # Control and byte tokens all echo as "" on llama.cpp: equal strings, other tokens.
     full = Echo(text=None, tokens=("", "", " yes"), log_probs=(None, -1.0, -2.0), text_offset=None,
                 completion_tokens=0)
-    alone = attrs.evolve(full, tokens=("", ""), log_probs=(None, -4.0))
+    alone = msgspec.structs.replace(full, tokens=("", ""), log_probs=(None, -4.0))
     result = score_two_request(full, alone, context="<|a|><|b|>", response=" yes", max_tokens=1)
     assert boundary_reason(result) == PREFIX_MISMATCH
-    same = attrs.evolve(alone, log_probs=(None, -1.0 + 1e-6))
+    same = msgspec.structs.replace(alone, log_probs=(None, -1.0 + 1e-6))
     assert value_of(score_two_request(full, same, context="<|a|><|b|>", response=" yes", max_tokens=1)).log_prob == -2.0
 
 
@@ -333,7 +333,7 @@ CHAT_ECHO = Echo(
     completion_tokens=1,
 )
 #: The same without the end-of-turn token (dropped by a server, or not in the prompt).
-WITHOUT_END = attrs.evolve(
+WITHOUT_END = msgspec.structs.replace(
     CHAT_ECHO,
     tokens=(*CHAT_TOKENS[:10], "!"),
     log_probs=(*CHAT_LOG_PROBS[:10], -9.0),
@@ -344,7 +344,7 @@ WITHOUT_END = attrs.evolve(
 def test_control_tokens_echoed_as_empty_are_placed_when_every_one_is_accounted_for() -> None:
     scored = value_of(score_response(CHAT_ECHO, context=CHAT_CONTEXT, response=" yes<|im_end|>"))
     assert (scored.log_prob, scored.start, scored.end) == (-5.0, 9, 11)
-    without = attrs.evolve(WITHOUT_END, text=CHAT_CONTEXT + " yes!")
+    without = msgspec.structs.replace(WITHOUT_END, text=CHAT_CONTEXT + " yes!")
     assert value_of(score_response(without, context=CHAT_CONTEXT, response=" yes")).log_prob == -2.0
 
 
@@ -354,7 +354,7 @@ def test_control_tokens_that_cannot_all_be_accounted_for_fail_typed() -> None:
         score_response(WITHOUT_END, context=CHAT_CONTEXT, response=" yes<|im_end|>")
     ) == OFFSETS_INCONSISTENT
     # No usage count and an empty generated token after the last control token: which is which?
-    unsure = attrs.evolve(CHAT_ECHO, completion_tokens=None, tokens=(*CHAT_TOKENS[:11], ""))
+    unsure = msgspec.structs.replace(CHAT_ECHO, completion_tokens=None, tokens=(*CHAT_TOKENS[:11], ""))
     assert boundary_reason(score_response(unsure, context=CHAT_CONTEXT, response=" yes<|im_end|>")) == (
         OFFSETS_INCONSISTENT
     )
