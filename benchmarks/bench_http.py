@@ -44,11 +44,13 @@ import queue
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
+from pathlib import Path
 
 import aiohttp
 import attrs
@@ -65,7 +67,7 @@ from cje_fp.backends.openai._completions import (
 from cje_fp.backends.openai._policy import OpenAICompatiblePolicy
 from cje_fp.backends.openai._teacher_forcing import score_response
 from cje_fp.errors._sealed import sealed
-from cje_fp.scoring import BatchResult, MultiTargetSampler, Sample
+from cje_fp.scoring import BatchResult, MultiTargetSampler, Sample, score_file
 from cje_fp.scoring._config import RetrySettings
 from cje_fp.scoring._stopping import RunStop, guarded
 from cje_fp.testing import expected_log_prob
@@ -294,6 +296,42 @@ def run_ours(
     return run
 
 
+def run_score_file(server: ServerProcess, samples: Sequence[Sample], *, label: str) -> Run:
+    """``score_file`` end to end, as ``cje-fp score`` runs (no probe, no progress bar): the
+    batched design plus reading the input, the per-cell bookkeeping and the output rows."""
+    with tempfile.TemporaryDirectory() as folder:
+        data, config, out = Path(folder, "data.jsonl"), Path(folder, "config.toml"), Path(folder, "out.jsonl")
+        data.write_text(
+            "".join(
+                json.dumps({"prompt": s.context, "response": s.response, "prompt_id": s.sample_id}) + "\n"
+                for s in samples
+            )
+        )
+        policies = "".join(f'[policies.{model}]\nmodel = "{model}"\n' for model in POLICIES)
+        config.write_text(
+            f'base_policy = "{POLICIES[0]}"\n[defaults]\nbase_url = "{server.base_url}"\ntimeout = 60\n'
+            f"batch_size = 8\nmax_in_flight = 64\n[run]\nmax_concurrency = 2048\n{policies}"
+        )
+        summaries: list[object] = []
+        run = measured(
+            server, label, len(samples), lambda: summaries.append(score_file(config, data, out, probe=False))
+        )
+        match sealed(summaries[0]):  # type: ignore[arg-type]
+            case Success(summary) if summary.succeeded == len(samples) * len(POLICIES):
+                pass
+            case other:
+                raise SystemExit(f"{label}: {other}")
+        rows = [json.loads(line) for line in out.read_text().splitlines()]
+
+    def lookup(index: int, model: str) -> float | None:
+        row = rows[index]
+        value = row["base_policy_logprob"] if model == POLICIES[0] else row["target_policy_logprobs"][model]
+        return float(value) if value is not None else None
+
+    check_exact(samples, lookup)
+    return run
+
+
 def _groups(samples: Sequence[Sample], batch_size: int) -> list[tuple[str, list[str]]]:
     texts = [sample.context + sample.response for sample in samples]
     return [(model, texts[i : i + batch_size]) for model in POLICIES for i in range(0, len(texts), batch_size)]
@@ -380,6 +418,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--full-server", action="store_true", help="serve with the fault-injecting aiohttp server")
     parser.add_argument("--threaded", action="store_true", help="also measure the incumbent's threaded design (+1 min)")
+    parser.add_argument(
+        "--score-file", action="store_true", help="also measure score_file end to end each round (for the record, no target)"
+    )
     args = parser.parse_args(argv)
     samples = make_samples(args.samples)
     module = "cje_fp.testing" if args.full_server else "benchmarks.lean_server"
@@ -388,6 +429,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs: list[Run] = []
     unbatched: list[float] = []
     batched: list[float] = []
+    end_to_end: list[float] = []
     try:
         prime(server, samples)
         if args.threaded:
@@ -410,6 +452,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             runs += [ours, bare, ours_batched, bare_batched]
             unbatched.append(ours.samples_per_second / bare.samples_per_second)
             batched.append(ours_batched.samples_per_second / bare_batched.samples_per_second)
+            if args.score_file:
+                whole = run_score_file(server, samples, label=f"[{round_}] score_file, batched 8, <=64/policy, 2048 cells")
+                runs.append(whole)
+                end_to_end.append(whole.samples_per_second / bare_batched.samples_per_second)
     finally:
         server.close()
     print(
@@ -425,6 +471,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     for ratio in ratios:
         print(ratio.verdict())
+    if end_to_end:
+        rounds = ", ".join(f"{ratio:.0%}" for ratio in end_to_end)
+        print(f"score_file end to end / bare batched = {statistics.median(end_to_end):.1%} (rounds {rounds}; no target)")
     quiet = os.getloadavg()[0] < 1.5
     print(
         "targets, same run: "

@@ -55,6 +55,8 @@ def changes(stored: object, current: Mapping[str, str | None], tolerance: float)
     """What differs between a stored fingerprint and the current one (empty: the cell stands)."""
     if not isinstance(stored, Mapping):
         return ["no fingerprint stored"]
+    if stored == current and (PROBE_LOG_PROB not in current or _number(current[PROBE_LOG_PROB]) is not None):
+        return []  # the usual stored cell, at the cost of one comparison: the loop would find nothing
     found: list[str] = []
     for key in sorted((set(stored) | set(current)) - NOT_IDENTITY):
         before, now = stored.get(key), current.get(key)

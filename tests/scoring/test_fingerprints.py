@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, strategies as st
 
 from cje_fp.scoring._fingerprints import changes, same_source
 
@@ -34,3 +35,21 @@ def test_a_run_that_skipped_the_probe_compares_configured_entries_only() -> None
     configured = {key: value for key, value in _CURRENT.items() if key not in ("probe_log_prob", "temperature_semantics")}
     assert same_source({**_CURRENT, "probe_log_prob": "-99.0"}, configured, 0.05)
     assert changes({**_CURRENT, "model": "n"}, configured, 0.05) == ["model n -> m"]
+
+
+fingerprints = st.dictionaries(
+    st.sampled_from(["kind", "model", "system_prompt", "probe_log_prob", "temperature_semantics", "template"]),
+    st.one_of(st.none(), st.sampled_from(["m", "raw", "-20.000000", "nan", "inf", "", "x"])),
+)
+
+
+@given(fingerprints)
+def test_an_unchanged_fingerprint_is_judged_as_the_full_comparison_judges_it(current: dict[str, str | None]) -> None:
+    # an address in the stored one makes the two differ without changing what the comparison finds
+    assert changes(dict(current), current, 0.05) == changes({**current, "base_url": "http://a/v1"}, current, 0.05)
+
+
+def test_an_unreadable_probe_log_prob_never_stands_even_when_unchanged() -> None:
+    for unreadable in (None, "nan", "x"):
+        current = {**_CURRENT, "probe_log_prob": unreadable}
+        assert not same_source(dict(current), current, 0.05)
