@@ -79,6 +79,36 @@ def count_chunk_retries(size: int) -> list[int]:
     return counter
 
 
+class counting_subset:
+    """Count the retries of a call on some of a chunk's cells (``positions`` of its ``size``)
+    in the chunk's count, for a combinator that passes only some cells on.
+
+    >>> chunk = count_chunk_retries(3)
+    >>> with counting_subset([0, 2], 3) as inner:
+    ...     inner[1] += 2  # what ``retrying`` records for the subset's second cell
+    >>> chunk
+    [0, 0, 2]
+    """
+
+    __slots__ = ("_inner", "_outer", "_positions", "_token")
+
+    def __init__(self, positions: list[int], size: int) -> None:
+        outer = _chunk_counter.get()
+        self._outer = outer if outer is not None and len(outer) == size else None
+        self._positions = positions
+        self._inner = [0] * len(positions)
+
+    def __enter__(self) -> list[int]:
+        self._token = _chunk_counter.set(self._inner if self._outer is not None else None)
+        return self._inner
+
+    def __exit__(self, *exc_info: object) -> None:
+        _chunk_counter.reset(self._token)
+        if self._outer is not None:
+            for position, retries in zip(self._positions, self._inner, strict=True):
+                self._outer[position] += retries
+
+
 def forget_chunk() -> None:
     """Count nothing by position in the current task (a task that retries one cell of a chunk)."""
     _chunk_counter.set(None)

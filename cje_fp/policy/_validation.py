@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Final
 
 from returns.result import Failure, Result, Success
@@ -22,11 +23,13 @@ from cje_fp.errors import InvalidInput, InvalidLogProb, LogProbError, sealed
 from cje_fp.policy._protocol import (
     AnyPolicyT,
     AsyncCall,
+    BatchCall,
     CallTransform,
     LogProbResult,
     SyncCall,
     transform_policy,
 )
+from cje_fp.policy._retry_counts import counting_subset
 
 
 def _text_problem(field: str, value: object) -> InvalidInput | None:
@@ -93,7 +96,29 @@ def _validate_async(name: str, call: AsyncCall) -> AsyncCall:
     return validated_call
 
 
-_VALIDATE = CallTransform(sync=_validate_sync, async_=_validate_async)
+def _validate_batch(name: str, call: BatchCall) -> BatchCall:
+    async def validated_calls(pairs: Sequence[tuple[str, str]]) -> list[LogProbResult]:
+        problems = [input_problem(context, response) for context, response in pairs]
+        valid = [index for index, problem in enumerate(problems) if problem is None]
+        if len(valid) == len(pairs):
+            return [check_output(result) for result in await call(pairs)]
+        results: list[LogProbResult] = [Failure(problem) for problem in problems if problem is not None]
+        if not valid:
+            return results
+        with counting_subset(valid, len(pairs)):  # the valid cells' retries, at their positions
+            answered = await call([pairs[index] for index in valid])
+        if len(answered) != len(valid):
+            raise RuntimeError(f"{len(answered)} results for {len(valid)} cells")
+        merged: list[LogProbResult] = []
+        answers, failures = iter(answered), iter(results)
+        for problem in problems:
+            merged.append(check_output(next(answers)) if problem is None else next(failures))
+        return merged
+
+    return validated_calls
+
+
+_VALIDATE = CallTransform(sync=_validate_sync, async_=_validate_async, batch=_validate_batch)
 
 
 def validated(policy: AnyPolicyT) -> AnyPolicyT:
