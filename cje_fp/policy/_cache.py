@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 
 import attrs
 from returns.result import Success
@@ -27,13 +28,16 @@ from cje_fp.errors import sealed
 from cje_fp.policy._protocol import (
     AnyPolicyT,
     AsyncCall,
+    BatchCall,
     CallTransform,
     LogProbResult,
     SyncCall,
     transform_policy,
 )
+from cje_fp.policy._retry_counts import counting_subset
 
 CacheKey = tuple[str, str, str]
+
 
 
 @attrs.define
@@ -69,28 +73,45 @@ class SuccessCache:
 
     def transform(self) -> CallTransform:
         """The call transform that reads and fills this cache."""
+        return CallTransform(sync=self._wrap_sync, async_=self._wrap_async, batch=self._wrap_batch)
 
-        def wrap_sync(name: str, call: SyncCall) -> SyncCall:
-            def cached_call(context: str, response: str) -> LogProbResult:
-                key = (name, context, response)
-                hit = self.get(key)
-                if hit is not None:
-                    return Success(hit)
-                return self.remember(key, call(context, response))
+    def _wrap_sync(self, name: str, call: SyncCall) -> SyncCall:
+        def cached_call(context: str, response: str) -> LogProbResult:
+            key = (name, context, response)
+            hit = self.get(key)
+            if hit is not None:
+                return Success(hit)
+            return self.remember(key, call(context, response))
 
-            return cached_call
+        return cached_call
 
-        def wrap_async(name: str, call: AsyncCall) -> AsyncCall:
-            async def cached_call(context: str, response: str) -> LogProbResult:
-                key = (name, context, response)
-                hit = self.get(key)
-                if hit is not None:
-                    return Success(hit)
-                return self.remember(key, await call(context, response))
+    def _wrap_async(self, name: str, call: AsyncCall) -> AsyncCall:
+        async def cached_call(context: str, response: str) -> LogProbResult:
+            key = (name, context, response)
+            hit = self.get(key)
+            if hit is not None:
+                return Success(hit)
+            return self.remember(key, await call(context, response))
 
-            return cached_call
+        return cached_call
 
-        return CallTransform(sync=wrap_sync, async_=wrap_async)
+    def _wrap_batch(self, name: str, call: BatchCall) -> BatchCall:
+        async def cached_calls(pairs: Sequence[tuple[str, str]]) -> list[LogProbResult]:
+            hits = [self.get((name, context, response)) for context, response in pairs]
+            missing = [index for index, hit in enumerate(hits) if hit is None]
+            answered: list[LogProbResult] = []
+            if missing:
+                with counting_subset(missing, len(pairs)):  # retries inside, at their own positions
+                    answered = await call([pairs[index] for index in missing])
+                if len(answered) != len(missing):
+                    raise RuntimeError(f"{len(answered)} results for {len(missing)} cells")
+            computed = iter(answered)
+            return [
+                Success(hit) if hit is not None else self.remember((name, *pair), next(computed))
+                for pair, hit in zip(pairs, hits, strict=True)
+            ]
+
+        return cached_calls
 
 
 def cached(policy: AnyPolicyT, *, cache: SuccessCache | None = None) -> AnyPolicyT:

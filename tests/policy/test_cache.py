@@ -1,12 +1,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from returns.result import Failure, Success
 
 from cje_fp.errors._log_prob import Timeout
 from cje_fp.policy._cache import SuccessCache, cached
-from cje_fp.policy._protocol import AsyncFunctionPolicy, FunctionPolicy, LogProbResult
+from cje_fp.policy._protocol import (
+    AsyncFunctionPolicy,
+    BatchAsyncPolicy,
+    BatchFunctionPolicy,
+    FunctionPolicy,
+    LogProbResult,
+)
+from cje_fp.policy._retry import retrying
+from cje_fp.policy._retry_counts import count_chunk_retries
 
 
 class Counting:
@@ -73,3 +82,36 @@ def test_async_calls_share_the_cache() -> None:
 
     assert asyncio.run(run()) == [Success(-2.0)] * 3
     assert len(inner.calls) == 1
+
+
+def test_a_chunk_asks_only_for_what_is_not_cached_and_counts_retries_on_their_own_cells() -> None:
+    sent: list[list[str]] = []
+    failing = {"b": 2}  # b times out twice first
+
+    async def call_batch(pairs: Sequence[tuple[str, str]]) -> list[LogProbResult]:
+        sent.append([response for _, response in pairs])
+        results: list[LogProbResult] = []
+        for _, response in pairs:
+            if failing.get(response, 0):
+                failing[response] -= 1
+                results.append(Failure(Timeout()))
+            else:
+                results.append(Success(-float(len(response))))
+        return results
+
+    async def call_async(context: str, response: str) -> LogProbResult:
+        return (await call_batch([(context, response)]))[0]
+
+    policy = cached(retrying(BatchFunctionPolicy(name="p", call_async=call_async, call_batch=call_batch), sleep=lambda _: None))
+    assert isinstance(policy, BatchAsyncPolicy)
+
+    async def chunk(responses: list[str]) -> tuple[list[LogProbResult], list[int]]:
+        retries = count_chunk_retries(len(responses))
+        return await policy.compute_log_probs_async([("q", response) for response in responses]), retries
+
+    first = asyncio.run(chunk(["a", "bb"]))
+    failing["bbb"] = 2
+    second = asyncio.run(chunk(["a", "bbb", "bb"]))
+    assert first == ([Success(-1.0), Success(-2.0)], [0, 0])
+    assert second == ([Success(-1.0), Success(-3.0), Success(-2.0)], [0, 2, 0])
+    assert sent == [["a", "bb"], ["bbb"], ["bbb"], ["bbb"]]  # hits never sent; retries one cell at a time
