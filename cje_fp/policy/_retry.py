@@ -240,7 +240,10 @@ class _RetryConfig:
             forget_chunk()
             with counting_retries() as retries:
                 replay = _ReplayFirst(first=first, call=one)
-                result: LogProbResult = await self.async_retryer(name, started)(replay.awaitable, context, response)
+                try:
+                    result: LogProbResult = await self.async_retryer(name, started)(replay.awaitable, context, response)
+                except Exception as error:  # one cell's crash is that cell's, its retries counted
+                    result = Failure(crashed(error))
             return result, retries[0]
 
         async def retried_calls(pairs: Sequence[tuple[str, str]]) -> list[LogProbResult]:
@@ -251,20 +254,11 @@ class _RetryConfig:
             transient = [index for index, result in enumerate(results) if _is_transient_failure(result)]
             if not transient:
                 return results  # the common case needs no retry machinery
-            retried = await asyncio.gather(
-                *(retried_cell(results[index], *pairs[index], started) for index in transient),
-                return_exceptions=True,
-            )
+            retried = await asyncio.gather(*(retried_cell(results[index], *pairs[index], started) for index in transient))
             results = list(results)
-            for index, outcome in zip(transient, retried, strict=True):
-                if isinstance(outcome, BaseException):
-                    if not isinstance(outcome, Exception):
-                        raise outcome
-                    # one cell's crash is that cell's, as when cells are called one by one
-                    results[index] = Failure(crashed(outcome))
-                else:
-                    results[index], retries = outcome
-                    record_cell_retries(len(pairs), index, retries)
+            for index, (result, retries) in zip(transient, retried, strict=True):
+                results[index] = result
+                record_cell_retries(len(pairs), index, retries)
             return results
 
         return retried_calls

@@ -251,6 +251,8 @@ async def run_in_chunks(grid: Grid, workers: int) -> list[Cell]:
     samples, width = grid.samples, len(grid.callers)
 
     async def work() -> None:
+        # Retries a combinator cannot place on a cell stay in this worker's own task.
+        count_retries_in_task()
         for caller, indices in jobs:
             call = caller.batch
             assert call is not None, "only batch-capable policies are chunked"

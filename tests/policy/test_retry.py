@@ -332,7 +332,7 @@ def test_a_crash_while_retrying_one_cell_fails_that_cell_only() -> None:
         case other:
             raise AssertionError(f"expected a crash, got {other}")
     assert [outcome for outcome, _ in outcomes[1:]] == [Success(-1.0), Success(-1.0)]
-    assert outcomes[1][1] == 1
+    assert outcomes[0][1] == 1 and outcomes[1][1] == 1  # the crashed cell's retry is still counted
 
 
 def test_a_chunk_outside_an_interpreter_counts_its_retries_in_the_callers_counter() -> None:
@@ -345,3 +345,17 @@ def test_a_chunk_outside_an_interpreter_counts_its_retries_in_the_callers_counte
 
     results, retries = asyncio.run(call())
     assert results == [Success(-1.0), Success(-1.0)] and retries == [3]
+
+
+def test_a_chunk_gives_up_at_the_deadline_as_each_cell_would() -> None:
+    policy = ScriptedCells(scripts={"a": ["timeout"], "b": ["ok"], "c": ["server"]})
+    wrapped = retrying(policy, max_attempts=5, deadline=5.0, wait=wait_fixed(10.0), sleep=FakeTime().sleep)
+    assert isinstance(wrapped, BatchAsyncPolicy)
+    results = asyncio.run(wrapped.compute_log_probs_async([("q", "a"), ("q", "b"), ("q", "c")]))
+    # the first wait would end past the deadline: one attempt each, exhausted
+    assert results == [
+        Failure(RetriesExhausted(attempts=1, last=Timeout())),
+        Success(-1.0),
+        Failure(RetriesExhausted(attempts=1, last=ServerError(status=503))),
+    ]
+    assert policy.call_sizes == [3]

@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from returns.result import Success
+from returns.result import Failure, Success
 
 from cje_fp.backends.openai import OpenAICompatiblePolicy
+from cje_fp.errors import Timeout
 from cje_fp.policy import BatchAsyncPolicy, BatchFunctionPolicy, LogProbResult
 from cje_fp.scoring import BackendFatal, score_file
-from cje_fp.scoring._stopping import RunStop, stoppable
+from cje_fp.scoring._config import RetrySettings
+from cje_fp.scoring._stopping import RunStop, guarded, stoppable
 from cje_fp.testing import FakeServer, FakeServerConfig, fault_marker
 from tests.helpers.results import error_of, value_of
 from tests.helpers.scoring import write_rows
@@ -164,3 +166,22 @@ def test_score_hands_the_http_backend_chunks_of_cells(tmp_path: Path, monkeypatc
     assert summary.succeeded == summary.computed == 80
     # the first row alone, then the other 39 rows in chunks of up to 8 cells per policy
     assert sum(chunks) >= 78 and max(chunks) == 8
+
+
+def test_a_run_stopped_during_a_chunk_retries_none_of_its_cells() -> None:
+    stop = RunStop()
+    sent: list[int] = []
+
+    async def call_batch(pairs: Sequence[tuple[str, str]]) -> list[LogProbResult]:
+        sent.append(len(pairs))
+        stop.set()  # another policy's cell stopped the run meanwhile
+        return [Failure(Timeout())] * len(pairs)
+
+    async def call_async(context: str, response: str) -> LogProbResult:
+        return (await call_batch([(context, response)]))[0]
+
+    (policy,) = guarded([BatchFunctionPolicy(name="p", call_async=call_async, call_batch=call_batch)], RetrySettings(), stop)
+    assert isinstance(policy, BatchAsyncPolicy)
+    results = asyncio.run(policy.compute_log_probs_async([("q", "a"), ("q", "b")]))
+    assert sent == [2]  # the first attempt only: no retry is sent once the run is stopped
+    assert all("the run was stopped" in error_of(result).describe() for result in results)

@@ -59,7 +59,10 @@ def span_sum(log_probs: Sequence[float | None], start: int, end: int) -> float |
     values = [value for value in log_probs[start:end] if value is not None]
     if len(values) != end - start:
         return MalformedResponse(reason=f"null log prob at response token {start}")
-    return math.fsum(values)
+    try:
+        return math.fsum(values)
+    except OverflowError:  # valid log probs whose sum is below the range of a float
+        return InvalidLogProb(value=-math.inf)
 
 
 def response_sum(log_probs: Sequence[float | None], start: int, end: int) -> float | LogProbError:

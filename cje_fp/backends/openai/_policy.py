@@ -112,6 +112,15 @@ def _value(echo: EchoResult, context: str, scored: str) -> float | LogProbError:
             return error
 
 
+def _fallback_value(scored: ScoredResponse | LogProbError | BaseException) -> float | LogProbError:
+    """A two-request fallback's answer for one cell of many (its crash is that cell's)."""
+    if isinstance(scored, BaseException):
+        if not isinstance(scored, Exception):
+            raise scored
+        return crashed(scored)
+    return scored.log_prob if isinstance(scored, ScoredResponse) else scored
+
+
 @final
 @attrs.frozen(kw_only=True, eq=False)
 class OpenAICompatiblePolicy:
@@ -279,8 +288,10 @@ class OpenAICompatiblePolicy:
         The prompts join the coalescer's queue at once, with one future for
         all of them: a chunk of cells costs one coroutine and one future.
         """
+        # A crash in one cell's own work (rendering, locating its tokens) is that cell's
+        # PolicyCrashed, never its neighbours': what calling the cells one by one gives.
         coalescer = self._runtime.clients.get().coalescer
-        texts = [self._texts(context, response) for context, response in pairs]
+        texts = [self._texts_or_crash(context, response) for context, response in pairs]
         echoes = await coalescer.echo_many([text[0] + text[1] for text in texts if isinstance(text, tuple)])
         values: list[float | LogProbError] = []
         retried: list[tuple[int, Awaitable[ScoredResponse | LogProbError]]] = []
@@ -291,14 +302,24 @@ class OpenAICompatiblePolicy:
                 continue
             echo = echoes[position]
             position += 1
-            value = _value(echo, text[0], text[1])
+            try:
+                value = _value(echo, text[0], text[1])
+            except Exception as error:
+                value = crashed(error)
             if isinstance(value, TokenBoundaryError) and self.two_request_fallback:
                 retried.append((len(values), self._fallback(coalescer, echo, text[0], text[1])))
             values.append(value)
         if retried:
-            for (at, _), scored in zip(retried, await asyncio.gather(*(wait for _, wait in retried)), strict=True):
-                values[at] = scored.log_prob if isinstance(scored, ScoredResponse) else scored
+            answers = await asyncio.gather(*(wait for _, wait in retried), return_exceptions=True)
+            for (at, _), scored in zip(retried, answers, strict=True):
+                values[at] = _fallback_value(scored)
         return [Success(value) if isinstance(value, float) else Failure(value) for value in values]
+
+    def _texts_or_crash(self, context: str, response: str) -> tuple[str, str] | LogProbError:
+        try:
+            return self._texts(context, response)
+        except Exception as error:
+            return crashed(error)
 
     def _texts(self, context: str, response: str) -> tuple[str, str] | LogProbError:
         """The raw context and scored text (``render`` without containers)."""

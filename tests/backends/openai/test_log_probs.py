@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 from hypothesis import given, strategies as st
 
 from cje_fp.backends.openai._log_probs import log_prob_problem, response_sum, span_sum
+from cje_fp.errors import InvalidLogProb
 
 values = st.one_of(
     st.none(),
@@ -18,12 +21,10 @@ def test_the_fast_path_answers_what_the_checks_answer(log_probs: list[float | No
     end = data.draw(st.integers(min_value=1, max_value=len(log_probs)))
     start = data.draw(st.integers(min_value=0, max_value=end - 1))
     problem = log_prob_problem(log_probs, end)
-    try:
-        expected: object = problem if problem is not None else span_sum(log_probs, start, end)
-    except OverflowError as error:  # fsum of finite values beyond float range: both raise
-        expected = type(error)
-    try:
-        got: object = response_sum(log_probs, start, end)
-    except OverflowError as error:
-        got = type(error)
-    assert repr(got) == repr(expected)  # NaN-aware: an InvalidLogProb(nan) equals itself
+    expected = problem if problem is not None else span_sum(log_probs, start, end)
+    assert repr(response_sum(log_probs, start, end)) == repr(expected)  # NaN-aware: InvalidLogProb(nan)
+
+
+def test_valid_log_probs_whose_sum_is_below_the_float_range_are_a_typed_failure() -> None:
+    assert response_sum([None, -1e308, -1e308], 1, 3) == InvalidLogProb(value=-math.inf)
+

@@ -27,10 +27,12 @@ from cje_fp.errors._log_prob import (
     BadRequest,
     ConnectionFailed,
     HttpDetail,
+    InvalidInput,
     InvalidLogProb,
     LogProbError,
     MalformedResponse,
     ModelNotFound,
+    PolicyCrashed,
     RateLimited,
     RetriesExhausted,
     ServerError,
@@ -489,3 +491,23 @@ def test_a_redirect_is_not_followed_with_our_key() -> None:
             assert error.kind == "bad_request"
         case Success(value):
             raise AssertionError(value)
+
+
+def test_a_crash_in_one_cell_of_many_fails_that_cell_only(server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    import cje_fp.backends.openai._policy as backend
+
+    located = backend._value
+
+    def crashing(echo: object, context: str, scored: str) -> object:
+        if scored == " boom":
+            raise ZeroDivisionError("a bug in locating one cell's tokens")
+        return located(echo, context, scored)  # type: ignore[arg-type]  # the real one, typed
+
+    monkeypatch.setattr(backend, "_value", crashing)
+    pairs = [(QUESTION, " one"), (QUESTION, " boom"), (QUESTION, "  "), (QUESTION, " two")]
+    with make_policy(server, batch_size=8) as policy:
+        results = asyncio.run(policy.compute_log_probs_async(pairs))
+    assert results[0] == Success(expected_log_prob(QUESTION, " one", model="m"))
+    assert results[3] == Success(expected_log_prob(QUESTION, " two", model="m"))
+    assert isinstance(error_of(results[1]), PolicyCrashed) and "ZeroDivisionError" in error_of(results[1]).describe()
+    assert isinstance(error_of(results[2]), InvalidInput)

@@ -333,7 +333,8 @@ def test_a_cancelled_call_on_many_prompts_sends_none_of_those_still_waiting() ->
     assert sent == [["a", "b"], ["c"]]
 
 
-def test_with_every_endpoint_down_a_prompt_fails_with_endpoints_down() -> None:
+@pytest.mark.parametrize("many", [False, True])
+def test_with_every_endpoint_down_a_prompt_fails_with_endpoints_down(many: bool) -> None:
     sent: list[tuple[str, list[str]]] = []
     router = Router(("http://a/v1", "http://b/v1"), ceiling=2, eject_after=1)
 
@@ -346,7 +347,7 @@ def test_with_every_endpoint_down_a_prompt_fails_with_endpoints_down() -> None:
             return [Failure(ConnectionFailed(reason="refused"))] * len(prompts)
 
         coalescer = Coalescer(send=send, batch_size=2, router=router, wait=0.0, down=down)
-        return list(await asyncio.gather(*(coalescer.echo(f"p{i}") for i in range(6))))
+        return await echoes(coalescer, [f"p{i}" for i in range(6)], many=many)
 
     results = asyncio.run(main())
     assert all(isinstance(r, Failure) for r in results)
