@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Final, Generic, TypeVar
 
 import attrs
-from returns.result import Failure
+from returns.result import Failure, Success
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -251,7 +251,11 @@ class _RetryConfig:
             results = await call(pairs)
             if len(results) != len(pairs):
                 raise RuntimeError(f"{len(results)} results for {len(pairs)} cells")
-            transient = [index for index, result in enumerate(results) if _is_transient_failure(result)]
+            transient = [
+                index
+                for index, result in enumerate(results)
+                if not isinstance(result, Success) and _is_transient_failure(result)  # a success at a glance
+            ]
             if not transient:
                 return results  # the common case needs no retry machinery
             retried = await asyncio.gather(*(retried_cell(results[index], *pairs[index], started) for index in transient))
