@@ -7,7 +7,9 @@ of its CPU, so that on a 2-core machine shared by client and server the client
 is what is measured; ``--full-server`` uses the aiohttp one). Before any
 measurement, one batched request per policy has the server render every
 prompt's answer once, so each design meets the same server. Then, for each of
-``--rounds`` rounds, it scores N samples x 5 policies four ways, back to back:
+``--rounds`` rounds, it scores samples x 5 policies four ways, back to back
+(3,000 samples unbatched and 15,000 batched, so that every run lasts a few
+seconds: a run of half a second is at the mercy of a neighbour's burst):
 
 1. ``OpenAICompatiblePolicy`` x 5 as ``score`` calls them (``guarded``: the
    configured retries around the run's stop switch) through
@@ -31,7 +33,7 @@ incumbent's design (10 threads with blocking ``requests.Session``s) for the
 record. Every cell must succeed with the exact expected log prob, or the script
 fails.
 
-    python benchmarks/bench_http.py [--samples 3000] [--rounds 3] [--threaded]
+    python benchmarks/bench_http.py [--samples 3000] [--batched-samples 15000] [--rounds 3] [--threaded]
 """
 
 from __future__ import annotations
@@ -413,7 +415,13 @@ class Ratio:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--samples", type=int, default=3000)
+    parser.add_argument("--samples", type=int, default=3000, help="samples of the unbatched runs")
+    parser.add_argument(
+        "--batched-samples",
+        type=int,
+        default=15000,
+        help="samples of the batched runs (five times as many: each run then lasts seconds, as an unbatched one does)",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="back-to-back pairs (ours, bare) per mode")
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--full-server", action="store_true", help="serve with the fault-injecting aiohttp server")
@@ -422,7 +430,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--score-file", action="store_true", help="also measure score_file end to end each round (for the record, no target)"
     )
     args = parser.parse_args(argv)
-    samples = make_samples(args.samples)
+    many = make_samples(max(args.samples, args.batched_samples))
+    samples, batched_samples = many[: args.samples], many[: args.batched_samples]
     module = "cje_fp.testing" if args.full_server else "benchmarks.lean_server"
     load_before = _load()
     server = ServerProcess(args.latency, module)
@@ -431,7 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     batched: list[float] = []
     end_to_end: list[float] = []
     try:
-        prime(server, samples)
+        prime(server, many)
         if args.threaded:
             runs.append(run_threaded(server, samples))
         for round_ in range(1, args.rounds + 1):
@@ -443,24 +452,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                 server, samples, in_flight=256, batch_size=1, label=f"[{round_}] bare aiohttp, unbatched, 256 in flight"
             )
             ours_batched = run_ours(
-                server, samples, in_flight=64, batch_size=8, concurrency=2048,
+                server, batched_samples, in_flight=64, batch_size=8, concurrency=2048,
                 label=f"[{round_}] ours, batched 8, <=64/policy, 2048 cells",
             )
             bare_batched = run_bare_aiohttp(
-                server, samples, in_flight=256, batch_size=8, label=f"[{round_}] bare aiohttp, batched 8, 256 in flight"
+                server, batched_samples, in_flight=256, batch_size=8, label=f"[{round_}] bare aiohttp, batched 8, 256 in flight"
             )
             runs += [ours, bare, ours_batched, bare_batched]
             unbatched.append(ours.samples_per_second / bare.samples_per_second)
             batched.append(ours_batched.samples_per_second / bare_batched.samples_per_second)
             if args.score_file:
-                whole = run_score_file(server, samples, label=f"[{round_}] score_file, batched 8, <=64/policy, 2048 cells")
+                whole = run_score_file(server, batched_samples, label=f"[{round_}] score_file, batched 8, <=64/policy, 2048 cells")
                 runs.append(whole)
                 end_to_end.append(whole.samples_per_second / bare_batched.samples_per_second)
     finally:
         server.close()
     print(
-        f"{args.samples} samples x {len(POLICIES)} policies, {args.latency * 1000:.0f} ms latency per request, "
-        f"server {module}, {args.rounds} rounds"
+        f"{args.samples} samples unbatched and {args.batched_samples} batched x {len(POLICIES)} policies, "
+        f"{args.latency * 1000:.0f} ms latency per request, server {module}, {args.rounds} rounds"
     )
     load_after = _load()
     print(f"before: {load_before}; after: {load_after}")

@@ -63,7 +63,7 @@ from cje_fp.backends.openai._runtime import Runtime
 from cje_fp.backends.openai._teacher_forcing import ScoredResponse, log_prob_of, score_echo
 from cje_fp.backends.openai._templates import ChatTemplate, RenderedPrompt, resolve_template
 from cje_fp.backends.openai._two_request import score_two_request
-from cje_fp.errors import LogProbError, TokenBoundaryError, crashed, redact, sealed
+from cje_fp.errors import LogProbError, MalformedResponse, TokenBoundaryError, crashed, redact, sealed
 from cje_fp.policy import LogProbResult, input_problem
 
 
@@ -105,11 +105,14 @@ def _scored(echo: EchoResult, context: str, scored: str) -> ScoredResponse | Log
 
 
 def _value(echo: EchoResult, context: str, scored: str) -> float | LogProbError:
+    full = echo.value_or(None)  # before a ``match``: once per cell, half a microsecond less
+    if full is not None:
+        return log_prob_of(full, context, scored)
     match sealed(echo):
-        case Success(full):
-            return log_prob_of(full, context, scored)
         case Failure(error):
             return error
+        case _:
+            return MalformedResponse(reason="an answer without an echo")
 
 
 def _fallback_value(scored: ScoredResponse | LogProbError | BaseException) -> float | LogProbError:
