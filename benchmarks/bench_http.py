@@ -33,7 +33,7 @@ incumbent's design (10 threads with blocking ``requests.Session``s) for the
 record. Every cell must succeed with the exact expected log prob, or the script
 fails.
 
-    python benchmarks/bench_http.py [--samples 3000] [--batched-samples 15000] [--rounds 3] [--threaded]
+    python benchmarks/bench_http.py [--samples 3000] [--batched-samples 15000] [--rounds 5] [--threaded]
 """
 
 from __future__ import annotations
@@ -422,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=15000,
         help="samples of the batched runs (five times as many: each run then lasts seconds, as an unbatched one does)",
     )
-    parser.add_argument("--rounds", type=int, default=3, help="back-to-back pairs (ours, bare) per mode")
+    parser.add_argument("--rounds", type=int, default=5, help="back-to-back pairs (ours, bare) per mode")
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--full-server", action="store_true", help="serve with the fault-injecting aiohttp server")
     parser.add_argument("--threaded", action="store_true", help="also measure the incumbent's threaded design (+1 min)")

@@ -23,6 +23,8 @@ from cje_fp.backends.openai._teacher_forcing import (
     UNDECODABLE_TOKEN,
     WHITESPACE_NORMALIZATION,
     ScoredResponse,
+    _spelled_span,
+    _usual_span,
     classify_echo_mismatch,
     score_response,
     token_bytes,
@@ -362,3 +364,37 @@ def test_control_tokens_that_cannot_all_be_accounted_for_fail_typed() -> None:
     assert boundary_reason(
         score_response(CHAT_ECHO, context=CHAT_CONTEXT + " yes<|im_end|>", response="!")
     ) == OFFSETS_INCONSISTENT
+
+
+@st.composite
+def _echoes(draw: st.DrawFn) -> tuple[tuple[str, ...], tuple[int, ...], str, str, str]:
+    """Tokens (empty ones, several characters, non-ASCII), a context and response cut anywhere
+    in their text, and offsets that are right, or wrong somewhere."""
+    tokens = tuple(draw(st.lists(st.sampled_from(["", "a", "b", "ab", " c", "é", "\U0001f600", "de"]), min_size=1, max_size=8)))
+    text = "".join(tokens)
+    cut = draw(st.integers(min_value=0, max_value=len(text)))
+    end = draw(st.integers(min_value=cut, max_value=len(text)))
+    offsets = list(accumulate(map(len, tokens[:-1]), initial=0))
+    if draw(st.booleans()):
+        position = draw(st.integers(min_value=0, max_value=len(offsets) - 1))
+        offsets[position] += draw(st.integers(min_value=-2, max_value=2))
+    if draw(st.booleans()):  # bytes instead of characters, as some servers count
+        offsets = list(accumulate((len(token.encode()) for token in tokens[:-1]), initial=0))
+    return tokens, tuple(offsets), text, text[:cut], text[cut:end]
+
+
+@given(_echoes())
+def test_the_spelled_span_agrees_with_the_checked_one_and_its_tokens_spell_the_texts(
+    echo: tuple[tuple[str, ...], tuple[int, ...], str, str, str],
+) -> None:
+    tokens, offsets, text, context, response = echo
+    full = context + response
+    spelled = _spelled_span(tokens, offsets, text, context, response, full)
+    checked = _usual_span(tokens, offsets, text, len(context), full)
+    if isinstance(checked, tuple):
+        assert spelled in (None, checked)  # the same span whenever the full check finds one
+    elif checked is not None:
+        assert spelled is None  # a boundary error stays one
+    if spelled is not None:
+        start, end = spelled
+        assert "".join(tokens[:start]) == context and "".join(tokens[start:end]) == response and start < end
