@@ -462,7 +462,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             unbatched.append(ours.samples_per_second / bare.samples_per_second)
             batched.append(ours_batched.samples_per_second / bare_batched.samples_per_second)
             if args.score_file:
-                whole = run_score_file(server, batched_samples, label=f"[{round_}] score_file, batched 8, <=64/policy, 2048 cells")
+                label = f"[{round_}] score_file, batched 8, <=64/policy, 2048 cells"
+                whole = run_score_file(server, batched_samples, label=label)
                 runs.append(whole)
                 end_to_end.append(whole.samples_per_second / bare_batched.samples_per_second)
     finally:

@@ -156,7 +156,9 @@ def test_a_server_refusing_the_key_stops_the_run_as_in_one_process(world: World)
         single = score_file(config, world.data, world.folder / "refused_single.jsonl")
     match sealed(on_ray), sealed(single):
         case Failure(BackendFatal() as ray_error), Failure(BackendFatal() as single_error):
-            assert (ray_error.policy, ray_error.cause) == (single_error.policy, single_error.cause) == ("base", "unauthorized")
+            # every policy sends the refused key: which refusal completes first (and is named) is timing
+            assert ray_error.cause == single_error.cause == "unauthorized"
+            assert {ray_error.policy, single_error.policy} <= {"base", "t1", "t2"}
         case other:
             raise AssertionError(other)
     assert comparable(world.folder / "refused_ray.jsonl") == comparable(world.folder / "refused_single.jsonl") == []
