@@ -59,7 +59,7 @@ import attrs
 import msgspec
 import requests
 import yarl
-from returns.result import Failure, Success
+from returns.result import Failure, Result, Success
 
 from cje_fp.backends.openai._completions import (
     encode_request,
@@ -69,7 +69,7 @@ from cje_fp.backends.openai._completions import (
 from cje_fp.backends.openai._policy import OpenAICompatiblePolicy
 from cje_fp.backends.openai._teacher_forcing import score_response
 from cje_fp.errors._sealed import sealed
-from cje_fp.scoring import BatchResult, MultiTargetSampler, Sample, score_file
+from cje_fp.scoring import BatchResult, MultiTargetSampler, Sample, ScoringError, ScoringSummary, score_file
 from cje_fp.scoring._config import RetrySettings
 from cje_fp.scoring._stopping import RunStop, guarded
 from cje_fp.testing import expected_log_prob
@@ -314,11 +314,11 @@ def run_score_file(server: ServerProcess, samples: Sequence[Sample], *, label: s
             f'base_policy = "{POLICIES[0]}"\n[defaults]\nbase_url = "{server.base_url}"\ntimeout = 60\n'
             f"batch_size = 8\nmax_in_flight = 64\n[run]\nmax_concurrency = 2048\n{policies}"
         )
-        summaries: list[object] = []
+        summaries: list[Result[ScoringSummary, ScoringError]] = []
         run = measured(
             server, label, len(samples), lambda: summaries.append(score_file(config, data, out, probe=False))
         )
-        match sealed(summaries[0]):  # type: ignore[arg-type]
+        match sealed(summaries[0]):
             case Success(summary) if summary.succeeded == len(samples) * len(POLICIES):
                 pass
             case other:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from returns.result import Failure, Success
 
 from cje_fp.backends._tabular import TabularPolicy
 from cje_fp.errors._log_prob import BadRequest, Timeout
 from cje_fp.policy._faults import Fault, FaultPlan, inject_faults
+from cje_fp.policy._protocol import BatchAsyncPolicy, BatchFunctionPolicy, LogProbResult
 
 TABLE = {f"q{i}": {"a": -1.0} for i in range(400)}
 
@@ -46,3 +49,16 @@ def test_exceptions_are_raised() -> None:
 def test_rates_above_one_are_rejected() -> None:
     with pytest.raises(ValueError, match="sum to"):
         FaultPlan(faults=(Fault(outcome=Timeout(), rate=0.7), Fault(outcome=BadRequest(), rate=0.7)), seed=0)
+
+
+def test_injected_faults_leave_the_policy_one_cell_per_call() -> None:
+    # The README says so: a sampler then calls a policy wrapped in inject_faults cell by cell.
+    async def one(context: str, response: str) -> LogProbResult:
+        return Success(-1.0)
+
+    async def many(pairs: Sequence[tuple[str, str]]) -> list[LogProbResult]:
+        return [Success(-1.0)] * len(pairs)
+
+    chunked = BatchFunctionPolicy(name="p", call_async=one, call_batch=many)
+    faulty = inject_faults(chunked, FaultPlan(faults=(Fault(outcome=Timeout(), rate=0.5),), seed=1))
+    assert not isinstance(faulty, BatchAsyncPolicy)  # chunked offers it: a BatchFunctionPolicy
