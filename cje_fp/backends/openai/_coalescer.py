@@ -32,12 +32,13 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Final, Protocol, TypeAlias, cast
+from typing import Final, TypeAlias
 
 from returns.result import Failure, Success
 
 from cje_fp.backends.openai._completions import EchoResult
 from cje_fp.backends.openai._router import OK, OVERLOADED, UNREACHABLE, Endpoint, Grant, Outcome, Router
+from cje_fp.backends.openai._waiters import Group, Slot, Span, Waiter, waiters
 from cje_fp.errors import (
     BadRequest,
     ConnectionFailed,
@@ -55,45 +56,6 @@ logger: Final = logging.getLogger("cje_fp.backends.openai")
 
 SendBatch: TypeAlias = Callable[[Endpoint, Sequence[str]], Awaitable[list[EchoResult]]]
 """Send one request for these prompts to this endpoint; one result per prompt, in order."""
-
-
-class _Waiter(Protocol):
-    """Who waits for a prompt's echo: a caller's future, or one slot of a caller's many."""
-
-    def done(self) -> bool: ...
-
-    def set_result(self, result: EchoResult, /) -> None: ...
-
-
-class _Group:
-    """The echoes of one ``echo_many`` call: one future for all of them."""
-
-    __slots__ = ("future", "missing", "results")
-
-    def __init__(self, future: asyncio.Future[list[EchoResult]], size: int) -> None:
-        self.future = future
-        self.results: list[EchoResult | None] = [None] * size
-        self.missing = size
-
-
-class _Slot:
-    """One prompt of an ``echo_many`` call: its group's future says when the caller is gone."""
-
-    __slots__ = ("group", "index")
-
-    def __init__(self, group: _Group, index: int) -> None:
-        self.group = group
-        self.index = index
-
-    def done(self) -> bool:
-        return self.group.future.done()
-
-    def set_result(self, result: EchoResult, /) -> None:
-        group = self.group
-        group.results[self.index] = result
-        group.missing -= 1
-        if not group.missing:
-            group.future.set_result(cast("list[EchoResult]", group.results))
 
 
 def _rejected_whole(results: Sequence[EchoResult]) -> bool:
@@ -164,9 +126,9 @@ class Coalescer:
         self._loop = asyncio.get_running_loop() if batch_size > 1 else None
         # Pending prompts and their callers' futures, side by side (no object per call).
         self._prompts: deque[str] = deque()
-        self._futures: deque[_Waiter] = deque()
-        self._solo: set[_Waiter] = set()  # to be sent alone (their batch was rejected)
-        self._moved: dict[_Waiter, int] = {}  # how often a prompt was sent to another endpoint
+        self._futures: deque[Waiter] = deque()
+        self._solo: set[Waiter] = set()  # to be sent alone (their batch was rejected)
+        self._moved: dict[Waiter, int] = {}  # how often a prompt was sent to another endpoint
         self._timer: asyncio.TimerHandle | asyncio.Handle | None = None
         self._waiting = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -195,21 +157,60 @@ class Coalescer:
 
     def echo_many(self, prompts: Sequence[str]) -> Awaitable[list[EchoResult]]:
         """The echoes of ``prompts``, in order: ``echo`` on each, with one future for all
-        of them instead of one per prompt."""
+        of them instead of one per prompt.
+
+        A call of exactly one batch to a policy with one endpoint is sent from the caller's
+        own coroutine when a slot is free (a task less per request).
+        """
         if self._loop is None:
             return asyncio.gather(*map(self._echo_alone, prompts))
+        if len(prompts) == self._batch_size and not self._failovers:
+            return self._echo_batch(prompts)
+        return self._echo_queued(prompts)
+
+    async def _echo_batch(self, prompts: Sequence[str]) -> list[EchoResult]:
+        if not self._futures and not self._waiting:
+            grant = self._router.try_acquire()
+            if grant:  # held from here: ``_run`` gives it back, however it ends
+                assert self._loop is not None
+                future: asyncio.Future[list[EchoResult]] = self._loop.create_future()
+                try:
+                    await self._run(grant, list(prompts), Span(Group(future, len(prompts)), 0, len(prompts)))
+                    return await future
+                except BaseException:  # cancelled: the prompts it put back in the queue are not sent
+                    future.cancel()
+                    raise
+        return await self._echo_queued(prompts)
+
+    def _echo_queued(self, prompts: Sequence[str]) -> asyncio.Future[list[EchoResult]]:
+        assert self._loop is not None
         future: asyncio.Future[list[EchoResult]] = self._loop.create_future()
         if not prompts:
             future.set_result([])
             return future
-        group = _Group(future, len(prompts))
-        self._prompts.extend(prompts)
-        self._futures.extend([_Slot(group, index) for index in range(len(prompts))])
-        if len(self._futures) >= self._batch_size:
-            self._dispatch(flush=False)
-        else:
-            self._arm_timer()
+        group = Group(future, len(prompts))
+        sent = self._send_spans(group, prompts) if not self._futures and not self._waiting else 0
+        if sent < len(prompts):
+            self._prompts.extend(prompts[sent:])
+            self._futures.extend([Slot(group, index) for index in range(sent, len(prompts))])
+            if len(self._futures) >= self._batch_size:
+                self._dispatch(flush=False)
+            else:
+                self._arm_timer()
         return future
+
+    def _send_spans(self, group: Group, prompts: Sequence[str]) -> int:
+        """With no prompt waiting, send full batches of ``prompts`` while slots are free, one
+        waiter per request (what ``_dispatch`` would send, without queueing each prompt); how
+        many prompts went. The rest join the queue."""
+        size, sent = self._batch_size, 0
+        while len(prompts) - sent >= size:
+            grant = self._router.try_acquire()
+            if not grant:  # no free slot, or no endpoint: the queue's path deals with both
+                break
+            self._start(grant, list(prompts[sent : sent + size]), Span(group, sent, size))
+            sent += size
+        return sent
 
     async def _echo_alone(self, prompt: str) -> EchoResult:
         router = self._router
@@ -248,9 +249,7 @@ class Coalescer:
 
     def _dispatch(self, *, flush: bool) -> None:
         """Launch full batches (and a partial one if ``flush``) while slots are free."""
-        while not self._waiting and (
-            len(self._futures) >= self._batch_size or (flush and self._futures)
-        ):
+        while not self._waiting and (len(self._futures) >= self._batch_size or (flush and self._futures)):
             grant = self._router.try_acquire()
             if grant is False:
                 assert self._loop is not None
@@ -266,9 +265,9 @@ class Coalescer:
         self._launch(grant)
         self._dispatch(flush=False)
 
-    def _take(self) -> tuple[list[str], list[_Waiter]]:
+    def _take(self) -> tuple[list[str], list[Waiter]]:
         prompts: list[str] = []
-        futures: list[_Waiter] = []
+        futures: list[Waiter] = []
         pending, waiting, solo = self._prompts, self._futures, self._solo
         while waiting and len(futures) < self._batch_size:
             future = waiting[0]
@@ -301,12 +300,15 @@ class Coalescer:
         if not futures:
             self._router.release(grant, OK, count=False)
             return
+        self._start(grant, prompts, futures)
+
+    def _start(self, grant: tuple[Endpoint, int], prompts: list[str], waiting: list[Waiter] | Span) -> None:
         assert self._loop is not None
-        task = self._loop.create_task(self._run(grant, prompts, futures))
+        task = self._loop.create_task(self._run(grant, prompts, waiting))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _requeue(self, prompts: list[str], futures: list[_Waiter], *, solo: bool) -> None:
+    def _requeue(self, prompts: list[str], futures: list[Waiter], *, solo: bool) -> None:
         """Put prompts back at the head of the queue, in order, and send them again."""
         for prompt, future in zip(reversed(prompts), reversed(futures), strict=True):
             self._prompts.appendleft(prompt)
@@ -315,7 +317,10 @@ class Coalescer:
                 self._solo.add(future)
         self._dispatch(flush=True)
 
-    def _settle(self, futures: list[_Waiter], results: Sequence[EchoResult]) -> None:
+    def _settle(self, futures: list[Waiter] | Span, results: Sequence[EchoResult]) -> None:
+        if isinstance(futures, Span):
+            futures.fill(results)
+            return
         moved = self._moved
         for future, result in zip(futures, results, strict=True):
             if moved:
@@ -323,7 +328,7 @@ class Coalescer:
             if not future.done():
                 future.set_result(result)
 
-    async def _run(self, grant: tuple[Endpoint, int], prompts: list[str], futures: list[_Waiter]) -> None:
+    async def _run(self, grant: tuple[Endpoint, int], prompts: list[str], futures: list[Waiter] | Span) -> None:
         outcome: Outcome = OK
         retry_after: float | None = None
         try:
@@ -331,27 +336,29 @@ class Coalescer:
             if not isinstance(results[0], Success):
                 outcome, retry_after = outcome_of(results)
         except Exception as error:
-            results = [Failure(crashed(error))] * len(futures)
+            results = [Failure(crashed(error))] * len(prompts)
         finally:
             self._router.release(grant, outcome, retry_after=retry_after)
         if outcome == UNREACHABLE and self._failovers:
-            self._move(prompts, futures, results)
+            self._move(prompts, waiters(futures), results)
             return
-        if len(futures) > 1 and _batch_unsupported(results):
+        if len(prompts) > 1 and _batch_unsupported(results):
             if self._batch_size > 1:
-                logger.warning("a batch of %d prompts failed as a whole: sending one prompt per request", len(futures))
+                logger.warning("a batch of %d prompts failed as a whole: sending one prompt per request", len(prompts))
             self._batch_size = 1
-        if len(futures) > 1 and (self._batch_size == 1 or _rejected_whole(results)):
-            self._requeue(prompts, futures, solo=True)
+        if len(prompts) > 1 and (self._batch_size == 1 or _rejected_whole(results)):
+            self._requeue(prompts, waiters(futures), solo=True)
             return
         self._settle(futures, results)
 
-    def _move(self, prompts: list[str], futures: list[_Waiter], results: Sequence[EchoResult]) -> None:
+    def _move(self, prompts: list[str], futures: list[Waiter], results: Sequence[EchoResult]) -> None:
         """Send a batch its endpoint did not answer to another endpoint (each prompt at most once
-        per other endpoint; a prompt moved that often keeps its error)."""
+        per other endpoint; a prompt moved that often keeps its error). The router picks it: the
+        free endpoint with no failure in a row and the fewest in flight, so the failing one only
+        when no other has a free slot."""
         moved = self._moved
-        again: tuple[list[str], list[_Waiter]] = ([], [])
-        done: tuple[list[_Waiter], list[EchoResult]] = ([], [])
+        again: tuple[list[str], list[Waiter]] = ([], [])
+        done: tuple[list[Waiter], list[EchoResult]] = ([], [])
         for prompt, future, result in zip(prompts, futures, results, strict=True):
             count = moved.get(future, 0)
             if count < self._failovers:
