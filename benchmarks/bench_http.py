@@ -422,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=15000,
         help="samples of the batched runs (five times as many: each run then lasts seconds, as an unbatched one does)",
     )
-    parser.add_argument("--rounds", type=int, default=5, help="back-to-back pairs (ours, bare) per mode")
+    parser.add_argument("--rounds", type=int, default=9, help="back-to-back pairs (ours, bare) per mode")
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--full-server", action="store_true", help="serve with the fault-injecting aiohttp server")
     parser.add_argument("--threaded", action="store_true", help="also measure the incumbent's threaded design (+1 min)")

@@ -23,6 +23,7 @@ returns the step): it reads as ordinary Python and keeps exact types, where
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Final
 
 from returns.result import Failure, Result, Success
 
@@ -34,6 +35,7 @@ from cje_fp.scoring._sample import Cell, Sample, SampleResult, ScoredSample
 from cje_fp.scoring._weights import log_weight
 
 _NOT_A_RESULT = "the policy returned a Result that is neither Success nor Failure"
+_CONTAINERS: Final = (Success, Failure)  # a tuple: ``Success | Failure`` builds a union at each call
 
 
 def checked_cells(cells: Mapping[str, Cell]) -> Mapping[str, Cell]:
@@ -43,14 +45,14 @@ def checked_cells(cells: Mapping[str, Cell]) -> Mapping[str, Cell]:
     typed failure of that cell, never a crash of the batch.
     """
     for result, _ in cells.values():
-        if not isinstance(result, Success | Failure):
+        if not isinstance(result, _CONTAINERS):
             return {name: _checked(cell) for name, cell in cells.items()}
     return cells
 
 
 def _checked(cell: Cell) -> Cell:
     result, retries = cell
-    if isinstance(result, Success | Failure):
+    if isinstance(result, _CONTAINERS):
         return cell
     crashed = PolicyCrashed(exception_type=type(result).__name__, message=_NOT_A_RESULT)
     return Failure(crashed), retries
