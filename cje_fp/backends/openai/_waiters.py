@@ -62,11 +62,7 @@ class Slot:
         return self.group.future.done()
 
     def set_result(self, result: EchoResult, /) -> None:
-        group = self.group
-        group.results[self.index] = result
-        group.missing -= 1
-        if not group.missing:
-            group.future.set_result(cast("list[EchoResult]", group.results))
+        self.group.fill(self.index, (result,))
 
 
 class Span:
